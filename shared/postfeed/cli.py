@@ -1,0 +1,34 @@
+"""The `postfeed` command line. Each subcommand lives in `postfeed.commands.<name>` and is imported
+only when it runs, so `postfeed parse` never pays for boto3 or moto."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+# name -> one-line help; the module postfeed.commands.<name> provides add_arguments(parser) and run(args).
+COMMANDS: dict[str, str] = {
+    "parse": "parse posts as Jekyll does and print what it would publish",
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="postfeed", description="Jekyll posts in, feeds out.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name, help_text in COMMANDS.items():
+        command = importlib.import_module(f"postfeed.commands.{name}")
+        command.add_arguments(sub.add_parser(name, help=help_text, description=help_text))
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    command = importlib.import_module(f"postfeed.commands.{args.command}")
+    code: int = command.run(args)
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())
