@@ -1,0 +1,141 @@
+"""Where each feed lives: the bucket key and the public URL of a feed in a given format.
+
+The layout keeps jekyll-feed's paths so existing subscribers keep working:
+
+* site-wide Atom at ``site.feed.path`` (default ``feed.xml``),
+* a category's Atom at ``feed/<category>.xml``,
+* a tag's Atom at ``feed/by_tag/<tag>.xml``,
+
+with RSS beside each Atom file (``.rss``) and JSON Feed beside it too (``.json``).
+
+Category and tag names come from posts, so they are untrusted. :func:`key_segment` maps a name to one
+path segment; the mapping is injective and can never leave its folder (see ``docs/feeds.md``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from enum import StrEnum
+from urllib.parse import quote
+
+from postfeed.models import FeedKind, FeedRef, Site
+
+__all__ = (
+    "CATEGORY_PREFIX",
+    "MAX_VERBATIM_BYTES",
+    "TAG_PREFIX",
+    "FeedFormat",
+    "feed_key",
+    "feed_url",
+    "key_segment",
+)
+
+CATEGORY_PREFIX = "feed/"
+TAG_PREFIX = "feed/by_tag/"
+DEFAULT_SITE_PATH = "feed.xml"
+# A name longer than this (in UTF-8 bytes) is shortened and hashed rather than kept verbatim.
+MAX_VERBATIM_BYTES = 100
+# The readable part of a hashed segment is cut to at most this many UTF-8 bytes.
+_MAX_STEM_BYTES = 60
+_HASH_HEX_CHARS = 16  # 64 bits of SHA-256
+_MARK = "~"  # never allowed in a verbatim segment, always present in a hashed one
+_PUNCTUATION_KEPT = frozenset("-_.")
+
+
+class FeedFormat(StrEnum):
+    """The three formats every feed is published in."""
+
+    ATOM = "atom"
+    RSS = "rss"
+    JSON = "json"
+
+    @property
+    def extension(self) -> str:
+        """File extension of this format's key, with its dot."""
+        return _EXTENSIONS[self]
+
+    @property
+    def media_type(self) -> str:
+        """Content-Type to serve the document with."""
+        return _MEDIA_TYPES[self]
+
+
+_EXTENSIONS = {FeedFormat.ATOM: ".xml", FeedFormat.RSS: ".rss", FeedFormat.JSON: ".json"}
+_MEDIA_TYPES = {
+    FeedFormat.ATOM: "application/atom+xml; charset=utf-8",
+    FeedFormat.RSS: "application/rss+xml; charset=utf-8",
+    FeedFormat.JSON: "application/feed+json; charset=utf-8",
+}
+
+
+def _is_verbatim_char(char: str) -> bool:
+    """Letters, marks and digits of any script, plus ``-``, ``_`` and ``.``."""
+    return char in _PUNCTUATION_KEPT or unicodedata.category(char)[0] in "LMN"
+
+
+def _is_verbatim(name: str) -> bool:
+    return (
+        name != ""
+        and len(name.encode("utf-8", "surrogatepass")) <= MAX_VERBATIM_BYTES
+        and not name.startswith(".")
+        and ".." not in name
+        and all(_is_verbatim_char(char) for char in name)
+    )
+
+
+def _truncate_utf8(text: str, limit: int) -> str:
+    return text.encode("utf-8")[:limit].decode("utf-8", "ignore")
+
+
+def key_segment(name: str) -> str:
+    """One safe path segment for a category or tag name; injective, readable where possible.
+
+    A name made only of letters, marks and digits (any script) and ``-``, ``_``, ``.``, that does not
+    start with ``.``, contains no ``..`` and is at most 100 UTF-8 bytes, is kept verbatim. Any other
+    name becomes ``<stem>~<hash>``: ``stem`` is the name with every other character turned into ``-``
+    (runs collapsed, ``-`` trimmed at both ends, cut to 60 bytes) and ``hash`` is the first 16 hex
+    digits of the SHA-256 of the exact name (UTF-8). Verbatim segments never contain ``~`` and hashed
+    ones always do, so the two kinds never meet; two hashed names only meet if SHA-256 collides.
+    """
+    if _is_verbatim(name):
+        return name
+    stem = "".join(char if _is_verbatim_char(char) and char != "." else "-" for char in name)
+    stem = _truncate_utf8(re.sub(r"-{2,}", "-", stem).strip("-"), _MAX_STEM_BYTES).strip("-")
+    digest = hashlib.sha256(name.encode("utf-8", "surrogatepass")).hexdigest()[:_HASH_HEX_CHARS]
+    return f"{stem}{_MARK}{digest}"
+
+
+def _site_stem(site: Site) -> tuple[str, str]:
+    """(Atom key, stem for the other formats) of the site-wide feed."""
+    path = site.feed.path.strip().lstrip("/")
+    segments = path.split("/")
+    unsafe = (
+        path == ""
+        or any(seg in ("", ".", "..") or seg.startswith(".") for seg in segments)
+        or any(not char.isprintable() or char in "\\~" for char in path)
+    )
+    if unsafe:
+        path = DEFAULT_SITE_PATH
+    stem = path.removesuffix(".xml") if path.endswith(".xml") and path != ".xml" else path
+    return path, stem
+
+
+def feed_key(ref: FeedRef, fmt: FeedFormat, site: Site) -> str:
+    """Key of the feed in the feeds bucket: its URL path under ``site.feed_base_url``, unescaped."""
+    if ref.kind is FeedKind.SITE:
+        atom_key, stem = _site_stem(site)
+        return atom_key if fmt is FeedFormat.ATOM else stem + fmt.extension
+    prefix = CATEGORY_PREFIX if ref.kind is FeedKind.CATEGORY else TAG_PREFIX
+    return prefix + key_segment(ref.name) + fmt.extension
+
+
+def url_path(key: str) -> str:
+    """A key as a percent-encoded URL path (UTF-8), ``/`` kept."""
+    return quote(key, safe="/")
+
+
+def feed_url(ref: FeedRef, fmt: FeedFormat, site: Site) -> str:
+    """Absolute public URL of the feed (percent-encoded)."""
+    return f"{site.feed_base_url}/{url_path(feed_key(ref, fmt, site))}"
