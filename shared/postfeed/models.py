@@ -5,6 +5,7 @@ Everything here is plain data: frozen dataclasses, no I/O, no AWS. Datetimes are
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 from enum import StrEnum
@@ -147,9 +148,14 @@ class FeedRef:
         return cls(FeedKind.TAG, name)
 
 
-def feeds_of(post: Post) -> tuple[FeedRef, ...]:
-    """Every feed a published post belongs to: site-wide, each category, each tag (no duplicates)."""
+def feed_refs(categories: Iterable[str], tags: Iterable[str]) -> tuple[FeedRef, ...]:
+    """Every feed a post with these categories and tags belongs to: site-wide, each category, each tag."""
     refs = [FeedRef.site()]
-    refs += [FeedRef.category(name) for name in post.categories]
-    refs += [FeedRef.tag(name) for name in post.tags]
+    refs += [FeedRef.category(name) for name in categories]
+    refs += [FeedRef.tag(name) for name in tags]
     return tuple(dict.fromkeys(refs))
+
+
+def feeds_of(post: Post) -> tuple[FeedRef, ...]:
+    """Every feed a published post belongs to (no duplicates, in a stable order)."""
+    return feed_refs(post.categories, post.tags)

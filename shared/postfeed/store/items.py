@@ -1,0 +1,167 @@
+"""The PostsTable's item layout, as plain Python values (no AWS SDK here: the adapter serialises).
+
+One table, generic keys `pk`/`sk`:
+
+| item        | pk                          | sk                          | what                                   |
+|-------------|-----------------------------|-----------------------------|----------------------------------------|
+| post        | `POST#<key>`                | `POST`                      | state of one S3 key: entry, sequencer… |
+| content     | `POST#<key>`                | `CHUNK#<nnnn>`              | compressed content when too big inline |
+| membership  | `FEED#<feed id>`            | `<utc date>#<post id>#<key>`| one per feed a published post is in    |
+| feed state  | `FEED#<feed id>`            | `~STATE`                    | rebuild lease, published hashes        |
+| site config | `SITE`                      | `CONFIG`                    | the `_config.yml` in the posts bucket  |
+
+"Newest N entries of feed F" is one Query on `pk = FEED#F` with `ScanIndexForward=False`, `Limit=N`:
+membership sort keys start with the entry's UTC instant (fixed width, so string order is time order);
+`~STATE` sorts after every date, so a descending query reads it first and we skip it with the key
+condition `sk < "~"`. Rejected posts carry `rejected = "1"` and sit in a sparse GSI.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import zlib
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from postfeed.models import Author, FeedKind, FeedRef, Post, feed_refs
+
+POST_SK = "POST"
+STATE_SK = "~STATE"
+SITE_PK = "SITE"
+CONFIG_SK = "CONFIG"
+REJECTED_INDEX = "rejected"
+MEMBER_SK_LIMIT = "~"  # every membership sort key is below it, the state item above
+
+# DynamoDB caps keys at 2048 (pk) / 1024 (sk) bytes and items at 400 KB; keep well clear.
+_KEY_PART_BYTES = 700
+INLINE_BLOB_BYTES = 300_000
+# A transaction holds at most 100 actions: the post item, its content chunks and membership changes.
+MAX_TRANSACTION_ACTIONS = 100
+
+
+def post_pk(key: str) -> str:
+    return "POST#" + key
+
+
+def feed_id(ref: FeedRef) -> str:
+    """Stable id of a feed inside the table. Names too long for a DynamoDB key are hashed; the two forms
+    use different separators (`=` vs `#`) so a readable id can never equal a hashed one."""
+    if ref.kind is FeedKind.SITE:
+        return "site"
+    if len(ref.name.encode()) <= _KEY_PART_BYTES:
+        return f"{ref.kind.value}={ref.name}"
+    return f"{ref.kind.value}#{hashlib.sha256(ref.name.encode()).hexdigest()}"
+
+
+def feed_pk(ref: FeedRef) -> str:
+    return "FEED#" + feed_id(ref)
+
+
+def _clip(text: str) -> str:
+    raw = text.encode()
+    if len(raw) <= _KEY_PART_BYTES // 2:
+        return text
+    return raw[: _KEY_PART_BYTES // 4].decode(errors="ignore") + "~" + hashlib.sha256(raw).hexdigest()
+
+
+def member_sk(post: Post) -> str:
+    """Sort key of a post in every feed it belongs to: newest first is descending string order."""
+    return f"{utc_instant(post.date)}#{_clip(post.id)}#{_clip(post.path)}"
+
+
+def utc_instant(moment: datetime) -> str:
+    """Fixed-width UTC timestamp whose string order is time order, for years 1 to 9999 in any offset."""
+    try:
+        utc = moment.astimezone(UTC)
+    except OverflowError:  # year 1 east of UTC, or 9999 west of it, leaves datetime's range
+        return "0000-00-00T00:00:00Z" if moment.year == 1 else "9999-12-31T23:59:59Z"
+    # Built by hand: strftime's %Y does not pad years below 1000 on every platform.
+    return f"{utc.year:04d}-{utc.month:02d}-{utc.day:02d}T{utc.hour:02d}:{utc.minute:02d}:{utc.second:02d}Z"
+
+
+def content_hash(body: bytes) -> str:
+    return hashlib.sha256(body).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class StoredEntry:
+    """What the table keeps of a published post: the Post minus its bulky HTML, plus that HTML compressed."""
+
+    post: Post
+    blob: bytes  # zlib(JSON {content_html, excerpt_html}); split into chunk items when too big
+
+    @property
+    def chunks(self) -> list[bytes]:
+        if len(self.blob) <= INLINE_BLOB_BYTES:
+            return []
+        return [self.blob[i : i + INLINE_BLOB_BYTES] for i in range(0, len(self.blob), INLINE_BLOB_BYTES)]
+
+
+def encode_entry(post: Post) -> tuple[dict[str, Any], list[bytes]]:
+    """The `entry` map of a post item, and the content chunks to store beside it (often none)."""
+    html = json.dumps({"content_html": post.content_html, "excerpt_html": post.excerpt_html}, ensure_ascii=False)
+    stored = StoredEntry(post, zlib.compress(html.encode(), 6))
+    chunks = stored.chunks
+    entry: dict[str, Any] = {
+        "path": post.path,
+        "title": post.title,
+        "date": post.date.isoformat(),
+        "slug": post.slug,
+        "url": post.url,
+        "absolute_url": post.absolute_url,
+        "id": post.id,
+        "categories": list(post.categories),
+        "tags": list(post.tags),
+        "excerpt_text": post.excerpt_text,
+        "chunks": len(chunks),
+    }
+    if not chunks:
+        entry["blob"] = stored.blob
+    if post.author is not None:
+        entry["author"] = {
+            k: v
+            for k, v in (("name", post.author.name), ("email", post.author.email), ("uri", post.author.uri))
+            if v is not None
+        }
+    if post.updated is not None:
+        entry["updated"] = post.updated.isoformat()
+    entry["hash"] = entry_hash(entry, stored.blob)
+    return entry, chunks
+
+
+def entry_hash(entry: dict[str, Any], blob: bytes) -> str:
+    """Fingerprint of everything a feed shows of a post: equal hashes, identical feeds."""
+    visible = {k: v for k, v in entry.items() if k not in ("blob", "hash", "chunks")}
+    digest = hashlib.sha256(json.dumps(visible, sort_keys=True, ensure_ascii=False).encode())
+    digest.update(blob)
+    return digest.hexdigest()
+
+
+def decode_entry(entry: dict[str, Any], blob: bytes) -> Post:
+    """The Post a feed renders, from a post item's `entry` map and its (joined) content blob."""
+    html = json.loads(zlib.decompress(blob)) if blob else {"content_html": "", "excerpt_html": ""}
+    author = entry.get("author")
+    updated = entry.get("updated")
+    return Post(
+        path=entry["path"],
+        title=entry["title"],
+        date=datetime.fromisoformat(entry["date"]),
+        slug=entry["slug"],
+        url=entry["url"],
+        absolute_url=entry["absolute_url"],
+        id=entry["id"],
+        categories=tuple(entry["categories"]),
+        tags=tuple(entry["tags"]),
+        content_html=html["content_html"],
+        excerpt_html=html["excerpt_html"],
+        excerpt_text=entry["excerpt_text"],
+        author=Author(**author) if author else None,
+        updated=datetime.fromisoformat(updated) if updated else None,
+    )
+
+
+def refs_of_entry(entry: dict[str, Any] | None) -> tuple[FeedRef, ...]:
+    """The feeds a stored entry appears in (none for a missing entry)."""
+    return feed_refs(entry["categories"], entry["tags"]) if entry else ()

@@ -1,0 +1,257 @@
+"""The PostsTable adapter: post state per S3 key, feed memberships, feed rebuild leases, site config.
+
+The layout is described in `postfeed.store.items`. Every read that a decision depends on is strongly
+consistent; every write of one post is one transaction guarded by the item's `version` (optimistic
+locking), so two ingests of the same key can never interleave their writes.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from postfeed.models import FeedRef
+from postfeed.store.items import (
+    CONFIG_SK,
+    MAX_TRANSACTION_ACTIONS,
+    MEMBER_SK_LIMIT,
+    POST_SK,
+    REJECTED_INDEX,
+    SITE_PK,
+    STATE_SK,
+    feed_pk,
+    post_pk,
+)
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+
+class ConcurrentUpdateError(RuntimeError):
+    """The post item changed between our read and our write; read again and redo the decision."""
+
+
+class TooManyActionsError(ValueError):
+    """A post's write would need more than one transaction can hold."""
+
+
+class LeaseBusyError(RuntimeError):
+    """Another rebuild of the same feed holds its lease; the record is retried later."""
+
+
+def _serializer() -> Any:
+    from boto3.dynamodb.types import TypeSerializer
+
+    return TypeSerializer()
+
+
+def _deserializer() -> Any:
+    from boto3.dynamodb.types import TypeDeserializer
+
+    return TypeDeserializer()
+
+
+def to_attributes(item: dict[str, Any]) -> dict[str, Any]:
+    serializer = _serializer()
+    return {k: serializer.serialize(v) for k, v in item.items() if v is not None}
+
+
+def from_attributes(item: dict[str, Any]) -> dict[str, Any]:
+    deserializer = _deserializer()
+    return {k: _plain(deserializer.deserialize(v)) for k, v in item.items()}
+
+
+def _plain(value: Any) -> Any:
+    """DynamoDB's Decimal and Binary back to int/float and bytes."""
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if hasattr(value, "value") and isinstance(value.value, bytes):
+        return bytes(value.value)
+    return value
+
+
+@dataclass(slots=True)
+class PostWrite:
+    """Everything one post change writes, committed as one transaction."""
+
+    key: str
+    item: dict[str, Any]  # the new post item (without pk/sk/version)
+    expected_version: int | None  # None: the item must not exist yet
+    chunks: list[bytes] = field(default_factory=list)
+    stale_chunks: int = 0  # chunk items of the previous version beyond len(chunks)
+    add_members: list[tuple[FeedRef, str]] = field(default_factory=list)  # (feed, sort key)
+    remove_members: list[tuple[FeedRef, str]] = field(default_factory=list)
+
+    @property
+    def action_count(self) -> int:
+        return 1 + len(self.chunks) + self.stale_chunks + len(self.add_members) + len(self.remove_members)
+
+
+class PostsTable:
+    def __init__(self, name: str, client: DynamoDBClient) -> None:
+        self.name = name
+        self.client = client
+
+    # -- posts -------------------------------------------------------------------------------------
+
+    def get_post(self, key: str) -> dict[str, Any] | None:
+        response = self.client.get_item(
+            TableName=self.name,
+            Key=to_attributes({"pk": post_pk(key), "sk": POST_SK}),
+            ConsistentRead=True,
+        )
+        return from_attributes(response["Item"]) if "Item" in response else None
+
+    def write_post(self, write: PostWrite) -> None:
+        """Commit one post change atomically. Raises ConcurrentUpdateError if the item moved on."""
+        if write.action_count > MAX_TRANSACTION_ACTIONS:
+            raise TooManyActionsError(
+                f"{write.action_count} table writes needed, a transaction holds {MAX_TRANSACTION_ACTIONS}"
+            )
+        version = (write.expected_version or 0) + 1
+        item = {**write.item, "pk": post_pk(write.key), "sk": POST_SK, "version": version}
+        put: dict[str, Any] = {"TableName": self.name, "Item": to_attributes(item)}
+        if write.expected_version is None:
+            put["ConditionExpression"] = "attribute_not_exists(pk)"
+        else:
+            put["ConditionExpression"] = "version = :v"
+            put["ExpressionAttributeValues"] = to_attributes({":v": write.expected_version})
+        actions: list[dict[str, Any]] = [{"Put": put}]
+        for index, chunk in enumerate(write.chunks):
+            chunk_item = {"pk": post_pk(write.key), "sk": f"CHUNK#{index:04d}", "data": chunk}
+            actions.append({"Put": {"TableName": self.name, "Item": to_attributes(chunk_item)}})
+        for index in range(len(write.chunks), len(write.chunks) + write.stale_chunks):
+            chunk_key = {"pk": post_pk(write.key), "sk": f"CHUNK#{index:04d}"}
+            actions.append({"Delete": {"TableName": self.name, "Key": to_attributes(chunk_key)}})
+        for ref, sort_key in write.remove_members:
+            member_key = {"pk": feed_pk(ref), "sk": sort_key}
+            actions.append({"Delete": {"TableName": self.name, "Key": to_attributes(member_key)}})
+        for ref, sort_key in write.add_members:
+            member = {"pk": feed_pk(ref), "sk": sort_key, "key": write.key}
+            actions.append({"Put": {"TableName": self.name, "Item": to_attributes(member)}})
+        try:
+            self.client.transact_write_items(TransactItems=actions)  # type: ignore[arg-type]
+        except self.client.exceptions.TransactionCanceledException as exc:
+            reasons = [r.get("Code") for r in exc.response.get("CancellationReasons", [])]
+            if reasons and reasons[0] == "ConditionalCheckFailed":
+                raise ConcurrentUpdateError(write.key) from exc
+            raise
+
+    def get_content(self, key: str, chunks: int) -> bytes:
+        """Join a post's content chunk items."""
+        parts: list[bytes] = []
+        for page in self._query_pages(
+            KeyConditionExpression="pk = :pk AND begins_with(sk, :chunk)",
+            ExpressionAttributeValues=to_attributes({":pk": post_pk(key), ":chunk": "CHUNK#"}),
+            ConsistentRead=True,
+        ):
+            parts += [item["data"] for item in page]
+        return b"".join(parts[:chunks])
+
+    def get_posts(self, keys: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """Post items by key (consistent BatchGetItem; unprocessed keys retried with backoff)."""
+        found: dict[str, dict[str, Any]] = {}
+        pending = [to_attributes({"pk": post_pk(key), "sk": POST_SK}) for key in dict.fromkeys(keys)]
+        attempt = 0
+        while pending:
+            batch, pending = pending[:100], pending[100:]
+            response = self.client.batch_get_item(RequestItems={self.name: {"Keys": batch, "ConsistentRead": True}})
+            for raw in response["Responses"].get(self.name, []):
+                item = from_attributes(raw)
+                found[item["key"]] = item
+            leftover: dict[str, Any] = dict(response.get("UnprocessedKeys") or {})
+            unprocessed: list[Any] = list(leftover.get(self.name, {}).get("Keys") or [])
+            if unprocessed:
+                attempt += 1
+                time.sleep(min(2.0, 0.05 * 2**attempt))
+                pending = unprocessed + pending
+        return found
+
+    def rejected_posts(self) -> Iterator[dict[str, Any]]:
+        """Every post whose latest upload was rejected (sparse GSI: no Scan of the table)."""
+        for page in self._query_pages(
+            IndexName=REJECTED_INDEX,
+            KeyConditionExpression="rejected = :r",
+            ExpressionAttributeValues=to_attributes({":r": "1"}),
+        ):
+            yield from page
+
+    # -- feeds -------------------------------------------------------------------------------------
+
+    def newest_members(self, ref: FeedRef, limit: int) -> list[str]:
+        """Keys of the newest `limit` posts of a feed: one strongly consistent Query, newest first."""
+        response = self.client.query(
+            TableName=self.name,
+            KeyConditionExpression="pk = :pk AND sk < :limit",
+            ExpressionAttributeValues=to_attributes({":pk": feed_pk(ref), ":limit": MEMBER_SK_LIMIT}),
+            ScanIndexForward=False,
+            Limit=max(1, limit),
+            ConsistentRead=True,
+            ProjectionExpression="#k",
+            ExpressionAttributeNames={"#k": "key"},
+        )
+        return [from_attributes(item)["key"] for item in response["Items"]][:limit]
+
+    def acquire_lease(self, ref: FeedRef, owner: str, seconds: float) -> dict[str, Any]:
+        """Take the feed's rebuild lease (or raise LeaseBusyError); returns the feed's state item."""
+        now = time.time()
+        try:
+            response = self.client.update_item(
+                TableName=self.name,
+                Key=to_attributes({"pk": feed_pk(ref), "sk": STATE_SK}),
+                UpdateExpression="SET lease_owner = :me, lease_until = :until",
+                ConditionExpression="attribute_not_exists(lease_until) OR lease_until < :now",
+                ExpressionAttributeValues=to_attributes(
+                    {":me": owner, ":until": Decimal(str(now + seconds)), ":now": Decimal(str(now))}
+                ),
+                ReturnValues="ALL_NEW",
+            )
+        except self.client.exceptions.ConditionalCheckFailedException as exc:
+            raise LeaseBusyError(f"feed {feed_pk(ref)} is being rebuilt by another invocation") from exc
+        return from_attributes(response["Attributes"])
+
+    def release_lease(self, ref: FeedRef, owner: str, state: dict[str, Any]) -> None:
+        """Record what was published and give the lease back (only if we still hold it)."""
+        names = {"#lo": "lease_owner", "#lu": "lease_until"}
+        names |= {f"#a{i}": name for i, name in enumerate(state)}
+        values = {f":v{i}": value for i, value in enumerate(state.values())}
+        sets = ", ".join(f"#a{i} = :v{i}" for i in range(len(state)))
+        self.client.update_item(
+            TableName=self.name,
+            Key=to_attributes({"pk": feed_pk(ref), "sk": STATE_SK}),
+            UpdateExpression=(f"SET {sets} " if sets else "") + "REMOVE #lo, #lu",
+            ConditionExpression="#lo = :me",
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues=to_attributes({**values, ":me": owner}),
+        )
+
+    # -- site config -------------------------------------------------------------------------------
+
+    def get_config(self) -> dict[str, Any] | None:
+        response = self.client.get_item(
+            TableName=self.name,
+            Key=to_attributes({"pk": SITE_PK, "sk": CONFIG_SK}),
+            ConsistentRead=True,
+        )
+        return from_attributes(response["Item"]) if "Item" in response else None
+
+    def put_config(self, item: dict[str, Any]) -> None:
+        self.client.put_item(TableName=self.name, Item=to_attributes({**item, "pk": SITE_PK, "sk": CONFIG_SK}))
+
+    # -- helpers -----------------------------------------------------------------------------------
+
+    def _query_pages(self, **kwargs: Any) -> Iterable[list[dict[str, Any]]]:
+        kwargs["TableName"] = self.name
+        while True:
+            response = self.client.query(**kwargs)
+            yield [from_attributes(item) for item in response["Items"]]
+            if "LastEvaluatedKey" not in response:
+                return
+            kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
