@@ -1,0 +1,249 @@
+"""Ingest: one S3 object change -> the post's state in the table, in one transaction.
+
+Rules (see README, "Guarantees"):
+- S3 is the source of truth. A put reads the object's *current* bytes; a delete is applied only if the
+  object is really gone. A stale event (older than what the table holds, or contradicted by S3) is dropped.
+- Events carry a `sequencer` per key; the table keeps the newest seen, and an older event never overwrites
+  a newer one. An event without one (hand-made, or from moto) is applied on S3's current state.
+- Same bytes and same site settings as stored: nothing is written, so nothing is regenerated.
+- A post that fails to parse is recorded (code, message) and keeps its previous good version in feeds.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+from postfeed.models import Post, Rejected, Site, Skipped, feeds_of
+from postfeed.pipeline.settings import Settings
+from postfeed.store.bucket import ObjectTooLargeError, PostsBucket
+from postfeed.store.events import ChangeKind, ObjectChange
+from postfeed.store.items import content_hash, encode_entry, member_sk, refs_of_entry
+from postfeed.store.table import ConcurrentUpdateError, PostsTable, PostWrite, TooManyActionsError
+
+# Error codes of the pipeline itself (the parser's are in postfeed.jekyll.errors).
+POST_TOO_LARGE = "post_too_large"
+TOO_MANY_FEEDS = "too_many_feeds"
+METADATA_TOO_LARGE = "metadata_too_large"
+CONFIG_REJECTED = "config_rejected"
+
+# Keep the post item well under DynamoDB's 400 KB (the HTML goes to compressed chunks, not here).
+MAX_ENTRY_BYTES = 300_000
+MAX_OPTIMISTIC_RETRIES = 5
+
+
+class Action(StrEnum):
+    PUBLISHED = "published"
+    SKIPPED = "skipped"
+    REJECTED = "rejected"
+    DELETED = "deleted"
+    UNCHANGED = "unchanged"
+    STALE = "stale"
+    IGNORED = "ignored"
+    CONFIG = "config"
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    key: str
+    action: Action
+    code: str | None = None
+    message: str | None = None
+
+
+def ingest_change(
+    change: ObjectChange,
+    *,
+    settings: Settings,
+    bucket: PostsBucket,
+    table: PostsTable,
+    now: datetime | None = None,
+) -> Outcome:
+    """Apply one S3 change. Raises only for AWS failures (the record is then retried)."""
+    if change.key == settings.config_key:
+        return _ingest_config(change, settings=settings, bucket=bucket, table=table)
+    if not settings.is_post_key(change.key):
+        return Outcome(change.key, Action.IGNORED, message="outside the posts prefix")
+    for _ in range(MAX_OPTIMISTIC_RETRIES):
+        try:
+            return _ingest_post(change, settings=settings, bucket=bucket, table=table, now=now)
+        except ConcurrentUpdateError:
+            continue  # another invocation wrote this key between our read and write: decide again
+    raise ConcurrentUpdateError(f"{change.key}: still contended after {MAX_OPTIMISTIC_RETRIES} attempts")
+
+
+def current_site(settings: Settings, table: PostsTable) -> tuple[Site, str]:
+    """The site settings in force, and a hash that changes whenever they do."""
+    config = table.get_config()
+    raw: bytes | None = config["raw"] if config else None
+    site = settings.site(raw)
+    fingerprint = content_hash(
+        json.dumps([raw.hex() if raw else None, dict(settings.site_defaults)], sort_keys=True, default=str).encode()
+    )
+    return site, fingerprint
+
+
+def _ingest_post(
+    change: ObjectChange, *, settings: Settings, bucket: PostsBucket, table: PostsTable, now: datetime | None
+) -> Outcome:
+    stored = table.get_post(change.key)
+    if _is_older(change.sequencer, stored):
+        return Outcome(change.key, Action.STALE, message="an event with a newer sequencer was already applied")
+    if change.kind is ChangeKind.DELETE:
+        if bucket.exists(change.key):
+            return Outcome(change.key, Action.STALE, message="the object exists again: a newer upload supersedes it")
+        _commit(change, stored, table, state="deleted", post=None)
+        return Outcome(change.key, Action.DELETED)
+
+    try:
+        obj = bucket.read(change.key, limit=settings.max_post_bytes)
+    except ObjectTooLargeError as exc:
+        rejected = Rejected(change.key, POST_TOO_LARGE, str(exc))
+        return _record_rejection(change, stored, table, rejected, body_hash=None, config_hash=None)
+    if obj is None:
+        return Outcome(change.key, Action.STALE, message="the object is gone: a newer delete supersedes it")
+
+    site, config_hash = current_site(settings, table)
+    body_hash = content_hash(obj.body)
+    if stored and stored.get("body_hash") == body_hash and stored.get("config_hash") == config_hash:
+        return Outcome(change.key, Action.UNCHANGED)
+
+    from postfeed.jekyll import parse_post
+
+    result = parse_post(change.key, obj.body, site, now=now or datetime.now(UTC))
+    if isinstance(result, Rejected):
+        return _record_rejection(change, stored, table, result, body_hash=body_hash, config_hash=config_hash)
+    hashes = {"body_hash": body_hash, "config_hash": config_hash}
+    if isinstance(result, Skipped):
+        _commit(
+            change,
+            stored,
+            table,
+            state="skipped",
+            post=None,
+            extra={**hashes, "skip": {"reason": result.reason, "detail": result.detail}},
+        )
+        return Outcome(change.key, Action.SKIPPED, code=result.reason, message=result.detail)
+    return _publish(change, stored, table, result, hashes)
+
+
+def _publish(
+    change: ObjectChange, stored: dict[str, Any] | None, table: PostsTable, post: Post, hashes: dict[str, str]
+) -> Outcome:
+    extra: dict[str, Any] = {**hashes, "warnings": list(post.warnings)}
+    entry, _ = encode_entry(post)
+    entry_bytes = len(json.dumps({k: v for k, v in entry.items() if k != "blob"}, ensure_ascii=False).encode())
+    if entry_bytes > MAX_ENTRY_BYTES:
+        message = (
+            f"{post.path}: title, categories and tags take {entry_bytes:,} bytes; the limit is {MAX_ENTRY_BYTES:,}"
+        )
+        return _record_rejection(change, stored, table, Rejected(post.path, METADATA_TOO_LARGE, message), **hashes)
+    try:
+        _commit(change, stored, table, state="published", post=post, extra=extra)
+    except TooManyActionsError as exc:
+        message = (
+            f"{post.path}: belongs to {len(feeds_of(post))} feeds (site, categories, tags); {exc}. "
+            "Use fewer categories and tags."
+        )
+        return _record_rejection(change, stored, table, Rejected(post.path, TOO_MANY_FEEDS, message), **hashes)
+    return Outcome(change.key, Action.PUBLISHED)
+
+
+def _record_rejection(
+    change: ObjectChange,
+    stored: dict[str, Any] | None,
+    table: PostsTable,
+    rejected: Rejected,
+    *,
+    body_hash: str | None,
+    config_hash: str | None,
+) -> Outcome:
+    """Record the error under the key; an earlier good version stays in the feeds untouched."""
+    previous_state = stored.get("state") if stored else None
+    extra = {
+        "body_hash": body_hash,
+        "config_hash": config_hash,
+        "rejected": "1",
+        "error": {"code": rejected.code, "message": rejected.message, "line": rejected.line},
+    }
+    keep = previous_state == "published"
+    _commit(change, stored, table, state="published" if keep else "error", post=None, keep_entry=keep, extra=extra)
+    return Outcome(change.key, Action.REJECTED, code=rejected.code, message=rejected.message)
+
+
+def _commit(
+    change: ObjectChange,
+    stored: dict[str, Any] | None,
+    table: PostsTable,
+    *,
+    state: str,
+    post: Post | None,
+    keep_entry: bool = False,
+    extra: dict[str, Any] | None = None,
+) -> None:
+    old_entry = stored.get("entry") if stored else None
+    old_sk: str | None = stored.get("member_sk") if stored else None
+    old_refs = set(refs_of_entry(old_entry))
+    old_chunks = int(old_entry.get("chunks", 0)) if old_entry else 0
+
+    item: dict[str, Any] = {
+        "key": change.key,
+        "state": state,
+        "sequencer": _newest(change.sequencer, stored.get("sequencer") if stored else None),
+        "changed_at": datetime.now(UTC).isoformat(),
+        **{k: v for k, v in (extra or {}).items() if v is not None},
+    }
+    write = PostWrite(key=change.key, item=item, expected_version=stored.get("version") if stored else None)
+    if keep_entry and old_entry is not None:
+        item["entry"], item["member_sk"] = old_entry, old_sk
+        table.write_post(write)
+        return
+    new_refs: set[Any] = set()
+    new_sk = None
+    if post is not None:
+        entry, chunks = encode_entry(post)
+        new_sk = member_sk(post)
+        new_refs = set(feeds_of(post))
+        item["entry"], item["member_sk"] = entry, new_sk
+        write.chunks = chunks
+    write.stale_chunks = max(0, old_chunks - len(write.chunks))
+    same_sk = old_sk == new_sk
+    write.add_members = sorted((ref, new_sk) for ref in new_refs if not (same_sk and ref in old_refs)) if new_sk else []
+    if old_sk:
+        write.remove_members = sorted((ref, old_sk) for ref in old_refs if not (same_sk and ref in new_refs))
+    table.write_post(write)
+
+
+def _ingest_config(change: ObjectChange, *, settings: Settings, bucket: PostsBucket, table: PostsTable) -> Outcome:
+    """A new `_config.yml`: validated, then stored for both functions. Posts pick it up when next ingested."""
+    from postfeed.jekyll import ConfigError
+
+    if change.kind is ChangeKind.DELETE:
+        if bucket.exists(change.key):
+            return Outcome(change.key, Action.STALE, message="the config exists again")
+        table.put_config({"raw": b"", "sequencer": change.sequencer})
+        return Outcome(change.key, Action.CONFIG, message="config removed: template parameters apply")
+    try:
+        obj = bucket.read(change.key, limit=settings.max_post_bytes)
+    except ObjectTooLargeError as exc:
+        return Outcome(change.key, Action.REJECTED, code=CONFIG_REJECTED, message=str(exc))
+    if obj is None:
+        return Outcome(change.key, Action.STALE, message="the config is gone")
+    try:
+        settings.site(obj.body)
+    except ConfigError as exc:
+        return Outcome(change.key, Action.REJECTED, code=exc.code, message=f"{change.key}: {exc}")
+    table.put_config({"raw": obj.body, "sequencer": change.sequencer})
+    return Outcome(change.key, Action.CONFIG)
+
+
+def _is_older(sequencer: str | None, stored: dict[str, Any] | None) -> bool:
+    known = stored.get("sequencer") if stored else None
+    return bool(sequencer and known and sequencer < known)
+
+
+def _newest(a: str | None, b: str | None) -> str | None:
+    return max((s for s in (a, b) if s), default=None)

@@ -1,0 +1,96 @@
+"""Deployment settings (from the functions' environment) and the site settings they imply."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from postfeed.models import Site
+
+MIB = 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    posts_bucket: str
+    feeds_bucket: str
+    table_name: str
+    posts_prefix: str = "_posts/"
+    config_key: str = "_config.yml"
+    max_post_bytes: int = MIB
+    cache_control: str = "public, max-age=300"
+    lease_seconds: float = 90.0
+    # Template parameters, as `_config.yml` keys: the defaults under the bucket's own `_config.yml`.
+    site_defaults: Mapping[str, Any] = field(default_factory=dict)
+    feed_base_url: str | None = None
+    websub_hub: str | None = None
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if environ is None else environ
+        defaults: dict[str, Any] = {}
+        for variable, key in (
+            ("SITE_URL", "url"),
+            ("SITE_BASEURL", "baseurl"),
+            ("SITE_TITLE", "title"),
+            ("SITE_DESCRIPTION", "description"),
+            ("SITE_TIMEZONE", "timezone"),
+            ("SITE_LANG", "lang"),
+            ("SITE_PERMALINK", "permalink"),
+        ):
+            if env.get(variable):
+                defaults[key] = env[variable]
+        if env.get("POSTS_LIMIT"):
+            defaults["feed"] = {"posts_limit": int(env["POSTS_LIMIT"])}
+        return cls(
+            posts_bucket=env["POSTS_BUCKET"],
+            feeds_bucket=env["FEEDS_BUCKET"],
+            table_name=env["POSTS_TABLE"],
+            posts_prefix=env.get("POSTS_PREFIX", "_posts/"),
+            config_key=env.get("CONFIG_KEY", "_config.yml"),
+            max_post_bytes=int(env.get("MAX_POST_BYTES", MIB)),
+            cache_control=env.get("FEED_CACHE_CONTROL", "public, max-age=300"),
+            lease_seconds=float(env.get("FEED_LEASE_SECONDS", 90)),
+            site_defaults=defaults,
+            feed_base_url=env.get("FEED_BASE_URL") or None,
+            websub_hub=env.get("WEBSUB_HUB") or None,
+        )
+
+    def is_post_key(self, key: str) -> bool:
+        """Keys the pipeline reads as posts: under the posts prefix, a file (not a folder marker)."""
+        return key.startswith(self.posts_prefix) and not key.endswith("/")
+
+    def site(self, config_yaml: bytes | None) -> Site:
+        """Site settings: the bucket's `_config.yml` wins, template parameters fill what it leaves out.
+
+        Raises `postfeed.jekyll.ConfigError` when the config cannot be read."""
+        import yaml
+
+        from postfeed.jekyll import ConfigError, load_site
+
+        merged: dict[str, Any] = {}
+        if config_yaml:
+            try:
+                loaded = yaml.safe_load(config_yaml)
+            except yaml.YAMLError:
+                loaded = None  # load_site reports the syntax error with its line
+            if isinstance(loaded, dict):
+                merged = loaded
+            else:
+                load_site(config_yaml)  # raises the specific ConfigError
+                raise ConfigError("config_yaml", f"{self.config_key}: the file is not a mapping of settings")
+        for key, value in self.site_defaults.items():
+            if isinstance(value, dict):
+                merged[key] = {**value, **(merged.get(key) or {})}
+            else:
+                merged.setdefault(key, value)
+        site = load_site(yaml.safe_dump(merged, allow_unicode=True))
+        feed = dataclasses.replace(
+            site.feed,
+            base_url=self.feed_base_url or site.feed.base_url,
+            hub=self.websub_hub or site.feed.hub,
+        )
+        return dataclasses.replace(site, feed=feed)
