@@ -39,9 +39,7 @@ _WHITESPACE = re.compile(r"\s+")
 LINK_SCHEMES = frozenset({"http", "https", "mailto"})
 MEDIA_SCHEMES = frozenset({"http", "https"})
 
-ALLOWED_TAGS = frozenset(
-    (nh3.ALLOWED_TAGS - {"map", "area"}) | {"audio", "picture", "source", "video", "track"}
-)
+ALLOWED_TAGS = frozenset((nh3.ALLOWED_TAGS - {"map", "area"}) | {"audio", "picture", "source", "video", "track"})
 _URL_ATTRIBUTES = frozenset({"href", "src", "srcset", "poster", "cite"})
 ALLOWED_ATTRIBUTES: dict[str, set[str]] = {
     **{tag: set(attrs) for tag, attrs in nh3.ALLOWED_ATTRIBUTES.items()},

@@ -24,9 +24,7 @@ class FeedDocument:
     media_type: str
 
 
-def render_feed(
-    ref: FeedRef, posts: Sequence[Post], site: Site
-) -> tuple[FeedDocument, FeedDocument, FeedDocument]:
+def render_feed(ref: FeedRef, posts: Sequence[Post], site: Site) -> tuple[FeedDocument, FeedDocument, FeedDocument]:
     """The feed ``ref`` as (Atom, RSS, JSON Feed) documents.
 
     ``posts`` may come in any order and hold more than the feed shows: they are sorted newest first

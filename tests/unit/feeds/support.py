@@ -11,7 +11,6 @@ from urllib.parse import urlsplit
 
 import feedparser
 from lxml import etree, html  # type: ignore[import-untyped]
-
 from postfeed.feeds import FeedDocument, FeedFormat
 from postfeed.models import Author, FeedSettings, Post, Site
 
@@ -125,7 +124,8 @@ def check_atom(doc: FeedDocument, expected_url: str) -> Any:
     assert self_link.get("href") == expected_url
     assert self_link.get("type") == "application/atom+xml"
     alternates = root.xpath("a:link[@rel='alternate']", namespaces=NS)
-    assert len(alternates) == 1 and _is_absolute_http(alternates[0].get("href"))
+    assert len(alternates) == 1
+    assert _is_absolute_http(alternates[0].get("href"))
     feed_has_author = bool(root.xpath("a:author/a:name[normalize-space()]", namespaces=NS))
     ids = []
     for entry in root.findall("a:entry", NS):
@@ -137,7 +137,8 @@ def check_atom(doc: FeedDocument, expected_url: str) -> Any:
         for name in ("updated", "published"):
             assert RFC3339.match(entry.findtext(f"a:{name}", namespaces=NS)), name
         links = entry.xpath("a:link[@rel='alternate']", namespaces=NS)
-        assert len(links) == 1 and links[0].get("type") == "text/html"
+        assert len(links) == 1
+        assert links[0].get("type") == "text/html"
         assert _is_absolute_http(links[0].get("href"))
         assert feed_has_author or entry.xpath("a:author/a:name[normalize-space()]", namespaces=NS)
         assert len(entry.findall("a:content", NS)) <= 1
@@ -155,7 +156,8 @@ def check_rss(doc: FeedDocument, expected_url: str) -> Any:
     assert doc.media_type == "application/rss+xml; charset=utf-8"
     assert b"<![CDATA[" not in doc.body
     root = xml_root(doc)
-    assert root.tag == "rss" and root.get("version") == "2.0"
+    assert root.tag == "rss"
+    assert root.get("version") == "2.0"
     (channel,) = root.findall("channel")
     for name in ("title", "link", "description"):
         assert len(channel.findall(name)) == 1, name
@@ -192,19 +194,22 @@ def check_json(doc: FeedDocument, expected_url: str) -> dict[str, Any]:
     assert doc.media_type == "application/feed+json; charset=utf-8"
     data = json_doc(doc)
     assert data["version"] == "https://jsonfeed.org/version/1.1"
-    assert isinstance(data["title"], str) and data["title"]
+    assert isinstance(data["title"], str)
+    assert data["title"]
     assert data["feed_url"] == expected_url
     assert _is_absolute_http(data["home_page_url"])
     assert isinstance(data["items"], list)
     for key in ("description", "language"):
         assert isinstance(data.get(key, ""), str)
     for hub in data.get("hubs", []):
-        assert isinstance(hub["type"], str) and isinstance(hub["url"], str)
+        assert isinstance(hub["type"], str)
+        assert isinstance(hub["url"], str)
     for author in data.get("authors", []):
         assert isinstance(author["name"], str)
     ids = []
     for item in data["items"]:
-        assert isinstance(item["id"], str) and item["id"]
+        assert isinstance(item["id"], str)
+        assert item["id"]
         ids.append(item["id"])
         for key in _JSON_ITEM_STRINGS:
             assert isinstance(item.get(key, ""), str), key

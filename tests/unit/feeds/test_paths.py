@@ -7,7 +7,6 @@ from urllib.parse import unquote, urlsplit
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-
 from postfeed.feeds import FeedFormat, feed_key, feed_url, key_segment
 from postfeed.models import FeedRef, FeedSettings, Site
 
@@ -107,7 +106,8 @@ def _assert_contained(name: str) -> None:
             assert key.startswith(prefix)
             segment = key.removeprefix(prefix)
             assert segment.endswith(fmt.extension)
-            assert "/" not in segment and "\\" not in segment
+            assert "/" not in segment
+            assert "\\" not in segment
             assert not segment.startswith(".")
             assert ".." not in segment
             assert len(key.encode("utf-8")) <= 200

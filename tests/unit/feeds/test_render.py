@@ -6,9 +6,9 @@ import calendar
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from postfeed.feeds import EMPTY_FEED_UPDATED, FeedDocument, FeedFormat, feed_key, feed_title, feed_url, render_feed
+from postfeed.models import Author, FeedRef, FeedSettings, Site
 
-from postfeed.feeds import EMPTY_FEED_UPDATED, FeedFormat, feed_key, feed_title, feed_url, render_feed
-from postfeed.models import Author, FeedRef, FeedSettings
 from tests.unit.feeds.support import (
     CST,
     NS,
@@ -24,14 +24,8 @@ from tests.unit.feeds.support import (
 REFS = [FeedRef.site(), FeedRef.category("news"), FeedRef.tag("南昌日报新闻")]
 
 
-def check_all(ref: FeedRef, docs: tuple[object, ...], site: object) -> None:
-    from postfeed.feeds import FeedDocument
-    from postfeed.models import Site
-
-    assert isinstance(site, Site)
-    assert all(isinstance(doc, FeedDocument) for doc in docs)
+def check_all(ref: FeedRef, docs: tuple[FeedDocument, FeedDocument, FeedDocument], site: Site) -> None:
     atom, rss, jsonf = docs
-    assert isinstance(atom, FeedDocument) and isinstance(rss, FeedDocument) and isinstance(jsonf, FeedDocument)
     check_atom(atom, feed_url(ref, FeedFormat.ATOM, site))
     check_rss(rss, feed_url(ref, FeedFormat.RSS, site))
     check_json(jsonf, feed_url(ref, FeedFormat.JSON, site))
@@ -86,7 +80,7 @@ def test_empty_feed_is_valid_and_dated_with_a_constant() -> None:
     for ref in REFS:
         docs = render_feed(ref, [], site)
         check_all(ref, docs, site)
-        atom, rss, jsonf = by_format(docs).values()
+        atom, rss, _jsonf = by_format(docs).values()
         check_feedparser(atom, [])
         check_feedparser(rss, [])
         root = check_atom(atom, feed_url(ref, FeedFormat.ATOM, site))
@@ -98,7 +92,7 @@ def test_empty_feed_is_valid_and_dated_with_a_constant() -> None:
 def test_feed_updated_is_the_newest_entry_time_never_now() -> None:
     site = make_site()
     edited = make_post(1, updated=datetime(2023, 1, 2, 3, 4, 5, tzinfo=UTC))
-    atom, rss, jsonf = render_feed(FeedRef.site(), [edited, make_post(2)], site)
+    atom, rss, _jsonf = render_feed(FeedRef.site(), [edited, make_post(2)], site)
     root = check_atom(atom, feed_url(FeedRef.site(), FeedFormat.ATOM, site))
     assert root.findtext("a:updated", namespaces=NS) == "2023-01-02T11:04:05+08:00"
     rss_root = check_rss(rss, feed_url(FeedRef.site(), FeedFormat.RSS, site))
@@ -124,7 +118,7 @@ def test_feedparser_round_trip() -> None:
         tags=("南昌日报新闻", "nanchangribao"),
         author=Author("记者", email="reporter@example.org"),
     )
-    atom, rss, jsonf = render_feed(FeedRef.category("nanchangribao"), [post], site)
+    atom, rss, _jsonf = render_feed(FeedRef.category("nanchangribao"), [post], site)
     for doc in (atom, rss):
         parsed = check_feedparser(doc, [post.title])
         (entry,) = parsed.entries
@@ -195,10 +189,14 @@ def test_hostile_post_renders_safely() -> None:
     docs = render_feed(FeedRef.site(), [post], site)
     assert datetime.now(UTC) - started < timedelta(seconds=10)
     check_all(FeedRef.site(), docs, site)
-    atom, rss, jsonf = docs
+    atom, rss, _jsonf = docs
     for doc in docs:
-        assert b"\x00" not in doc.body and b"\x1b" not in doc.body and b"\x07" not in doc.body
-        assert b"javascript:" not in doc.body and b"onerror" not in doc.body and b"data:text" not in doc.body
+        assert b"\x00" not in doc.body
+        assert b"\x1b" not in doc.body
+        assert b"\x07" not in doc.body
+        assert b"javascript:" not in doc.body
+        assert b"onerror" not in doc.body
+        assert b"data:text" not in doc.body
     check_feedparser(atom, ["Bad title]]> <script>alert(1)</script>"])
     rss_root = check_rss(rss, feed_url(FeedRef.site(), FeedFormat.RSS, site))
     assert rss_root.xpath("//item/author") == []
