@@ -33,6 +33,10 @@ cfn-lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/postfeed bench
 
+## agreement: how closely the post parser agrees with what Jekyll published for the corpus
+agreement: $(STAMP)
+	$(BIN)/python bench/agreement.py
+
 ## check: everything CI runs
 check: lint typecheck cfn-lint test
 

@@ -1,0 +1,9 @@
+"""Reading Jekyll sites as GitHub Pages' Jekyll (3.10) does: pure, no I/O, no AWS."""
+
+from __future__ import annotations
+
+from .config import load_site
+from .errors import ConfigError
+from .posts import is_post_path, parse_post
+
+__all__ = ("ConfigError", "is_post_path", "load_site", "parse_post")

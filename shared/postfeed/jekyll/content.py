@@ -1,0 +1,99 @@
+"""Post bodies: Liquid left out, Markdown rendered, excerpts cut and flattened to text.
+
+Jekyll runs Liquid then kramdown; we do not execute Liquid (no site data here) and render Markdown with
+markdown-it-py (CommonMark + tables + strikethrough, raw HTML passed through, kramdown-like typography).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from markdown_it import MarkdownIt
+
+MARKDOWN_EXTENSIONS = frozenset({".md", ".markdown", ".mkdown", ".mkd", ".mkdn", ".mdown"})
+HTML_EXTENSIONS = frozenset({".html", ".htm"})
+
+_RAW = re.compile(r"{%-?\s*raw\s*-?%}(.*?){%-?\s*endraw\s*-?%}", re.DOTALL)
+_COMMENT = re.compile(r"{%-?\s*comment\s*-?%}.*?{%-?\s*endcomment\s*-?%}", re.DOTALL)
+_HIGHLIGHT = re.compile(r"{%-?\s*highlight\s+([\w+#.-]+)[^%]*-?%}\n?(.*?){%-?\s*endhighlight\s*-?%}", re.DOTALL)
+_TAG = re.compile(r"{%-?\s*(\w+).*?-?%}", re.DOTALL)
+_OUTPUT = re.compile(r"{{.*?}}", re.DOTALL)
+_RAW_MARK = "\x00raw{}\x00"
+# Kramdown appends the link reference definitions found after the separator to the excerpt.
+_LINK_DEFINITION = re.compile(r"^ {0,3}\[[^\]]+\]:.+$", re.MULTILINE)
+
+
+@dataclass(frozen=True, slots=True)
+class Rendered:
+    html: str
+    warnings: tuple[str, ...]
+
+
+@lru_cache(maxsize=1)
+def _markdown() -> MarkdownIt:
+    md = MarkdownIt("commonmark", {"html": True, "typographer": True})
+    return md.enable(["table", "strikethrough", "smartquotes", "replacements"])
+
+
+def strip_liquid(path: str, text: str) -> tuple[str, tuple[str, ...]]:
+    """Unwrap {% raw %}, drop comments, turn {% highlight %} into a code fence, drop other tags/outputs."""
+    raws: list[str] = []
+
+    def keep_raw(match: re.Match[str]) -> str:
+        raws.append(match[1])
+        return _RAW_MARK.format(len(raws) - 1)
+
+    text = _RAW.sub(keep_raw, text)
+    dropped: dict[str, None] = {}
+
+    def fence(match: re.Match[str]) -> str:
+        dropped["{% highlight %} (rendered as a code fence)"] = None
+        return f"```{match[1]}\n{match[2].rstrip()}\n```"
+
+    def drop_tag(match: re.Match[str]) -> str:
+        dropped["{% " + match[1] + " %}"] = None
+        return ""
+
+    def drop_output(match: re.Match[str]) -> str:
+        dropped[match[0] if len(match[0]) <= 60 else match[0][:57] + "...}}"] = None
+        return ""
+
+    text = _COMMENT.sub(drop_tag, text)
+    text = _HIGHLIGHT.sub(fence, text)
+    text = _TAG.sub(drop_tag, text)
+    text = _OUTPUT.sub(drop_output, text)
+    for index, raw in enumerate(raws):
+        text = text.replace(_RAW_MARK.format(index), raw)
+    warnings = (f"{path}: Liquid not executed, dropped: {', '.join(dropped)}",) if dropped else ()
+    return text, warnings
+
+
+def render(path: str, text: str, ext: str) -> Rendered:
+    """Liquid stripped, then Markdown -> HTML for Markdown extensions; HTML posts pass through."""
+    text, warnings = strip_liquid(path, text)
+    if ext.lower() in MARKDOWN_EXTENSIONS:
+        return Rendered(_markdown().render(text), warnings)
+    return Rendered(text, warnings)
+
+
+def extract_excerpt(content: str, separator: str) -> str:
+    """Jekyll's Excerpt#extract_excerpt: text before the separator, plus trailing link definitions."""
+    head, found, tail = content.partition(separator)
+    if not found or not tail:
+        return head
+    return head + "\n\n" + "\n".join(_LINK_DEFINITION.findall(tail))
+
+
+_SCRIPT = re.compile(r"<script.*?</script>", re.DOTALL)
+_HTML_COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
+_STYLE = re.compile(r"<style.*?</style>", re.DOTALL)
+_ANY_TAG = re.compile(r"<.*?>", re.DOTALL)
+
+
+def html_to_text(html: str) -> str:
+    """Liquid's `strip_html | normalize_whitespace`: tags dropped, entities left as they are."""
+    text = _ANY_TAG.sub("", _STYLE.sub("", _HTML_COMMENT.sub("", _SCRIPT.sub("", html))))
+    # Ruby's \s is ASCII-only: an ideographic space (U+3000) is content, not whitespace.
+    return re.sub(r"[ \t\r\n\f\v]+", " ", text).strip(" \t\r\n\f\v\0")

@@ -1,0 +1,206 @@
+"""parse_post: one file of a Jekyll site -> the Post Jekyll 3.10 would publish, or why not.
+
+Follows Jekyll's Document#read / read_post_data and PostReader: the file name gives date and slug,
+front matter overrides them, folders above `_posts/` become categories, Publisher decides.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from datetime import UTC, datetime, tzinfo
+from posixpath import splitext
+from typing import Any
+
+from postfeed.models import Author, Post, Rejected, Site, Skipped
+
+from . import content, errors
+from .config import author_from
+from .dates import date_from_filename, parse_date
+from .errors import PostError
+from .frontmatter import YamlTimestamp, decode, ruby_str, split
+from .permalinks import generate_url, placeholders, post_id, style_to_template, titleize_slug
+
+POST_EXTENSIONS = content.MARKDOWN_EXTENSIONS | content.HTML_EXTENSIONS
+POSTS_DIR = "_posts"
+# Document::DATE_FILENAME_MATCHER, applied to the file name.
+_DATED_NAME = re.compile(r"^(\d{2,4}-\d{1,2}-\d{1,2})-(.*)(\.[^.]+)$", re.DOTALL)
+_HAS_TIME = re.compile(r"\d:\d")
+
+
+def is_post_path(path: str) -> bool:
+    """True for a file under a `_posts/` folder with a Markdown or .html extension."""
+    parts = _parts(path)
+    return POSTS_DIR in parts[:-1] and splitext(parts[-1])[1].lower() in POST_EXTENSIONS
+
+
+def parse_post(path: str, body: bytes, site: Site, *, now: datetime | None = None) -> Post | Skipped | Rejected:
+    """Read one post as Jekyll does. Pure: no I/O. Never raises for bad input (-> Rejected)."""
+    try:
+        return _parse(path, body, site, now)
+    except PostError as exc:
+        return Rejected(path, exc.code, exc.message, exc.line)
+
+
+def _parts(path: str) -> list[str]:
+    return [part for part in path.replace("\\", "/").split("/") if part and part != "."]
+
+
+def _parse(path: str, body: bytes, site: Site, now: datetime | None) -> Post | Skipped:
+    parts = _parts(path)
+    if POSTS_DIR not in parts[:-1]:
+        return Skipped(path, errors.SKIP_NOT_IN_POSTS, f"{path}: not under a {POSTS_DIR}/ folder")
+    posts_at = len(parts) - 1 - parts[::-1].index(POSTS_DIR)
+    name = parts[-1]
+    if any(p.startswith((".", "_", "#")) or p.endswith("~") for p in parts[posts_at + 1 :]):
+        return Skipped(path, errors.SKIP_HIDDEN, f"{path}: Jekyll ignores names starting with . _ # or ending ~")
+    if splitext(name)[1].lower() not in POST_EXTENSIONS:
+        return Skipped(path, errors.SKIP_EXTENSION, f"{path}: not a Markdown or .html file")
+    dated = _DATED_NAME.match(name)
+    if dated is None:
+        return Skipped(path, errors.SKIP_NAME_LACKS_DATE, f"{path}: name does not start with YYYY-MM-DD-")
+    name_date, name_slug, ext = dated.groups()
+    name_slug = name_slug.rstrip(".")  # Jekyll: slugs shouldn't end with a period
+
+    post = split(path, decode(path, body))
+    data = post.data
+    tz = site.tz
+    date = _date(path, data, name_date, tz)
+    title = _title(data, name_slug)
+    slug = ruby_str(data["slug"]) if data.get("slug") not in (None, False, "") else name_slug
+    categories = _categories(parts[:posts_at], data)
+    tags = _tags(data)
+
+    output_ext = ".html"
+    permalink = data.get("permalink")
+    template = ruby_str(permalink) if permalink not in (None, False, "") else style_to_template(site.permalink)
+    values = placeholders(
+        date=date,
+        slug=slug,
+        basename=splitext(name)[0],
+        categories=categories,
+        output_ext=output_ext,
+        relative_path="/" + splitext("/".join(parts[posts_at + 1 :]))[0],
+    )
+    url = generate_url(path, template, values)
+
+    # Publisher#publish? runs after the whole document is read: a bad date fails even an unpublished post.
+    if "published" in data and data["published"] in (None, False):
+        return Skipped(path, errors.SKIP_UNPUBLISHED, f"{path}: front matter published: {data['published']}")
+    build_time = now or site.time or datetime.now(UTC)
+    if not site.future and int(date.timestamp()) > int(build_time.timestamp()):
+        return Skipped(path, errors.SKIP_FUTURE, f"{path}: dated {date.isoformat()}, after {build_time.isoformat()}")
+
+    rendered = content.render(path, post.body, ext)
+    excerpt_html, excerpt_warnings = _excerpt(path, data, post.body, ext, site)
+    updated, updated_warnings = _updated(path, data, tz)
+    return Post(
+        path=path,
+        title=title,
+        date=date,
+        slug=slug,
+        url=url,
+        absolute_url=site.root_url + url,
+        id=post_id(url, slug),
+        categories=categories,
+        tags=tags,
+        content_html=rendered.html,
+        excerpt_html=excerpt_html,
+        excerpt_text=content.html_to_text(excerpt_html),
+        author=_author(data),
+        updated=updated,
+        warnings=tuple(dict.fromkeys((*post.warnings, *rendered.warnings, *excerpt_warnings, *updated_warnings))),
+    )
+
+
+def _date(path: str, data: dict[str, Any], name_date: str, tz: tzinfo) -> datetime:
+    if "date" not in data:
+        return date_from_filename(name_date, tz)
+    value = data["date"]
+    text = ruby_str(value)
+    # Psych reads an unquoted date-time without offset as UTC; a bare unquoted date is local midnight.
+    assume_utc = isinstance(value, YamlTimestamp) and bool(_HAS_TIME.search(text))
+    try:
+        return parse_date(text, tz, assume_utc=assume_utc, what="front matter date")
+    except PostError as exc:
+        raise PostError(exc.code, f"{path}: {exc.message}") from exc
+
+
+def _title(data: dict[str, Any], slug: str) -> str:
+    value = data.get("title")
+    if value is None or value is False:  # Ruby's `||=`: only nil and false fall back, "" stays
+        return titleize_slug(slug)
+    return ruby_str(value)
+
+
+def _names(values: Iterable[object]) -> list[str]:
+    """Items as strings, nested lists flattened, nils and empty names dropped."""
+    out: list[str] = []
+    for value in values:
+        if isinstance(value, list):
+            out += _names(value)
+        elif value is not None and ruby_str(value) != "":
+            out.append(ruby_str(value))
+    return out
+
+
+def _plural(value: object) -> list[object]:
+    """Utils.value_from_plural_key: a string splits on whitespace, a list is taken item by item."""
+    if isinstance(value, str):
+        return list(value.split())
+    if isinstance(value, list):
+        return list(value)
+    return [] if value is None else [value]
+
+
+def _categories(folders: list[str], data: dict[str, Any]) -> tuple[str, ...]:
+    """Folders above _posts, then `categories`, then `category` (one name); order kept, no repeats."""
+    names = list(folders) + _names(_plural(data.get("categories")))
+    single = data.get("category")
+    if single is not None and single is not False:
+        names += _names(single if isinstance(single, list) else [single])
+    return tuple(dict.fromkeys(names))
+
+
+def _tags(data: dict[str, Any]) -> tuple[str, ...]:
+    """`tag` (one name) if given, else `tags` (split like categories)."""
+    single = data.get("tag")
+    if single is not None and single is not False:
+        names = _names(single if isinstance(single, list) else [single])
+    else:
+        names = _names(_plural(data.get("tags")))
+    return tuple(dict.fromkeys(names))
+
+
+def _excerpt(path: str, data: dict[str, Any], body: str, ext: str, site: Site) -> tuple[str, tuple[str, ...]]:
+    given = data.get("excerpt")
+    if given is not None and given is not False:
+        return ruby_str(given), ()  # used as written, like Jekyll: not rendered
+    separator = data.get("excerpt_separator")
+    separator = ruby_str(separator) if separator not in (None, False) else site.excerpt_separator
+    if separator == "":
+        return "", ()
+    rendered = content.render(path, content.extract_excerpt(body, separator), ext)
+    return rendered.html, rendered.warnings
+
+
+def _updated(path: str, data: dict[str, Any], tz: tzinfo) -> tuple[datetime | None, tuple[str, ...]]:
+    value = data.get("last_modified_at", data.get("updated"))
+    if value is None or value == "":
+        return None, ()
+    text = ruby_str(value)
+    assume_utc = isinstance(value, YamlTimestamp) and bool(_HAS_TIME.search(text))
+    try:
+        return parse_date(text, tz, assume_utc=assume_utc, what="last_modified_at"), ()
+    except PostError as exc:
+        return None, (f"{path}: {exc.message}; ignored",)
+
+
+def _author(data: dict[str, Any]) -> Author | None:
+    value = data.get("author")
+    if value is None:
+        authors = data.get("authors")
+        value = authors[0] if isinstance(authors, list) and authors else None
+    if isinstance(value, list):
+        value = value[0] if value else None
+    return author_from(value)
