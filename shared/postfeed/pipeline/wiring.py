@@ -1,0 +1,40 @@
+"""Adapters built from the functions' environment, once per execution environment (lazily: nothing
+happens at import, so a cold start pays only for what the first invocation uses)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+
+from postfeed.pipeline.settings import Settings
+from postfeed.store.bucket import FeedsBucket, PostsBucket
+from postfeed.store.table import PostsTable
+
+
+@dataclass(frozen=True, slots=True)
+class Adapters:
+    settings: Settings
+    posts: PostsBucket
+    feeds: FeedsBucket
+    table: PostsTable
+
+
+@cache
+def adapters_from_env() -> Adapters:
+    from postfeed.store.clients import dynamodb_client, s3_client
+
+    settings = Settings.from_env()
+    return Adapters(
+        settings=settings,
+        posts=PostsBucket(settings.posts_bucket, s3_client()),
+        feeds=FeedsBucket(settings.feeds_bucket, s3_client(), cache_control=settings.cache_control),
+        table=PostsTable(settings.table_name, dynamodb_client()),
+    )
+
+
+def reset_adapters() -> None:
+    """Forget the cached adapters and clients (tests and the local stack change the environment)."""
+    from postfeed.store.clients import reset_clients
+
+    adapters_from_env.cache_clear()
+    reset_clients()
