@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 
 import feedparser
 from lxml import etree, html  # type: ignore[import-untyped]
+
 from postfeed.feeds import FeedDocument, FeedFormat
 from postfeed.models import Author, FeedSettings, Post, Site
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import time
 
 import pytest
-from postfeed.feeds.content import absolutize_url, clean_line, sanitize_html, xml_safe
 
+from postfeed.feeds.content import absolutize_url, clean_line, sanitize_html, xml_safe
 from tests.unit.feeds.support import assert_safe_html
 
 BASE = "https://finews.withounder.com/emnews/2021/12/08/202112082206735975.html"

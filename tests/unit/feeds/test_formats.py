@@ -7,7 +7,6 @@ from typing import Any
 
 from postfeed.feeds import FeedFormat, feed_url, render_feed
 from postfeed.models import Author, FeedRef, FeedSettings, Post
-
 from tests.unit.feeds.support import (
     NS,
     check_atom,

@@ -7,6 +7,7 @@ from urllib.parse import unquote, urlsplit
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+
 from postfeed.feeds import FeedFormat, feed_key, feed_url, key_segment
 from postfeed.models import FeedRef, FeedSettings, Site
 

@@ -6,9 +6,9 @@ import calendar
 from datetime import UTC, datetime, timedelta
 
 import pytest
+
 from postfeed.feeds import EMPTY_FEED_UPDATED, FeedDocument, FeedFormat, feed_key, feed_title, feed_url, render_feed
 from postfeed.models import Author, FeedRef, FeedSettings, Site
-
 from tests.unit.feeds.support import (
     CST,
     NS,
