@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from urllib.parse import quote, urlsplit
 
 from postfeed.feeds.content import clean_line, sanitize_html
-from postfeed.feeds.paths import FeedFormat, feed_url
+from postfeed.feeds.paths import URI_SAFE, FeedFormat, feed_url
 from postfeed.models import Author, FeedKind, FeedRef, Post, Site
 
 __all__ = ("EMPTY_FEED_UPDATED", "Channel", "Entry", "Person", "build_channel", "feed_title")
@@ -27,8 +27,6 @@ _EMAIL = re.compile(
     r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$"
 )
 _LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*$")
-# Characters a URI may hold as they are; everything else (spaces, non-ASCII, quotes...) is %-encoded.
-_URI_SAFE = "!#$%&'()*+,/:;=?@[]~"
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,7 +67,7 @@ class Channel:
 
 def _uri(url: str) -> str:
     """``url`` with every character a URI may not hold percent-encoded (existing escapes kept)."""
-    return quote(clean_line(url), safe=_URI_SAFE)
+    return quote(clean_line(url), safe=URI_SAFE)
 
 
 def _site_name(site: Site) -> str:
@@ -124,7 +122,7 @@ def _entry(post: Post, site: Site, fallback_author: Person) -> Entry:
     published = _in_zone(post.date, site)
     terms = (clean_line(term) for term in (*post.categories, *post.tags))
     return Entry(
-        id=site.root_url + _uri(post.id if post.id.startswith("/") else "/" + post.id),
+        id=_uri(site.root_url) + _uri(post.id if post.id.startswith("/") else "/" + post.id),
         link=link,
         title=_entry_title(post, published),
         published=published,
@@ -159,7 +157,7 @@ def build_channel(ref: FeedRef, posts: Sequence[Post], site: Site) -> Channel:
         description=description or title,
         subtitle=description or None,
         language=_language(site.lang),
-        home_url=site.root_url + "/",
+        home_url=_uri(site.root_url) + "/",
         urls={fmt: feed_url(ref, fmt, site) for fmt in FeedFormat},
         hub=_uri(hub) if urlsplit(hub).scheme.lower() in ("http", "https") else None,
         updated=max((entry.updated for entry in entries), default=_in_zone(EMPTY_FEED_UPDATED, site)),

@@ -42,6 +42,8 @@ _MAX_STEM_BYTES = 60
 _HASH_HEX_CHARS = 16  # 64 bits of SHA-256
 _MARK = "~"  # never allowed in a verbatim segment, always present in a hashed one
 _PUNCTUATION_KEPT = frozenset("-_.")
+# Characters a URI may hold as they are; everything else (spaces, non-ASCII, controls...) is %-encoded.
+URI_SAFE = "!#$%&'()*+,/:;=?@[]~"
 
 
 class FeedFormat(StrEnum):
@@ -80,6 +82,7 @@ def _is_verbatim(name: str) -> bool:
         name != ""
         and len(name.encode("utf-8", "surrogatepass")) <= MAX_VERBATIM_BYTES
         and not name.startswith(".")
+        and not name.endswith(".")  # else "a." + ".xml" would hold ".."
         and ".." not in name
         and all(_is_verbatim_char(char) for char in name)
     )
@@ -93,7 +96,7 @@ def key_segment(name: str) -> str:
     """One safe path segment for a category or tag name; injective, readable where possible.
 
     A name made only of letters, marks and digits (any script) and ``-``, ``_``, ``.``, that does not
-    start with ``.``, contains no ``..`` and is at most 100 UTF-8 bytes, is kept verbatim. Any other
+    start or end with ``.``, contains no ``..`` and is at most 100 UTF-8 bytes, is kept verbatim. Any other
     name becomes ``<stem>~<hash>``: ``stem`` is the name with every other character turned into ``-``
     (runs collapsed, ``-`` trimmed at both ends, cut to 60 bytes) and ``hash`` is the first 16 hex
     digits of the SHA-256 of the exact name (UTF-8). Verbatim segments never contain ``~`` and hashed
@@ -138,4 +141,4 @@ def url_path(key: str) -> str:
 
 def feed_url(ref: FeedRef, fmt: FeedFormat, site: Site) -> str:
     """Absolute public URL of the feed (percent-encoded)."""
-    return f"{site.feed_base_url}/{url_path(feed_key(ref, fmt, site))}"
+    return f"{quote(site.feed_base_url, safe=URI_SAFE)}/{url_path(feed_key(ref, fmt, site))}"

@@ -25,6 +25,8 @@ HOSTILE_NAMES = [
     "..\\..\\x",
     ".hidden",
     "a..b",
+    "trailing.",
+    "0.",
     "x" * 10_000,
     "南" * 40,  # 120 UTF-8 bytes
     "zero\u200bwidth",
