@@ -55,8 +55,8 @@ def load_site(config: bytes | str | None = None, **overrides: object) -> Site:
     if unknown:
         raise ConfigError(errors.CONFIG_VALUE, f"unknown Site setting(s): {', '.join(sorted(unknown))}")
     fields.update(overrides)
-    if isinstance(fields.get("permalink"), str):
-        fields["permalink"] = style_to_template(fields["permalink"])
+    # Site.permalink always holds a template, so other code never needs the style names.
+    fields["permalink"] = style_to_template(str(fields.get("permalink", "date")))
     site = Site(**fields)
     _check_timezone(site.timezone)
     return site
