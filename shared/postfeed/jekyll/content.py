@@ -20,6 +20,7 @@ _COMMENT = re.compile(r"{%-?\s*comment\s*-?%}.*?{%-?\s*endcomment\s*-?%}", re.DO
 _HIGHLIGHT = re.compile(r"{%-?\s*highlight\s+([\w+#.-]+)[^%]*-?%}\n?(.*?){%-?\s*endhighlight\s*-?%}", re.DOTALL)
 _TAG = re.compile(r"{%-?\s*(\w+).*?-?%}", re.DOTALL)
 _OUTPUT = re.compile(r"{{.*?}}", re.DOTALL)
+_EMPTY_DEFINITION = re.compile(r"^( {0,3}\[[^\]]+\]:)[ \t]*$", re.MULTILINE)
 _RAW_MARK = "\x00raw{}\x00"
 # Kramdown appends the link reference definitions found after the separator to the excerpt.
 _LINK_DEFINITION = re.compile(r"^ {0,3}\[[^\]]+\]:.+$", re.MULTILINE)
@@ -66,7 +67,11 @@ def strip_liquid(path: str, text: str) -> tuple[str, tuple[str, ...]]:
     text = _OUTPUT.sub(drop_output, text)
     for index, raw in enumerate(raws):
         text = text.replace(_RAW_MARK.format(index), raw)
-    warnings = (f"{path}: Liquid not executed, dropped: {', '.join(dropped)}",) if dropped else ()
+    warnings: tuple[str, ...] = ()
+    if dropped:
+        warnings = (f"{path}: Liquid not executed, dropped: {', '.join(dropped)}",)
+        # `[ref]: {% post_url x %}` lost its target: keep it a (dead) definition, not visible text.
+        text = _EMPTY_DEFINITION.sub(r"\1 <>", text)
     return text, warnings
 
 
@@ -74,8 +79,35 @@ def render(path: str, text: str, ext: str) -> Rendered:
     """Liquid stripped, then Markdown -> HTML for Markdown extensions; HTML posts pass through."""
     text, warnings = strip_liquid(path, text)
     if ext.lower() in MARKDOWN_EXTENSIONS:
-        return Rendered(_markdown().render(text), warnings)
+        return Rendered(_render_markdown(text), warnings)
     return Rendered(text, warnings)
+
+
+_TOC = re.compile(r"^[ \t]*[*+-][ \t]+.*\n[ \t]*\{:[ \t]*toc[ \t]*\}[ \t]*$", re.MULTILINE)
+_TOC_MARK = "<!--postfeed-toc-->"
+_BLOCKS = "p|div|center|blockquote|ul|ol|li|table|tr|h[1-6]|pre|hr|figure|section"
+_ADJACENT_BLOCKS = re.compile(rf"(</(?:{_BLOCKS})>|<(?:hr|br)\s*/?>)(?=<(?:/?(?:{_BLOCKS})|!--)[\s>])")
+# kramdown attribute lists and extensions on a line of their own ({: .class}, {::options ...}).
+_BLOCK_IAL = re.compile(r"^[ \t]*\{::?[^}\n]*\}[ \t]*$", re.MULTILINE)
+
+
+def _render_markdown(text: str) -> str:
+    """markdown-it, plus the kramdown syntax common in posts: `{:toc}` lists and block attribute lists."""
+    text = _BLOCK_IAL.sub("", _TOC.sub(_TOC_MARK, text))
+    md = _markdown()
+    tokens = md.parse(text)
+    # kramdown re-emits raw HTML blocks one element per line; without that, strip_html glues the
+    # text of adjacent blocks together (`</p><p>`).
+    html = _ADJACENT_BLOCKS.sub(r"\1\n", md.renderer.render(tokens, md.options, {}))
+    if _TOC_MARK in html:
+        headings = [
+            md.renderInline(tokens[i + 1].content)
+            for i, token in enumerate(tokens)
+            if token.type == "heading_open" and i + 1 < len(tokens)
+        ]
+        items = "".join(f"  <li>{heading}</li>\n" for heading in headings)
+        html = html.replace(_TOC_MARK, f'<ul id="markdown-toc">\n{items}</ul>' if items else "", 1)
+    return html
 
 
 def extract_excerpt(content: str, separator: str) -> str:

@@ -7,8 +7,9 @@ import pytest
 from bench.agreement import CORPORA, measure
 
 REQUIRED = ("status", "title", "date", "url", "categories", "tags")
-# Measured: finews 107/119, jekyll 78/80, Gaohaoyang see docs/jekyll-differences.md; floor over all posts.
-EXCERPT_FLOOR = 0.70
+# Measured: finews 110/119, jekyll__jekyll 80/80, Gaohaoyang 67/67 (257/266). The 9 misses are the
+# blank-line-before-`---` files, where kramdown and CommonMark read `---` differently (see docs).
+EXCERPT_FLOOR = 0.96
 
 
 @pytest.mark.parametrize("corpus", CORPORA)

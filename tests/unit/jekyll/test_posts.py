@@ -236,3 +236,21 @@ def test_front_matter_slug_overrides_the_file_name() -> None:
     post = published("slug: Other Name\n")
     assert post.url == "/2024/01/02/Other-Name.html"
     assert post.slug == "Other Name"
+
+
+def test_kramdown_toc_list_becomes_a_list_of_headings_and_attribute_lists_vanish() -> None:
+    body = "* content\n{:toc}\n\n## One\n\nText.\n{: .note}\n\n## Two\n"
+    html = published(body=body, site=load_site()).content_html
+    assert '<ul id="markdown-toc">\n  <li>One</li>\n  <li>Two</li>\n</ul>' in html
+    assert "{:" not in html
+    assert "content" not in html
+
+
+def test_adjacent_raw_html_blocks_keep_their_texts_apart_in_excerpt_text() -> None:
+    post = published(body="<p>One.</p><center>Two.</center><p>Three.</p>\n")
+    assert post.excerpt_text == "One. Two. Three."
+
+
+def test_link_definition_whose_target_was_liquid_stays_hidden() -> None:
+    post = published(body="See [the post][p].\n\n[p]: {% post_url 2013-05-06-x %}\n")
+    assert post.excerpt_text == "See the post."
