@@ -1,0 +1,343 @@
+"""Event glue: what Lambda's event source mappings do, done locally against moto.
+
+- SQS -> IngestPostFunction: receive up to BatchSize messages, invoke with Lambda's SQS event shape,
+  delete what succeeded, make failures visible again (the queue's redrive policy moves a message to the
+  DLQ after maxReceiveCount receives). moto's S3 events carry no `sequencer`: we stamp one per message,
+  increasing in the order S3 sent them, as S3 does (kept across redeliveries of the same message).
+- DynamoDB stream -> BuildFeedsFunction: read every shard from where we left off, apply the template's
+  filter criteria, invoke in batches of BatchSize with Lambda's stream event shape, retry from the
+  reported failure (bisecting a batch that errors), and after MaximumRetryAttempts send the batch's
+  description to the on-failure queue and move on.
+
+This module is the only place that knows those shapes; tests, `postfeed run` and `serve` all use it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import itertools
+import json
+import os
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from postfeed.local.stack import LocalFunction, LocalStack
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodbstreams import DynamoDBStreamsClient
+    from mypy_boto3_sqs import SQSClient
+
+Handler = Callable[[dict[str, Any], Any], Any]
+
+
+@dataclass
+class LambdaContext:
+    """The attributes of Lambda's context object that Powertools reads."""
+
+    function_name: str
+    timeout_seconds: int
+    memory_limit_in_mb: int = 256
+    function_version: str = "$LATEST"
+    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    log_group_name: str = "/aws/lambda/local"
+    log_stream_name: str = "local"
+
+    @property
+    def invoked_function_arn(self) -> str:
+        return f"arn:aws:lambda:us-east-1:123456789012:function:{self.function_name}"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return self.timeout_seconds * 1000
+
+
+def load_handler(function: LocalFunction) -> Handler:
+    """The function's real handler, loaded from its CodeUri as Lambda would (`app.lambda_handler`)."""
+    module_name, attribute = function.handler.rsplit(".", 1)
+    path = function.code_dir / f"{module_name}.py"
+    spec = importlib.util.spec_from_file_location(f"postfeed_local_{function.logical_id}", path)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot load {path}")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    handler: Handler = getattr(module, attribute)
+    return handler
+
+
+@contextlib.contextmanager
+def function_environment(variables: dict[str, str]) -> Iterator[None]:
+    """The function's environment variables, set for the duration of an invocation."""
+    from postfeed.pipeline.wiring import reset_adapters
+
+    saved = {key: os.environ.get(key) for key in variables}
+    os.environ.update(variables)
+    reset_adapters()
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        reset_adapters()
+
+
+def matches(pattern: Any, value: Any) -> bool:
+    """Lambda event filtering (the subset the template uses): nested keys, lists of allowed values,
+    `{"prefix": …}` and `{"exists": …}`."""
+    if isinstance(pattern, dict):
+        if not isinstance(value, dict):
+            return False
+        return all(
+            matches(sub, value.get(key)) if key in value or not _wants_existence(sub) else _exists_false(sub)
+            for key, sub in pattern.items()
+        )
+    if isinstance(pattern, list):
+        return any(_match_leaf(option, value) for option in pattern)
+    return bool(pattern == value)
+
+
+def _wants_existence(sub: Any) -> bool:
+    return not (isinstance(sub, list) and any(isinstance(o, dict) and o.get("exists") is False for o in sub))
+
+
+def _exists_false(sub: Any) -> bool:
+    return isinstance(sub, list) and any(isinstance(o, dict) and o.get("exists") is False for o in sub)
+
+
+def _match_leaf(option: Any, value: Any) -> bool:
+    if isinstance(option, dict):
+        if "prefix" in option:
+            return isinstance(value, str) and value.startswith(option["prefix"])
+        if "exists" in option:
+            return (value is not None) == bool(option["exists"])
+        return False
+    return bool(option == value)
+
+
+@dataclass
+class Delivery:
+    """Counts of what the glue delivered, for reports and benchmarks."""
+
+    sqs_invocations: int = 0
+    sqs_messages: int = 0
+    sqs_failures: int = 0
+    stream_invocations: int = 0
+    stream_records: int = 0
+    stream_failed_batches: int = 0
+
+
+class EventGlue:
+    def __init__(
+        self,
+        stack: LocalStack,
+        *,
+        sqs: SQSClient,
+        streams: DynamoDBStreamsClient,
+        environment: dict[str, str] | None = None,
+    ) -> None:
+        self.stack = stack
+        self.sqs = sqs
+        self.streams = streams
+        self.environment = environment or {}
+        self.delivery = Delivery()
+        self._handlers: dict[str, Handler] = {}
+        self._stamped: dict[str, str] = {}
+        self._sequence = itertools.count(1)
+        self._iterators: dict[str, str | None] = {}
+
+    # -- SQS -> ingest ----------------------------------------------------------------------------
+
+    def pump_queue(self) -> int:
+        """One invocation of the ingest function with up to BatchSize messages; returns how many."""
+        function = self.stack.ingest
+        response = self.sqs.receive_message(
+            QueueUrl=self.stack.queue_url,
+            MaxNumberOfMessages=min(10, function.source.batch_size),
+            AttributeNames=["All"],
+            WaitTimeSeconds=0,
+        )
+        messages = response.get("Messages", [])
+        if not messages:
+            return 0
+        queue_arn = self.sqs.get_queue_attributes(QueueUrl=self.stack.queue_url, AttributeNames=["QueueArn"])[
+            "Attributes"
+        ]["QueueArn"]
+        event = {"Records": [self._sqs_record(message, queue_arn) for message in messages]}
+        result = self._invoke(function, event) or {}
+        failed = {item["itemIdentifier"] for item in result.get("batchItemFailures", [])}
+        self.delivery.sqs_invocations += 1
+        self.delivery.sqs_messages += len(messages)
+        self.delivery.sqs_failures += len(failed)
+        for message in messages:
+            if message["MessageId"] in failed:
+                # Visible again at once (locally we do not wait out the visibility timeout).
+                self.sqs.change_message_visibility(
+                    QueueUrl=self.stack.queue_url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0
+                )
+            else:
+                self.sqs.delete_message(QueueUrl=self.stack.queue_url, ReceiptHandle=message["ReceiptHandle"])
+        return len(messages)
+
+    def _sqs_record(self, message: Any, queue_arn: str) -> dict[str, Any]:
+        return {
+            "messageId": message["MessageId"],
+            "receiptHandle": message["ReceiptHandle"],
+            "body": self._with_sequencer(message["MessageId"], message["Body"]),
+            "attributes": message.get("Attributes", {}),
+            "messageAttributes": {},
+            "md5OfBody": message.get("MD5OfBody", ""),
+            "eventSource": "aws:sqs",
+            "eventSourceARN": queue_arn,
+            "awsRegion": self.stack.region,
+        }
+
+    def _with_sequencer(self, message_id: str, body: str) -> str:
+        if message_id not in self._stamped:
+            self._stamped[message_id] = stamp_sequencers(body, self._sequence)
+        return self._stamped[message_id]
+
+    # -- stream -> feeds --------------------------------------------------------------------------
+
+    def pump_stream(self) -> int:
+        """Deliver every new stream record (in batches of BatchSize); returns how many records."""
+        function = self.stack.build_feeds
+        records = [r for r in self._new_stream_records() if self._passes_filter(function, r)]
+        for start in range(0, len(records), function.source.batch_size):
+            self._deliver_stream_batch(function, records[start : start + function.source.batch_size])
+        return len(records)
+
+    def _passes_filter(self, function: LocalFunction, record: dict[str, Any]) -> bool:
+        patterns = function.source.filter_patterns
+        return not patterns or any(matches(p, record) for p in patterns)
+
+    def _new_stream_records(self) -> list[dict[str, Any]]:
+        description = self.streams.describe_stream(StreamArn=self.stack.stream_arn)["StreamDescription"]
+        records: list[dict[str, Any]] = []
+        for shard in description["Shards"]:
+            shard_id = shard["ShardId"]
+            if shard_id not in self._iterators:
+                self._iterators[shard_id] = self.streams.get_shard_iterator(
+                    StreamArn=self.stack.stream_arn, ShardId=shard_id, ShardIteratorType="TRIM_HORIZON"
+                )["ShardIterator"]
+            iterator = self._iterators[shard_id]
+            while iterator:
+                page = self.streams.get_records(ShardIterator=iterator, Limit=1000)
+                records += [self._stream_record(r) for r in page["Records"]]
+                next_iterator = page.get("NextShardIterator")
+                if not page["Records"]:
+                    self._iterators[shard_id] = next_iterator or iterator
+                    break
+                iterator = next_iterator
+                self._iterators[shard_id] = iterator
+        return records
+
+    def _stream_record(self, raw: Any) -> dict[str, Any]:
+        record: dict[str, Any] = json.loads(json.dumps(raw, default=_json_default))
+        created = raw["dynamodb"].get("ApproximateCreationDateTime")
+        if isinstance(created, datetime):
+            record["dynamodb"]["ApproximateCreationDateTime"] = int(created.timestamp())
+        record["eventSourceARN"] = self.stack.stream_arn
+        return record
+
+    def _deliver_stream_batch(self, function: LocalFunction, batch: Sequence[dict[str, Any]]) -> None:
+        pending: list[Sequence[dict[str, Any]]] = [batch]
+        attempts = 0
+        while pending:
+            current = pending.pop(0)
+            if not current:
+                continue
+            self.delivery.stream_invocations += 1
+            self.delivery.stream_records += len(current)
+            try:
+                result = self._invoke(function, {"Records": list(current)}) or {}
+            except Exception:
+                attempts += 1
+                if attempts > function.source.max_retries:
+                    self._give_up(current)
+                    continue
+                if function.source.bisect and len(current) > 1:
+                    middle = len(current) // 2
+                    pending[:0] = [current[:middle], current[middle:]]
+                else:
+                    pending.insert(0, current)
+                continue
+            failures = [f["itemIdentifier"] for f in result.get("batchItemFailures", [])]
+            if failures:
+                attempts += 1
+                numbers = [r["dynamodb"]["SequenceNumber"] for r in current]
+                first = min(numbers.index(f) for f in failures if f in numbers) if set(failures) & set(numbers) else 0
+                if attempts > function.source.max_retries:
+                    self._give_up(current[first:])
+                    continue
+                pending.insert(0, current[first:])
+
+    def _give_up(self, records: Sequence[dict[str, Any]]) -> None:
+        """Lambda's on-failure destination: a description of the batch, not the records themselves."""
+        self.delivery.stream_failed_batches += 1
+        if not self.stack.failure_queue_url:
+            return
+        numbers = [r["dynamodb"]["SequenceNumber"] for r in records]
+        self.sqs.send_message(
+            QueueUrl=self.stack.failure_queue_url,
+            MessageBody=json.dumps(
+                {
+                    "DDBStreamBatchInfo": {
+                        "streamArn": self.stack.stream_arn,
+                        "startSequenceNumber": numbers[0],
+                        "endSequenceNumber": numbers[-1],
+                        "batchSize": len(numbers),
+                    }
+                }
+            ),
+        )
+
+    # -- both ---------------------------------------------------------------------------------------
+
+    def run_until_idle(self, max_rounds: int = 1_000_000) -> Delivery:
+        """Deliver until neither the queue nor the stream has anything left."""
+        for _ in range(max_rounds):
+            moved = 0
+            while self.pump_queue():
+                moved += 1
+            moved += self.pump_stream()
+            if not moved:
+                return self.delivery
+        raise RuntimeError("the local pipeline did not settle")
+
+    def _invoke(self, function: LocalFunction, event: dict[str, Any]) -> Any:
+        if function.logical_id not in self._handlers:
+            self._handlers[function.logical_id] = load_handler(function)
+        handler = self._handlers[function.logical_id]
+        context = LambdaContext(function_name=function.logical_id, timeout_seconds=function.timeout)
+        with function_environment({**function.environment, **self.environment}):
+            return handler(event, context)
+
+
+def stamp_sequencers(body: str, counter: Iterator[int]) -> str:
+    """Give each S3 record of a message a sequencer where it has none (moto sends none)."""
+    try:
+        payload = json.loads(body)
+    except json.JSONDecodeError:
+        return body
+    if not isinstance(payload, dict) or not isinstance(payload.get("Records"), list):
+        return body
+    for record in payload["Records"]:
+        obj = record.get("s3", {}).get("object") if isinstance(record, dict) else None
+        if isinstance(obj, dict) and not obj.get("sequencer"):
+            obj["sequencer"] = f"{next(counter):016X}"
+    return json.dumps(payload)
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return int(value.timestamp())
+    if isinstance(value, bytes | bytearray):
+        import base64
+
+        return base64.b64encode(value).decode()
+    raise TypeError(type(value))
