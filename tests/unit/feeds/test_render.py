@@ -6,6 +6,8 @@ import calendar
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from postfeed.feeds import EMPTY_FEED_UPDATED, FeedDocument, FeedFormat, feed_key, feed_title, feed_url, render_feed
 from postfeed.models import Author, FeedRef, FeedSettings, Site
@@ -202,3 +204,19 @@ def test_hostile_post_renders_safely() -> None:
     assert rss_root.xpath("//item/author") == []
     assert rss_root.xpath("//item/dc:creator/text()", namespaces=NS) == ["Name"]
     assert rss_root.xpath("//item/category/text()") == ["cat\u200b"]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    title=st.text(max_size=40),
+    body=st.text(max_size=200),
+    name=st.text(max_size=20),
+    author=st.text(max_size=20),
+)
+def test_any_text_gives_valid_documents(title: str, body: str, name: str, author: str) -> None:
+    site = make_site()
+    post = make_post(1, title=title, content_html=body, excerpt_text=body, categories=(name,), author=Author(author))
+    for ref in (FeedRef.site(), FeedRef.category(name), FeedRef.tag(name)):
+        docs = render_feed(ref, [post], site)
+        check_all(ref, docs, site)
+        assert docs == render_feed(ref, [post], site)
