@@ -50,7 +50,7 @@ class LocalPipeline:
         import boto3
 
         def client(service: str) -> Any:
-            return boto3.client(service, region_name="us-east-1", endpoint_url=endpoint_url)
+            return boto3.client(service, region_name="us-east-1", endpoint_url=endpoint_url)  # type: ignore[call-overload]
 
         s3: S3Client = client("s3")
         streams: DynamoDBStreamsClient = client("dynamodbstreams")
@@ -90,6 +90,6 @@ class LocalPipeline:
             "cache_control": response.get("CacheControl"),
         }
 
-    def _objects(self, bucket: str) -> Iterator[dict[str, Any]]:
+    def _objects(self, bucket: str) -> Iterator[Any]:
         for page in self.s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
             yield from page.get("Contents", [])

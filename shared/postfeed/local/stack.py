@@ -202,11 +202,11 @@ def _configure_bucket(s3: S3Client, bucket: str, props: dict[str, Any]) -> None:
     if "VersioningConfiguration" in props:
         s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration=props["VersioningConfiguration"])
     if "BucketEncryption" in props:
-        rules = [
+        rules: list[Any] = [
             {"ApplyServerSideEncryptionByDefault": rule["ServerSideEncryptionByDefault"]}
             for rule in props["BucketEncryption"]["ServerSideEncryptionConfiguration"]
         ]
-        s3.put_bucket_encryption(Bucket=bucket, ServerSideEncryptionConfiguration={"Rules": rules})  # type: ignore[typeddict-item]
+        s3.put_bucket_encryption(Bucket=bucket, ServerSideEncryptionConfiguration={"Rules": rules})
     if "PublicAccessBlockConfiguration" in props:
         s3.put_public_access_block(
             Bucket=bucket, PublicAccessBlockConfiguration=props["PublicAccessBlockConfiguration"]
