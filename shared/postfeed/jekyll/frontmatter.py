@@ -129,7 +129,13 @@ def split(path: str, text: str) -> SplitPost:
 
 def load_yaml(path: str, yaml_text: str, first_line: int = 1) -> Any:
     """Safe-load one YAML document; line numbers in messages count from `first_line`."""
-    loader = _Loader(yaml_text)
+    try:
+        loader = _Loader(yaml_text)
+    except yaml.reader.ReaderError as exc:  # a control character YAML does not allow
+        line = yaml_text.count("\n", 0, exc.position) + first_line
+        raise PostError(
+            errors.YAML_SYNTAX, f"{path}: YAML error on line {line}: character #x{exc.character:04x} not allowed", line
+        ) from exc
     try:
         node = loader.get_single_node()
         if node is None:

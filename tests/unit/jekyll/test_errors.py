@@ -94,3 +94,8 @@ def test_unknown_permalink_placeholder_is_rejected() -> None:
 def test_unpublished_post_with_bad_date_is_still_rejected() -> None:
     # Jekyll reads the whole document before Publisher decides: the bad date stops the build.
     assert rejected(post_bytes("published: false\ndate: +0800\n")).code == errors.INVALID_DATE
+
+
+def test_control_character_in_front_matter_is_a_yaml_syntax_error() -> None:
+    result = rejected(post_bytes("title: x\nbad: \x1f\n"))
+    assert (result.code, result.line) == (errors.YAML_SYNTAX, 3)
