@@ -7,6 +7,7 @@ from functools import cache
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    import boto3
     from botocore.config import Config
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_s3 import S3Client
@@ -21,27 +22,30 @@ def client_config() -> Config:
 
 
 @cache
-def s3_client() -> S3Client:
+def session() -> boto3.session.Session:
+    """The handlers' own session: tests and benchmarks hook its events (call counting, fault injection)
+    before the clients are built, without touching any other boto3 user in the process."""
     import boto3
 
-    return boto3.client("s3", config=client_config())
+    return boto3.session.Session()
+
+
+@cache
+def s3_client() -> S3Client:
+    return session().client("s3", config=client_config())
 
 
 @cache
 def dynamodb_client() -> DynamoDBClient:
-    import boto3
-
-    return boto3.client("dynamodb", config=client_config())
+    return session().client("dynamodb", config=client_config())
 
 
 @cache
 def sqs_client() -> SQSClient:
-    import boto3
-
-    return boto3.client("sqs", config=client_config())
+    return session().client("sqs", config=client_config())
 
 
 def reset_clients() -> None:
-    """Forget cached clients (tests switch endpoints and credentials between runs)."""
-    for factory in (s3_client, dynamodb_client, sqs_client):
+    """Forget the session and its clients (tests switch endpoints and hooks between runs)."""
+    for factory in (session, s3_client, dynamodb_client, sqs_client):
         factory.cache_clear()
