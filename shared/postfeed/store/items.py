@@ -90,7 +90,7 @@ class StoredEntry:
     """What the table keeps of a published post: the Post minus its bulky HTML, plus that HTML compressed."""
 
     post: Post
-    blob: bytes  # zlib(JSON {content_html, excerpt_html}); split into chunk items when too big
+    blob: bytes  # zlib(JSON {content_html, excerpt_html, excerpt_text}); chunk items when too big
 
     @property
     def chunks(self) -> list[bytes]:
@@ -101,7 +101,10 @@ class StoredEntry:
 
 def encode_entry(post: Post) -> tuple[dict[str, Any], list[bytes]]:
     """The `entry` map of a post item, and the content chunks to store beside it (often none)."""
-    html = json.dumps({"content_html": post.content_html, "excerpt_html": post.excerpt_html}, ensure_ascii=False)
+    html = json.dumps(
+        {"content_html": post.content_html, "excerpt_html": post.excerpt_html, "excerpt_text": post.excerpt_text},
+        ensure_ascii=False,
+    )
     stored = StoredEntry(post, zlib.compress(html.encode(), 6))
     chunks = stored.chunks
     entry: dict[str, Any] = {
@@ -114,7 +117,6 @@ def encode_entry(post: Post) -> tuple[dict[str, Any], list[bytes]]:
         "id": post.id,
         "categories": list(post.categories),
         "tags": list(post.tags),
-        "excerpt_text": post.excerpt_text,
         "chunks": len(chunks),
     }
     if not chunks:
@@ -141,7 +143,7 @@ def entry_hash(entry: dict[str, Any], blob: bytes) -> str:
 
 def decode_entry(entry: dict[str, Any], blob: bytes) -> Post:
     """The Post a feed renders, from a post item's `entry` map and its (joined) content blob."""
-    html = json.loads(zlib.decompress(blob)) if blob else {"content_html": "", "excerpt_html": ""}
+    html = json.loads(zlib.decompress(blob)) if blob else {"content_html": "", "excerpt_html": "", "excerpt_text": ""}
     author = entry.get("author")
     updated = entry.get("updated")
     return Post(
@@ -156,7 +158,7 @@ def decode_entry(entry: dict[str, Any], blob: bytes) -> Post:
         tags=tuple(entry["tags"]),
         content_html=html["content_html"],
         excerpt_html=html["excerpt_html"],
-        excerpt_text=entry["excerpt_text"],
+        excerpt_text=html["excerpt_text"],
         author=Author(**author) if author else None,
         updated=datetime.fromisoformat(updated) if updated else None,
     )
