@@ -11,6 +11,7 @@ from collections.abc import Sequence
 # name -> one-line help; the module postfeed.commands.<name> provides add_arguments(parser) and run(args).
 COMMANDS: dict[str, str] = {
     "parse": "parse posts as Jekyll does and print what it would publish",
+    "run": "run the whole pipeline locally on moto over a site's posts; feeds and report.json land in --out",
 }
 
 

@@ -310,12 +310,12 @@ class EventGlue:
         raise RuntimeError("the local pipeline did not settle")
 
     def _invoke(self, function: LocalFunction, event: dict[str, Any]) -> Any:
-        if function.logical_id not in self._handlers:
-            self._handlers[function.logical_id] = load_handler(function)
-        handler = self._handlers[function.logical_id]
         context = LambdaContext(function_name=function.logical_id, timeout_seconds=function.timeout)
+        # As in Lambda, the module is initialised with the function's environment (Powertools reads it then).
         with function_environment({**function.environment, **self.environment}):
-            return handler(event, context)
+            if function.logical_id not in self._handlers:
+                self._handlers[function.logical_id] = load_handler(function)
+            return self._handlers[function.logical_id](event, context)
 
 
 def stamp_sequencers(body: str, counter: Iterator[int]) -> str:

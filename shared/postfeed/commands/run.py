@@ -1,0 +1,80 @@
+"""`postfeed run --posts DIR [--config FILE] [--out DIR]`: the whole pipeline locally, on an embedded moto
+server; the feeds land in `--out` with `report.json` (every post's outcome, every feed document).
+
+Only light stdlib modules at import time; moto, boto3 and the pipeline are imported in run().
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--posts",
+        required=True,
+        metavar="DIR",
+        help="a Jekyll site folder (posts under _posts/, e.g. news/_posts/) or a bare folder of posts",
+    )
+    parser.add_argument("--config", metavar="FILE", help="the site's _config.yml (default: DIR/_config.yml if any)")
+    parser.add_argument("--out", default="out", metavar="DIR", help="where the feeds and report.json go (default: out)")
+    parser.add_argument(
+        "--feed-base-url",
+        metavar="URL",
+        help="public base URL of the feeds (default: the site's url + baseurl from _config.yml)",
+    )
+    parser.add_argument(
+        "--settle-every",
+        type=int,
+        default=500,
+        metavar="N",
+        help="deliver pending events after every N uploads (default: 500)",
+    )
+    parser.add_argument("--workers", type=int, default=8, metavar="N", help="concurrent uploads (default: 8)")
+    parser.add_argument(
+        "--log-level",
+        default="ERROR",
+        choices=["DEBUG", "INFO", "WARNING", "ERROR"],
+        help="the functions' log level (their JSON logs go to stdout; default: ERROR)",
+    )
+    parser.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None, help="progress bar")
+
+
+def run(args: argparse.Namespace) -> int:
+    from postfeed.local.runner import (
+        RunError,
+        collect_site,
+        config_url,
+        create_pipeline,
+        format_summary,
+        local_aws_server,
+        run_site,
+    )
+
+    try:
+        site = collect_site(Path(args.posts), Path(args.config) if args.config else None)
+        config = site.config.read_bytes() if site.config else None
+        base_url = args.feed_base_url if args.feed_base_url is not None else config_url(config)
+        print(
+            f"postfeed run: {len(site.posts)} posts"
+            + (f" and {site.config}" if site.config else " (no _config.yml: template defaults)")
+            + f" from {args.posts}",
+            file=sys.stderr,
+        )
+        with local_aws_server() as endpoint:
+            pipeline = create_pipeline(endpoint_url=endpoint, feed_base_url=base_url, log_level=args.log_level)
+            result = run_site(
+                pipeline,
+                site,
+                Path(args.out),
+                settle_every=args.settle_every,
+                workers=args.workers,
+                progress=args.progress,
+            )
+    except RunError as exc:
+        print(f"postfeed run: {exc}", file=sys.stderr)
+        return 2
+    print(format_summary(result, source=args.posts))
+    return 0

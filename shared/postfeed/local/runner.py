@@ -1,0 +1,580 @@
+"""`postfeed run`: a Jekyll site (or a bare folder of posts) through the whole pipeline on moto.
+
+The flow is the one a user has in AWS: `_config.yml` is uploaded first and settled, then every post, then
+the feeds bucket is copied to a folder and every post's outcome is read back from the table into
+`report.json`. Uploads are settled every `settle_every` posts, so queues and stream shards stay small
+on large sites (16,000 posts and more).
+
+`local_aws_server()` (an embedded moto server on 127.0.0.1 with the process environment pointing at it)
+is shared with `postfeed serve`; `collect_site()` and `feed_summary()` too.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import shutil
+import socket
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING, Any
+
+from postfeed.local.pipeline import LOCAL_AWS_ENVIRONMENT, LocalPipeline
+
+if TYPE_CHECKING:
+    from postfeed.pipeline.settings import Settings
+
+POSTS_DIR = "_posts"
+CONFIG_NAME = "_config.yml"
+SETTLE_EVERY = 500
+UPLOAD_WORKERS = 8
+# A progress bar is drawn when stderr is a terminal, or (as plain periodic lines) for this many posts.
+PROGRESS_MIN_POSTS = 1000
+REPORT_NAME = "report.json"
+FEED_EXTENSIONS = (".xml", ".rss", ".json")
+# Folders Jekyll never reads posts from (besides names starting with "."), see its default `exclude`.
+EXCLUDED_DIRS = frozenset({"_site", "node_modules", "vendor", ".jekyll-cache", ".sass-cache"})
+# What the handlers need besides the template's environment when run locally: no EMF metrics on stdout.
+LOCAL_FUNCTION_ENVIRONMENT = {"POWERTOOLS_METRICS_DISABLED": "true"}
+
+
+class RunError(RuntimeError):
+    """A run that cannot start (bad folder, an output folder we will not clear); the message says why."""
+
+
+# -- what to upload ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SiteFiles:
+    """The files of a site to upload: `_config.yml` (if any) and every post, by bucket key."""
+
+    root: Path
+    config: Path | None
+    posts: tuple[tuple[str, Path], ...]  # (key, file), sorted by key
+
+    @property
+    def keys(self) -> list[str]:
+        return [key for key, _ in self.posts]
+
+
+def collect_site(directory: Path, config: Path | None = None) -> SiteFiles:
+    """The posts of a Jekyll site folder (every file under any `_posts/` folder, keyed by its path from
+    the site root, e.g. `_posts/x.md`, `news/_posts/y.md`), or of a bare folder of posts (uploaded under
+    `_posts/`). `_config.yml` is `config`, else the site root's, else none."""
+    if not directory.is_dir():
+        raise RunError(f"{directory}: not a folder")
+    files = sorted(_walk(directory))
+    in_posts = [f for f in files if POSTS_DIR in f.relative_to(directory).parts[:-1]]
+    if in_posts:  # a site: keys relative to its root
+        root = directory
+        posts = [(f.relative_to(root).as_posix(), f) for f in in_posts]
+    else:  # a bare folder of posts (or the _posts folder itself)
+        root = directory.parent if directory.resolve().name == POSTS_DIR else directory
+        posts = [
+            (f"{POSTS_DIR}/{f.relative_to(directory).as_posix()}", f)
+            for f in files
+            if f.name != CONFIG_NAME or f.parent != directory
+        ]
+    if config is None and (root / CONFIG_NAME).is_file():
+        config = root / CONFIG_NAME
+    if config is not None and not config.is_file():
+        raise RunError(f"{config}: no such file")
+    return SiteFiles(root=root, config=config, posts=tuple(sorted(posts)))
+
+
+def _walk(directory: Path) -> Iterator[Path]:
+    for parent, dirs, names in os.walk(directory):
+        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d not in EXCLUDED_DIRS)
+        for name in names:
+            path = Path(parent) / name
+            if path.is_file():
+                yield path
+
+
+def config_url(config: bytes | None) -> str:
+    """`url` + `baseurl` of a `_config.yml` (the default public base of local feeds), or ""."""
+    import yaml
+
+    try:
+        data = yaml.safe_load(config) if config else None
+    except yaml.YAMLError:
+        return ""
+    if not isinstance(data, dict):
+        return ""
+    url, baseurl = str(data.get("url") or ""), str(data.get("baseurl") or "")
+    return (url.rstrip("/") + "/" + baseurl.strip("/")).rstrip("/") if url else ""
+
+
+# -- the local AWS --------------------------------------------------------------------------------
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@contextlib.contextmanager
+def process_environment(variables: dict[str, str]) -> Iterator[None]:
+    """Set environment variables for the duration (the handlers' boto3 session reads them when it builds
+    its clients, so those are rebuilt on the way in and out)."""
+    from postfeed.store.clients import reset_clients
+
+    saved = {key: os.environ.get(key) for key in variables}
+    os.environ.update(variables)
+    reset_clients()
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        reset_clients()
+
+
+@contextlib.contextmanager
+def local_aws_server(port: int = 0, host: str = "127.0.0.1") -> Iterator[str]:
+    """An embedded moto server on `host:port` (0: a free port); yields its endpoint URL. While it runs,
+    the process talks to it: AWS_ENDPOINT_URL and the fake credentials of LOCAL_AWS_ENVIRONMENT are set."""
+    from moto.server import ThreadedMotoServer
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no line per request on stderr
+    server = ThreadedMotoServer(ip_address=host, port=port or free_port(host), verbose=False)
+    try:
+        server.start()
+    except OSError as exc:
+        raise RunError(f"cannot start the local AWS server on {host}:{port}: {exc}") from exc
+    bound_host, bound_port = server.get_host_and_port()
+    endpoint = f"http://{bound_host}:{bound_port}"
+    try:
+        with process_environment({**LOCAL_AWS_ENVIRONMENT, "AWS_ENDPOINT_URL": endpoint}):
+            yield endpoint
+    finally:
+        server.stop()
+        if server._server is not None:  # stop() shuts the loop down but leaves the socket open
+            server._server.server_close()
+
+
+def create_pipeline(
+    *, endpoint_url: str | None, feed_base_url: str, log_level: str = "ERROR", parameters: dict[str, Any] | None = None
+) -> LocalPipeline:
+    """The template's stack on the moto that `endpoint_url` (or mock_aws) reaches, quiet by default."""
+    return LocalPipeline.create(
+        parameters={"LogLevel": log_level, **(parameters or {})},
+        endpoint_url=endpoint_url,
+        feed_base_url=feed_base_url,
+        environment=LOCAL_FUNCTION_ENVIRONMENT,
+    )
+
+
+# -- uploading ------------------------------------------------------------------------------------
+
+
+class Progress:
+    """A tqdm bar on stderr when it is a terminal or the run is long; otherwise nothing."""
+
+    def __init__(self, total: int, *, unit: str, enabled: bool | None = None, desc: str = "") -> None:
+        self.bar: Any = None
+        if enabled is None:
+            enabled = sys.stderr.isatty() or total >= PROGRESS_MIN_POSTS
+        if enabled and total:
+            from tqdm import tqdm  # type: ignore[import-untyped]  # no types-tqdm pinned
+
+            interactive = sys.stderr.isatty()
+            self.bar = tqdm(
+                total=total,
+                unit=unit,
+                desc=desc,
+                file=sys.stderr,
+                dynamic_ncols=interactive,
+                mininterval=0.2 if interactive else 10.0,
+                ascii=not interactive,
+            )
+
+    def update(self, count: int = 1) -> None:
+        if self.bar is not None:
+            self.bar.update(count)
+
+    def note(self, text: str) -> None:
+        if self.bar is not None:
+            self.bar.set_postfix_str(text, refresh=True)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+@dataclass(slots=True)
+class UploadStats:
+    uploaded: int = 0
+    settles: int = 0
+    upload_seconds: float = 0.0
+    settle_seconds: float = 0.0
+
+
+def upload_config(pipeline: LocalPipeline, config: bytes, key: str = CONFIG_NAME) -> None:
+    """Upload `_config.yml` and settle, so every post is parsed with the site's settings."""
+    pipeline.upload(key, config)
+    pipeline.settle()
+
+
+def upload_posts(
+    pipeline: LocalPipeline,
+    posts: Sequence[tuple[str, Path]],
+    *,
+    settle_every: int = SETTLE_EVERY,
+    workers: int = UPLOAD_WORKERS,
+    progress: bool | None = None,
+) -> UploadStats:
+    """Upload posts `settle_every` at a time (concurrently), settling the pipeline after each chunk."""
+    stats = UploadStats()
+    bar = Progress(len(posts), unit="post", enabled=progress, desc="posts")
+
+    def put(item: tuple[str, Path]) -> None:
+        key, file = item
+        pipeline.upload(key, file.read_bytes())
+
+    try:
+        with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="postfeed-upload") as pool:
+            for start in range(0, len(posts), max(1, settle_every)):
+                chunk = posts[start : start + max(1, settle_every)]
+                began = time.perf_counter()
+                for _ in pool.map(put, chunk):
+                    bar.update()
+                stats.uploaded += len(chunk)
+                stats.upload_seconds += time.perf_counter() - began
+                bar.note("settling")
+                began = time.perf_counter()
+                pipeline.settle()
+                stats.settle_seconds += time.perf_counter() - began
+                stats.settles += 1
+                bar.note("")
+    finally:
+        bar.close()
+    return stats
+
+
+# -- reading back ---------------------------------------------------------------------------------
+
+
+def post_items(pipeline: LocalPipeline) -> dict[str, dict[str, Any]]:
+    """Every post item of the table, by key (one paginated Scan, without the entries' content)."""
+    from postfeed.store.items import POST_SK
+    from postfeed.store.table import from_attributes
+
+    client, found = pipeline.table.client, {}
+    pages = client.get_paginator("scan").paginate(
+        TableName=pipeline.table.name,
+        FilterExpression="sk = :post",
+        ProjectionExpression="#k, #s, #r, #e, #sk, #w, #n.#t, #n.#u",
+        ExpressionAttributeNames={
+            "#k": "key",
+            "#s": "state",
+            "#r": "rejected",
+            "#e": "error",
+            "#sk": "skip",
+            "#w": "warnings",
+            "#n": "entry",
+            "#t": "title",
+            "#u": "absolute_url",
+        },
+        ExpressionAttributeValues={":post": {"S": POST_SK}},
+    )
+    for page in pages:
+        for raw in page.get("Items", []):
+            item = from_attributes(raw)
+            found[item["key"]] = item
+    return found
+
+
+def post_report(key: str, item: dict[str, Any] | None, settings: Settings) -> dict[str, Any]:
+    """One post's outcome: published | skipped | error (with code/message, or reason/detail)."""
+    if item is None:
+        if not settings.is_post_key(key) and key != settings.config_key:
+            return {
+                "key": key,
+                "status": "skipped",
+                "reason": "outside_posts_prefix",
+                "detail": f"{key}: the pipeline only reads posts under {settings.posts_prefix!r} (PostsPrefix)",
+            }
+        return {
+            "key": key,
+            "status": "error",
+            "code": "not_processed",
+            "message": f"{key}: no state in the table: its event failed (see the dead-letter queue)",
+            "line": None,
+        }
+    entry: dict[str, Any] = {"key": key}
+    state = item.get("state")
+    if item.get("rejected") == "1":
+        error = item.get("error") or {}
+        entry |= {
+            "status": "error",
+            "code": error.get("code"),
+            "message": error.get("message"),
+            "line": error.get("line"),
+        }
+        if state == "published":
+            entry["kept_previous"] = True  # an earlier good version stays in the feeds
+    elif state == "skipped":
+        skip = item.get("skip") or {}
+        entry |= {"status": "skipped", "reason": skip.get("reason"), "detail": skip.get("detail")}
+    elif state == "published":
+        published = item.get("entry") or {}
+        entry |= {"status": "published", "title": published.get("title"), "url": published.get("absolute_url")}
+        if item.get("warnings"):
+            entry["warnings"] = list(item["warnings"])
+    else:
+        entry["status"] = str(state)
+    return entry
+
+
+def feed_summary(key: str, body: bytes) -> dict[str, Any]:
+    """Format, title and entry count of a feed document (from the document itself)."""
+    fmt = {".xml": "atom", ".rss": "rss", ".json": "json"}.get(PurePosixPath(key).suffix, "other")
+    title, entries = "", 0
+    try:
+        if fmt == "json":
+            data = json.loads(body)
+            title, entries = str(data.get("title", "")), len(data.get("items", []))
+        elif fmt in ("atom", "rss"):
+            from lxml import etree  # type: ignore[import-untyped]  # no lxml-stubs pinned
+
+            root = etree.fromstring(body, parser=etree.XMLParser(resolve_entities=False, no_network=True))
+            atom = "{http://www.w3.org/2005/Atom}"
+            if fmt == "atom":
+                title = root.findtext(f"{atom}title") or ""
+                entries = len(root.findall(f"{atom}entry"))
+            else:
+                title = root.findtext("channel/title") or ""
+                entries = len(root.findall("channel/item"))
+    except (ValueError, SyntaxError):  # json.JSONDecodeError, lxml's XMLSyntaxError
+        fmt = "invalid"
+    return {"key": key, "format": fmt, "title": title, "entries": entries, "bytes": len(body)}
+
+
+def feed_stem(key: str) -> str:
+    """A feed's key without its format's extension: the three documents of a feed share it."""
+    for extension in FEED_EXTENSIONS:
+        if key.endswith(extension):
+            return key[: -len(extension)]
+    return key
+
+
+def prepare_out(out: Path) -> None:
+    """Empty `out` for a new run, but only if it is ours: empty, holding a report.json, or only feeds."""
+    if out.exists() and not out.is_dir():
+        raise RunError(f"{out}: exists and is not a folder")
+    if not out.exists():
+        out.mkdir(parents=True)
+        return
+    files = [p for p in out.rglob("*") if not p.is_dir()]
+    ours = (out / REPORT_NAME).is_file() or all(p.name.endswith(FEED_EXTENSIONS) for p in files)
+    if not ours:
+        example = next(p for p in files if not p.name.endswith(FEED_EXTENSIONS))
+        raise RunError(f"{out}: refusing to clear a folder postfeed did not write (it holds {example}); use --out NEW")
+    for child in out.iterdir():
+        if child.is_dir() and not child.is_symlink():
+            shutil.rmtree(child)
+        else:
+            child.unlink()
+
+
+def export_feeds(pipeline: LocalPipeline, out: Path) -> list[dict[str, Any]]:
+    """Copy every object of the feeds bucket to `out` (same keys); a summary of each document."""
+    summaries = []
+    root = out.resolve()
+    for key in pipeline.feed_keys():
+        body = pipeline.feed(key)
+        if body is None:
+            continue
+        target = (out / key).resolve()
+        if root not in target.parents:  # keys are safe by construction (docs/feeds.md); never trust it here
+            raise RunError(f"feed key {key!r} would leave {out}")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(body)
+        summaries.append(feed_summary(key, body))
+    return summaries
+
+
+def queue_depth(pipeline: LocalPipeline, url: str) -> int:
+    if not url:
+        return 0
+    attributes = pipeline.glue.sqs.get_queue_attributes(
+        QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
+    )["Attributes"]
+    return int(attributes.get("ApproximateNumberOfMessages", 0)) + int(
+        attributes.get("ApproximateNumberOfMessagesNotVisible", 0)
+    )
+
+
+# -- the run ----------------------------------------------------------------------------------------
+
+
+@dataclass
+class RunResult:
+    report: dict[str, Any]
+    out: Path
+    seconds: float
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def local_settings(pipeline: LocalPipeline) -> Settings:
+    from postfeed.pipeline.settings import Settings
+
+    stack = pipeline.stack
+    return Settings(
+        posts_bucket=stack.posts_bucket,
+        feeds_bucket=stack.feeds_bucket,
+        table_name=stack.table,
+        posts_prefix=str(stack.parameters.get("PostsPrefix") or "_posts/"),
+    )
+
+
+def config_report(pipeline: LocalPipeline, settings: Settings, config: bytes | None, key: str) -> dict[str, Any]:
+    """Whether the site's `_config.yml` is in force (the table holds it), and why not if it is not."""
+    from postfeed.jekyll import ConfigError
+
+    if config is None:
+        return {"key": None, "status": "absent"}
+    stored = pipeline.table.get_config()
+    if stored and stored.get("raw") == config:
+        return {"key": key, "status": "published"}
+    try:
+        settings.site(config)
+    except ConfigError as exc:
+        return {"key": key, "status": "error", "code": exc.code, "message": f"{key}: {exc}"}
+    return {"key": key, "status": "error", "code": "not_processed", "message": f"{key}: not in the table"}
+
+
+def run_site(
+    pipeline: LocalPipeline,
+    site: SiteFiles,
+    out: Path,
+    *,
+    settle_every: int = SETTLE_EVERY,
+    workers: int = UPLOAD_WORKERS,
+    progress: bool | None = None,
+    clock: Callable[[], float] = time.perf_counter,
+) -> RunResult:
+    """Upload the site's config then its posts, settle, copy the feeds to `out`, write `out/report.json`."""
+    began = clock()
+    prepare_out(out)
+    settings = local_settings(pipeline)
+    config = site.config.read_bytes() if site.config else None
+    if config is not None:
+        upload_config(pipeline, config, settings.config_key)
+    config_done = clock()
+    stats = upload_posts(pipeline, site.posts, settle_every=settle_every, workers=workers, progress=progress)
+    posts_done = clock()
+    items = post_items(pipeline)
+    posts = [post_report(key, items.get(key), settings) for key in site.keys]
+    feeds = export_feeds(pipeline, out)
+    finished = clock()
+    timings = {
+        "config_seconds": round(config_done - began, 3),
+        "posts_seconds": round(posts_done - config_done, 3),
+        "upload_seconds": round(stats.upload_seconds, 3),
+        "settle_seconds": round(stats.settle_seconds, 3),
+        "report_seconds": round(finished - posts_done, 3),
+        "total_seconds": round(finished - began, 3),
+    }
+    statuses = Counter(p["status"] for p in posts)
+    delivery = pipeline.glue.delivery
+    report: dict[str, Any] = {
+        "site": str(site.root),
+        "config": config_report(pipeline, settings, config, settings.config_key),
+        "feed_base_url": pipeline.glue.environment.get("FEED_BASE_URL", ""),
+        "totals": {
+            "posts": len(posts),
+            **{status: statuses.get(status, 0) for status in ("published", "skipped", "error")},
+            "feeds": len({feed_stem(f["key"]) for f in feeds}),
+            "documents": len(feeds),
+            "dead_letters": queue_depth(pipeline, pipeline.stack.dead_letter_queue_url),
+            "failed_feed_batches": delivery.stream_failed_batches,
+            "settles": stats.settles,
+            "ingest_invocations": delivery.sqs_invocations,
+            "feed_invocations": delivery.stream_invocations,
+            **timings,
+        },
+        "posts": posts,
+        "feeds": feeds,
+    }
+    (out / REPORT_NAME).write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    return RunResult(report=report, out=out, seconds=finished - began, timings=timings)
+
+
+# -- the summary ----------------------------------------------------------------------------------
+
+MAX_LISTED = 20
+FORMAT_ORDER = {"atom": 0, "rss": 1, "json": 2}
+
+
+def display_width(text: str) -> int:
+    """Terminal columns of `text`: CJK and other wide characters take two."""
+    import unicodedata
+
+    return sum(2 if unicodedata.east_asian_width(char) in "WF" else 1 for char in text)
+
+
+def pad(text: str, width: int) -> str:
+    return text + " " * max(0, width - display_width(text))
+
+
+def format_summary(result: RunResult, *, source: str = "") -> str:
+    """The short table `postfeed run` prints."""
+    report, totals = result.report, result.report["totals"]
+    rate = totals["posts"] / result.seconds if result.seconds > 0 else 0.0
+    lines = [
+        f"postfeed run: {source or report['site']} -> {result.out}/ "
+        f"({totals['posts']} posts in {result.seconds:.1f} s, {rate:.0f} posts/s)",
+        "",
+        f"  {'posts':<12}{'count':>7}",
+        *(f"  {status:<12}{totals[status]:>7}" for status in ("published", "skipped", "error")),
+        f"  {'total':<12}{totals['posts']:>7}",
+        "",
+    ]
+    config = report["config"]
+    if config["status"] == "error":
+        lines += [f"  config: {config['key']}: {config['code']}: {config['message']}", ""]
+    feeds: dict[str, dict[str, Any]] = {}
+    for doc in report["feeds"]:
+        feed = feeds.setdefault(feed_stem(doc["key"]), {"entries": 0, "formats": []})
+        feed["entries"] = max(feed["entries"], doc["entries"])
+        feed["formats"].append(doc["format"])
+    width = min(48, max((display_width(stem) for stem in feeds), default=4) + 2)
+    lines.append(f"  {pad('feed', width)}{'entries':>7}  formats")
+    ordered = sorted(feeds.items(), key=lambda kv: (kv[0].count("/"), -kv[1]["entries"], kv[0]))
+    for stem, feed in ordered[:MAX_LISTED]:
+        formats = sorted(feed["formats"], key=lambda f: FORMAT_ORDER.get(f, len(FORMAT_ORDER)))
+        lines.append(f"  {pad(stem, width)}{feed['entries']:>7}  {' '.join(formats)}")
+    if len(ordered) > MAX_LISTED:
+        lines.append(f"  … and {len(ordered) - MAX_LISTED} more feeds")
+    lines.append(f"  {totals['feeds']} feeds, {totals['documents']} documents")
+    problems = [p for p in report["posts"] if p["status"] != "published"]
+    if problems:
+        lines.append("")
+        for post in problems[:MAX_LISTED]:
+            if post["status"] == "error":
+                where = f" line {post['line']}" if post.get("line") else ""
+                lines.append(f"  error    {post['key']}: {post['code']}{where}")
+            else:
+                lines.append(f"  {post['status']:<8} {post['key']}: {post.get('reason')}")
+        if len(problems) > MAX_LISTED:
+            lines.append(f"  … and {len(problems) - MAX_LISTED} more (see {REPORT_NAME})")
+    if totals["dead_letters"] or totals["failed_feed_batches"]:
+        lines.append(f"  dead-letter queue: {totals['dead_letters']} events")
+        lines.append(f"  failed feed batches: {totals['failed_feed_batches']}")
+    lines += ["", f"report: {result.out / REPORT_NAME}"]
+    return "\n".join(lines)

@@ -1,0 +1,197 @@
+"""`postfeed run`'s logic (postfeed.local.runner) on mock_aws: the sample site through the whole pipeline,
+the report, the output folder."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import feedparser
+import pytest
+
+from postfeed.local import glue
+from postfeed.local.pipeline import LocalPipeline
+from postfeed.local.runner import (
+    RunError,
+    collect_site,
+    config_url,
+    create_pipeline,
+    format_summary,
+    run_site,
+)
+from tests.conftest import REPO
+
+SITE = REPO / "examples" / "site"
+BROKEN = "_posts/2024-03-15-202403151700000013.md"
+UNPUBLISHED = "_posts/2024-03-13-202403131800000008.md"
+BLANK_LINE_FIRST = "_posts/2024-03-14-202403141018310009.md"
+
+POST = """---
+layout: post
+title: "{title}"
+date: {date} +0800
+categories: {category}
+tags: {tag}
+---
+<p>{title}</p>
+"""
+
+
+def write_post(
+    folder: Path, name: str, *, title: str = "测试", category: str = "emnews", tag: str = "测试新闻"
+) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    date = "-".join(name.split("-")[:3]) + " 08:00:00"
+    path = folder / name
+    path.write_text(POST.format(title=title, date=date, category=category, tag=tag), encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def site_pipeline(aws: None) -> LocalPipeline:
+    config = (SITE / "_config.yml").read_bytes()
+    return create_pipeline(endpoint_url=None, feed_base_url=config_url(config))
+
+
+def by_key(report: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {post["key"]: post for post in report["posts"]}
+
+
+def test_example_site_reports_every_post_and_writes_valid_feeds(site_pipeline: LocalPipeline, tmp_path: Path) -> None:
+    # GIVEN the sample site
+    site = collect_site(SITE)
+    out = tmp_path / "out"
+    # WHEN it runs through the pipeline
+    result = run_site(site_pipeline, site, out, progress=False)
+    # THEN every post has its outcome, read back from the table
+    report = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    assert report == json.loads(json.dumps(result.report))
+    posts = by_key(report)
+    assert sorted(posts) == site.keys
+    assert len(posts) == 13
+    assert posts[BROKEN]["status"] == "error"
+    assert posts[BROKEN]["code"] == "yaml_syntax"
+    assert posts[BROKEN]["line"] == 3
+    assert posts[UNPUBLISHED] == posts[UNPUBLISHED] | {"status": "skipped", "reason": "unpublished"}
+    assert posts[BLANK_LINE_FIRST]["status"] == "published"
+    assert "front matter ignored" in posts[BLANK_LINE_FIRST]["warnings"][0]
+    assert report["totals"] | {"published": 11, "skipped": 1, "error": 1, "posts": 13} == report["totals"]
+    assert report["config"] == {"key": "_config.yml", "status": "published"}
+    # AND every feed document of the bucket is in out/ under its key, valid, with its entry count
+    documents = {doc["key"]: doc for doc in report["feeds"]}
+    assert sorted(documents) == site_pipeline.feed_keys()
+    for key, doc in documents.items():
+        assert (out / key).read_bytes() == site_pipeline.feed(key)
+        body = (out / key).read_bytes()
+        if key.endswith(".json"):  # feedparser reads JSON Feed only from an HTTP response
+            data = json.loads(body)
+            assert data["version"] == "https://jsonfeed.org/version/1.1", key
+            assert len(data["items"]) == doc["entries"], key
+            continue
+        parsed = feedparser.parse(body)
+        assert parsed.bozo == 0, key
+        assert len(parsed.entries) == doc["entries"], key
+    for stem in ("feed", "feed/emnews", "feed/nanchangribao", "feed/by_tag/东财滚动新闻", "feed/by_tag/新能源"):
+        for ext in (".xml", ".rss", ".json"):
+            assert f"{stem}{ext}" in documents
+    assert documents["feed.xml"]["entries"] == 10  # jekyll-feed's posts_limit
+    assert documents["feed/emnews.xml"]["title"] == "财经速递 » emnews"
+    # AND links point at the site's url (protocol-relative ones made absolute)
+    site_feed = feedparser.parse((out / "feed.xml").read_bytes())
+    assert all(entry.link.startswith("https://finews.example.com/") for entry in site_feed.entries)
+    assert "//finews.example.com/" in (out / "feed/emnews.xml").read_text(encoding="utf-8")
+    # AND the summary names the broken post and its code
+    summary = format_summary(result)
+    assert BROKEN in summary
+    assert "yaml_syntax" in summary
+
+
+def test_run_replaces_a_previous_output(site_pipeline: LocalPipeline, tmp_path: Path) -> None:
+    # GIVEN an output folder from an earlier run, with a feed that no longer exists
+    out = tmp_path / "out"
+    (out / "feed" / "gone").mkdir(parents=True)
+    (out / "feed" / "gone" / "old.xml").write_text("<feed/>", encoding="utf-8")
+    (out / "report.json").write_text("{}", encoding="utf-8")
+    # WHEN the site runs again into it
+    run_site(site_pipeline, collect_site(SITE), out, progress=False)
+    # THEN the stale feed is gone
+    assert not (out / "feed" / "gone").exists()
+    assert (out / "feed.xml").is_file()
+
+
+def test_run_refuses_to_clear_a_folder_it_did_not_write(site_pipeline: LocalPipeline, tmp_path: Path) -> None:
+    # GIVEN an output folder holding someone's files
+    (tmp_path / "notes.txt").write_text("keep me", encoding="utf-8")
+    # WHEN/THEN the run refuses and leaves them alone
+    with pytest.raises(RunError, match="refusing"):
+        run_site(site_pipeline, collect_site(SITE), tmp_path, progress=False)
+    assert (tmp_path / "notes.txt").read_text(encoding="utf-8") == "keep me"
+
+
+def test_bare_folder_of_posts_goes_under_the_posts_prefix(aws: None, tmp_path: Path) -> None:
+    # GIVEN a folder of posts, no _config.yml, one of them in a sub-folder
+    posts = tmp_path / "posts"
+    write_post(posts, "2024-01-02-a.md", title="甲")
+    write_post(posts / "2024", "2024-01-03-b.md", title="乙")
+    site = collect_site(posts)
+    assert site.keys == ["_posts/2024-01-02-a.md", "_posts/2024/2024-01-03-b.md"]
+    assert site.config is None
+    # WHEN it runs (template defaults for the site, a chosen feed base URL)
+    pipeline = create_pipeline(endpoint_url=None, feed_base_url="https://feeds.example.org")
+    result = run_site(pipeline, site, tmp_path / "out", settle_every=1, workers=1, progress=False)
+    # THEN both are published, settling after each upload
+    assert [p["status"] for p in result.report["posts"]] == ["published", "published"]
+    assert result.report["totals"]["settles"] == 2
+    assert result.report["config"] == {"key": None, "status": "absent"}
+    assert "https://feeds.example.org/feed.xml" in (tmp_path / "out" / "feed.xml").read_text(encoding="utf-8")
+
+
+def test_site_with_nested_posts_folders_keeps_keys_from_the_site_root(aws: None, tmp_path: Path) -> None:
+    # GIVEN a site with _posts/ and news/_posts/ (Jekyll: category "news"), plus pages and a built _site/
+    root = tmp_path / "site"
+    write_post(root / "_posts", "2024-01-02-a.md")
+    write_post(root / "news" / "_posts", "2024-01-03-b.md")
+    write_post(root / "_site" / "_posts", "2024-01-04-c.md")
+    (root / "about.md").write_text("# about", encoding="utf-8")
+    (root / "_config.yml").write_text("title: t\nurl: https://x.example\nbaseurl: /blog\n", encoding="utf-8")
+    site = collect_site(root)
+    assert site.keys == ["_posts/2024-01-02-a.md", "news/_posts/2024-01-03-b.md"]
+    assert config_url(site.config.read_bytes() if site.config else None) == "https://x.example/blog"
+    # WHEN it runs with the template's PostsPrefix (_posts/)
+    pipeline = create_pipeline(endpoint_url=None, feed_base_url="")
+    posts = by_key(run_site(pipeline, site, tmp_path / "out", progress=False).report)
+    # THEN the post outside the prefix is reported, not lost silently
+    assert posts["_posts/2024-01-02-a.md"]["status"] == "published"
+    assert (
+        posts["news/_posts/2024-01-03-b.md"] | {"status": "skipped", "reason": "outside_posts_prefix"}
+        == (posts["news/_posts/2024-01-03-b.md"])
+    )
+
+
+def test_pointing_at_the_posts_folder_finds_the_sites_config(tmp_path: Path) -> None:
+    write_post(tmp_path / "_posts", "2024-01-02-a.md")
+    (tmp_path / "_config.yml").write_text("title: t\n", encoding="utf-8")
+    site = collect_site(tmp_path / "_posts")
+    assert site.keys == ["_posts/2024-01-02-a.md"]
+    assert site.config == tmp_path / "_config.yml"
+
+
+def test_glue_loads_a_handler_module_inside_the_functions_environment(
+    pipeline: LocalPipeline, seed_bytes: bytes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Lambda initialises the module with the function's environment: Powertools' Logger reads
+    POWERTOOLS_LOG_LEVEL (the template's LogLevel) at import, so loading it outside left every local
+    run logging at INFO whatever LogLevel said."""
+    seen: dict[str, str | None] = {}
+    real_load = glue.load_handler
+
+    def load(function: Any) -> Any:
+        seen[function.logical_id] = os.environ.get("POWERTOOLS_LOG_LEVEL")
+        return real_load(function)
+
+    monkeypatch.setattr(glue, "load_handler", load)
+    pipeline.upload("_posts/2022-03-11-202203112305364917.md", seed_bytes)
+    pipeline.settle()
+    assert seen == {"IngestPostFunction": "INFO", "BuildFeedsFunction": "INFO"}
