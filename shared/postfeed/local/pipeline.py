@@ -49,6 +49,10 @@ class LocalPipeline:
         """Create the stack on the moto that boto3 currently reaches (mock_aws, or `endpoint_url`)."""
         import boto3
 
+        from postfeed.local import moto_speedups
+
+        moto_speedups.install()
+
         def client(service: str) -> Any:
             return boto3.client(service, region_name="us-east-1", endpoint_url=endpoint_url)  # type: ignore[call-overload]
 
