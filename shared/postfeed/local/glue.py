@@ -187,7 +187,7 @@ class EventGlue:
         return {
             "messageId": message["MessageId"],
             "receiptHandle": message["ReceiptHandle"],
-            "body": self._with_sequencer(message["MessageId"], message["Body"]),
+            "body": self.stamp(message["MessageId"], message["Body"]),
             "attributes": message.get("Attributes", {}),
             "messageAttributes": {},
             "md5OfBody": message.get("MD5OfBody", ""),
@@ -196,7 +196,8 @@ class EventGlue:
             "awsRegion": self.stack.region,
         }
 
-    def _with_sequencer(self, message_id: str, body: str) -> str:
+    def stamp(self, message_id: str, body: str) -> str:
+        """The message body with sequencers stamped (once per message, kept across redeliveries)."""
         if message_id not in self._stamped:
             self._stamped[message_id] = stamp_sequencers(body, self._sequence)
         return self._stamped[message_id]
