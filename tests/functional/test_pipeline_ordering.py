@@ -4,12 +4,13 @@ feeds as the final objects processed once, in order."""
 from __future__ import annotations
 
 import random
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from moto import mock_aws
 
-from postfeed.local.pipeline import LocalPipeline
+from postfeed.local.pipeline import LOCAL_AWS_ENVIRONMENT, LocalPipeline
 from tests.functional.conftest import FEED_BASE_URL, FINEWS_PARAMETERS
 from tests.functional.test_pipeline_rules import post
 from tests.support import Change, apply, assert_same_outcome, final_objects, redeliver, snapshot, take_messages
@@ -40,14 +41,11 @@ def run_final_objects_once() -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def in_order(request: pytest.FixtureRequest) -> dict[str, Any]:
-    monkeypatch = pytest.MonkeyPatch()
-    from postfeed.local.pipeline import LOCAL_AWS_ENVIRONMENT
-
-    for key, value in {**LOCAL_AWS_ENVIRONMENT, "POWERTOOLS_METRICS_DISABLED": "true"}.items():
-        monkeypatch.setenv(key, value)
-    request.addfinalizer(monkeypatch.undo)
-    return run_final_objects_once()
+def in_order() -> Iterator[dict[str, Any]]:
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        for key, value in {**LOCAL_AWS_ENVIRONMENT, "POWERTOOLS_METRICS_DISABLED": "true"}.items():
+            monkeypatch.setenv(key, value)
+        yield run_final_objects_once()
 
 
 @pytest.mark.parametrize("seed", range(4))
