@@ -102,4 +102,4 @@ def redeliver(pipeline: LocalPipeline, bodies: list[str], rng: random.Random, du
 
 
 def is_test_event(body: str) -> bool:
-    return json.loads(body).get("Event") == "s3:TestEvent"
+    return bool(json.loads(body).get("Event") == "s3:TestEvent")
