@@ -20,7 +20,8 @@ from postfeed.store.events import changes_from_message
 
 logger = Logger(service="postfeed-ingest")
 metrics = Metrics(namespace="postfeed", service="postfeed-ingest")
-processor = BatchProcessor(event_type=EventType.SQS)
+# A batch where every record failed still answers with its failures (Lambda retries exactly those).
+processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
 METRIC_NAMES = {
     Action.PUBLISHED: "PostsIngested",

@@ -168,8 +168,11 @@ class EventGlue:
             "Attributes"
         ]["QueueArn"]
         event = {"Records": [self._sqs_record(message, queue_arn) for message in messages]}
-        result = self._invoke(function, event) or {}
-        failed = {item["itemIdentifier"] for item in result.get("batchItemFailures", [])}
+        try:
+            result = self._invoke(function, event) or {}
+            failed = {item["itemIdentifier"] for item in result.get("batchItemFailures", [])}
+        except Exception:  # an invocation error: Lambda returns the whole batch to the queue
+            failed = {message["MessageId"] for message in messages}
         self.delivery.sqs_invocations += 1
         self.delivery.sqs_messages += len(messages)
         self.delivery.sqs_failures += len(failed)
@@ -310,10 +313,14 @@ class EventGlue:
                 return self.delivery
         raise RuntimeError("the local pipeline did not settle")
 
+    def environment_of(self, function: LocalFunction) -> contextlib.AbstractContextManager[None]:
+        """The function's environment as the glue invokes it (template variables plus local overrides)."""
+        return function_environment({**function.environment, **self.environment})
+
     def _invoke(self, function: LocalFunction, event: dict[str, Any]) -> Any:
         context = LambdaContext(function_name=function.logical_id, timeout_seconds=function.timeout)
         # As in Lambda, the module is initialised with the function's environment (Powertools reads it then).
-        with function_environment({**function.environment, **self.environment}):
+        with self.environment_of(function):
             if function.logical_id not in self._handlers:
                 self._handlers[function.logical_id] = load_handler(function)
             return self._handlers[function.logical_id](event, context)
@@ -327,11 +334,15 @@ def stamp_sequencers(body: str, counter: Iterator[int]) -> str:
         return body
     if not isinstance(payload, dict) or not isinstance(payload.get("Records"), list):
         return body
+    stamped = False
     for record in payload["Records"]:
-        obj = record.get("s3", {}).get("object") if isinstance(record, dict) else None
+        entity = record.get("s3") if isinstance(record, dict) else None
+        obj = entity.get("object") if isinstance(entity, dict) else None
         if isinstance(obj, dict) and not obj.get("sequencer"):
             obj["sequencer"] = f"{next(counter):016X}"
-    return json.dumps(payload)
+            stamped = True
+    # Untouched messages keep their bytes (a poison message must reach the DLQ exactly as sent).
+    return json.dumps(payload) if stamped else body
 
 
 def _json_default(value: Any) -> Any:
