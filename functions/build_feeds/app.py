@@ -14,6 +14,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from postfeed.pipeline.ingest import current_site
 from postfeed.pipeline.rebuild import rebuild_feed, touched_feeds
+from postfeed.pipeline.tracing import traced
 from postfeed.pipeline.wiring import adapters_from_env
 
 logger = Logger(service="postfeed-feeds")
@@ -23,6 +24,10 @@ metrics = Metrics(namespace="postfeed", service="postfeed-feeds")
 @metrics.log_metrics
 @logger.inject_lambda_context
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return traced(handle, "postfeed-feeds")(event, context)
+
+
+def handle(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     adapters = adapters_from_env()
     records = list(DynamoDBStreamEvent(event).records)
     per_record = [

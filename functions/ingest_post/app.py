@@ -15,6 +15,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from postfeed.pipeline.ingest import Action, ingest_change
+from postfeed.pipeline.tracing import traced
 from postfeed.pipeline.wiring import adapters_from_env
 from postfeed.store.events import changes_from_message
 
@@ -51,7 +52,11 @@ def record_handler(record: SQSRecord) -> None:
         )
 
 
+def handle(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
+    return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)
+
+
 @metrics.log_metrics
 @logger.inject_lambda_context
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
-    return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)
+    return traced(handle, "postfeed-ingest")(event, context)
