@@ -12,6 +12,7 @@ from collections.abc import Sequence
 COMMANDS: dict[str, str] = {
     "parse": "parse posts as Jekyll does and print what it would publish",
     "run": "run the whole pipeline locally on moto over a site's posts; feeds and report.json land in --out",
+    "serve": "keep the local stack up: upload posts to its S3 endpoint, read their feeds over HTTP",
 }
 
 

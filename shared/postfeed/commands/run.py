@@ -35,9 +35,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--workers", type=int, default=8, metavar="N", help="concurrent uploads (default: 8)")
     parser.add_argument(
         "--log-level",
-        default="ERROR",
+        default="WARNING",
         choices=["DEBUG", "INFO", "WARNING", "ERROR"],
-        help="the functions' log level (their JSON logs go to stdout; default: ERROR)",
+        help="the functions' log level (LogLevel; their JSON logs go to OUT/functions.log; default: WARNING)",
     )
     parser.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None, help="progress bar")
 

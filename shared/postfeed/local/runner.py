@@ -12,6 +12,7 @@ is shared with `postfeed serve`; `collect_site()` and `feed_summary()` too.
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 import logging
 import os
@@ -19,12 +20,13 @@ import shutil
 import socket
 import sys
 import time
+import warnings
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from postfeed.local.pipeline import LOCAL_AWS_ENVIRONMENT, LocalPipeline
 
@@ -41,8 +43,7 @@ REPORT_NAME = "report.json"
 FEED_EXTENSIONS = (".xml", ".rss", ".json")
 # Folders Jekyll never reads posts from (besides names starting with "."), see its default `exclude`.
 EXCLUDED_DIRS = frozenset({"_site", "node_modules", "vendor", ".jekyll-cache", ".sass-cache"})
-# What the handlers need besides the template's environment when run locally: no EMF metrics on stdout.
-LOCAL_FUNCTION_ENVIRONMENT = {"POWERTOOLS_METRICS_DISABLED": "true"}
+LOG_NAME = "functions.log"
 
 
 class RunError(RuntimeError):
@@ -167,15 +168,65 @@ def local_aws_server(port: int = 0, host: str = "127.0.0.1") -> Iterator[str]:
 
 
 def create_pipeline(
-    *, endpoint_url: str | None, feed_base_url: str, log_level: str = "ERROR", parameters: dict[str, Any] | None = None
+    *,
+    endpoint_url: str | None,
+    feed_base_url: str,
+    log_level: str = "WARNING",
+    parameters: dict[str, Any] | None = None,
 ) -> LocalPipeline:
-    """The template's stack on the moto that `endpoint_url` (or mock_aws) reaches, quiet by default."""
+    """The template's stack on the moto that `endpoint_url` (or mock_aws) reaches; `log_level` is the
+    template's LogLevel parameter (the functions' Powertools loggers)."""
     return LocalPipeline.create(
         parameters={"LogLevel": log_level, **(parameters or {})},
         endpoint_url=endpoint_url,
         feed_base_url=feed_base_url,
-        environment=LOCAL_FUNCTION_ENVIRONMENT,
     )
+
+
+class _FunctionOutput(io.TextIOBase):
+    """Stands in for sys.stdout while the functions run: what they print (Powertools' JSON log lines and
+    EMF metrics, i.e. what CloudWatch Logs receives in AWS) goes to `target`, or nowhere. Powertools keeps
+    the stream it first saw, so outside a run this forwards to whatever sys.stdout is at the time."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.target: IO[str] | None = None
+        self.active = False
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        if self.active:
+            if self.target is not None:
+                self.target.write(text)
+        elif sys.stdout is not self:
+            sys.stdout.write(text)
+        return len(text)
+
+    def flush(self) -> None:
+        if self.active and self.target is not None:
+            self.target.flush()
+
+
+FUNCTION_OUTPUT = _FunctionOutput()
+
+
+@contextlib.contextmanager
+def function_output(log: Path | None) -> Iterator[None]:
+    """Send the functions' stdout to the file `log` (None: drop it) for the duration. Not re-entrant: the
+    process's sys.stdout is replaced, so print the caller's own lines to a stream saved beforehand."""
+    with contextlib.ExitStack() as stack:
+        target = stack.enter_context(log.open("a", encoding="utf-8")) if log else None
+        FUNCTION_OUTPUT.target, FUNCTION_OUTPUT.active = target, True
+        stack.enter_context(contextlib.redirect_stdout(FUNCTION_OUTPUT))
+        stack.enter_context(warnings.catch_warnings())
+        # The feed function adds no metric when a batch touches no feed; Powertools warns then.
+        warnings.filterwarnings("ignore", message="No application metrics to publish")
+        try:
+            yield
+        finally:
+            FUNCTION_OUTPUT.target, FUNCTION_OUTPUT.active = None, False
 
 
 # -- uploading ------------------------------------------------------------------------------------
@@ -380,7 +431,7 @@ def prepare_out(out: Path) -> None:
         out.mkdir(parents=True)
         return
     files = [p for p in out.rglob("*") if not p.is_dir()]
-    ours = (out / REPORT_NAME).is_file() or all(p.name.endswith(FEED_EXTENSIONS) for p in files)
+    ours = (out / REPORT_NAME).is_file() or all(p.name.endswith(FEED_EXTENSIONS) or p.name == LOG_NAME for p in files)
     if not ours:
         example = next(p for p in files if not p.name.endswith(FEED_EXTENSIONS))
         raise RunError(f"{out}: refusing to clear a folder postfeed did not write (it holds {example}); use --out NEW")
@@ -473,10 +524,11 @@ def run_site(
     prepare_out(out)
     settings = local_settings(pipeline)
     config = site.config.read_bytes() if site.config else None
-    if config is not None:
-        upload_config(pipeline, config, settings.config_key)
-    config_done = clock()
-    stats = upload_posts(pipeline, site.posts, settle_every=settle_every, workers=workers, progress=progress)
+    with function_output(out / LOG_NAME):
+        if config is not None:
+            upload_config(pipeline, config, settings.config_key)
+        config_done = clock()
+        stats = upload_posts(pipeline, site.posts, settle_every=settle_every, workers=workers, progress=progress)
     posts_done = clock()
     items = post_items(pipeline)
     posts = [post_report(key, items.get(key), settings) for key in site.keys]
@@ -576,5 +628,5 @@ def format_summary(result: RunResult, *, source: str = "") -> str:
     if totals["dead_letters"] or totals["failed_feed_batches"]:
         lines.append(f"  dead-letter queue: {totals['dead_letters']} events")
         lines.append(f"  failed feed batches: {totals['failed_feed_batches']}")
-    lines += ["", f"report: {result.out / REPORT_NAME}"]
+    lines += ["", f"report: {result.out / REPORT_NAME}   functions' logs: {result.out / LOG_NAME}"]
     return "\n".join(lines)
