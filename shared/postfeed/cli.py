@@ -13,21 +13,25 @@ COMMANDS: dict[str, str] = {
     "parse": "parse posts as Jekyll does and print what it would publish",
     "run": "run the whole pipeline locally on moto over a site's posts; feeds and report.json land in --out",
     "serve": "keep the local stack up: upload posts to its S3 endpoint, read their feeds over HTTP",
+    "import": "upload an existing Jekyll site's _config.yml and _posts/ to a posts bucket (resumable)",
 }
+
+# Commands whose module name differs from the command's (`import` is a Python keyword).
+MODULES: dict[str, str] = {"import": "import_site"}
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="postfeed", description="Jekyll posts in, feeds out.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, help_text in COMMANDS.items():
-        command = importlib.import_module(f"postfeed.commands.{name}")
+        command = importlib.import_module(f"postfeed.commands.{MODULES.get(name, name)}")
         command.add_arguments(sub.add_parser(name, help=help_text, description=help_text))
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    command = importlib.import_module(f"postfeed.commands.{args.command}")
+    command = importlib.import_module(f"postfeed.commands.{MODULES.get(args.command, args.command)}")
     code: int = command.run(args)
     return code
 

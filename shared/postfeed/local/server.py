@@ -308,7 +308,7 @@ class ConsoleLogHandler(logging.Handler):
                 line += f" ({code}: {detail})" if detail else f" ({code})"
             written = getattr(record, "written", None)
             if written:
-                line += " -> " + " ".join(self.feed_url(key) for key in written)
+                line += f" ({self.feed_url(written[0])}" + (" …)" if len(written) > 1 else ")")
             self.console.write(f"{time.strftime('%H:%M:%S')}  {line}\n")
             self.console.flush()
         except Exception:
@@ -422,7 +422,7 @@ class LocalService:
             self._preload(site)
         self._http_thread = threading.Thread(target=self.httpd.serve_forever, name="postfeed-http", daemon=True)
         self._http_thread.start()
-        self._stack.enter_context(console_logging(self.console, lambda key: f"{self.feeds_url}/{quote(key)}"))
+        self._stack.enter_context(console_logging(self.console, lambda key: f"{self.feeds_url}/{key}"))
         self.poller = Poller(pipeline, interval=self.poll_seconds, console=self.console)
         self.poller.start()
 
