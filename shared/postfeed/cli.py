@@ -14,6 +14,7 @@ COMMANDS: dict[str, str] = {
     "run": "run the whole pipeline locally on moto over a site's posts; feeds and report.json land in --out",
     "serve": "keep the local stack up: upload posts to its S3 endpoint, read their feeds over HTTP",
     "import": "upload an existing Jekyll site's _config.yml and _posts/ to a posts bucket (resumable)",
+    "bench": "measure the pipeline on the local stack: cost vs size, bursts, cold start, memory, cost per post",
 }
 
 # Commands whose module name differs from the command's (`import` is a Python keyword).

@@ -1,0 +1,153 @@
+"""Burst: many uploads at once (all puts first, then one settle), with the event source mappings' batch
+sizes and windows from the template. How many feed documents get written per touched feed and format?
+
+With a batching window, every record already in the stream when the poller looks is delivered in full
+batches of BatchSize (the glue does the same: it reads everything available, then cuts batches). Each
+batch rebuilds every feed it touches once, so a feed is written at most once per stream batch that
+changes what it shows: the writes per feed are bounded by ceil(records / BatchSize), not by uploads."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from postfeed.benchmark.capacity import CapacityMeter
+from postfeed.benchmark.harness import (
+    InvocationTimer,
+    bench_pipeline,
+    generated_posts,
+    median,
+    upload_config,
+)
+
+UPLOADS = 1_000
+CATEGORIES = 50
+_CATEGORY_LINE = re.compile(rb"^categories: .*$", re.MULTILINE)
+
+
+def burst_posts(uploads: int, categories: int) -> tuple[bytes, list[tuple[str, bytes]]]:
+    """The generator's first `uploads` posts, spread round-robin over `categories` categories."""
+    site = generated_posts(uploads)
+    posts = [
+        (key, _CATEGORY_LINE.sub(f"categories: c{index % categories:02d}".encode(), body, count=1))
+        for index, (key, body) in enumerate(site.posts)
+    ]
+    return site.config, posts
+
+
+class FeedWrites:
+    """Every PutObject key the handlers send (the feeds function's documents), in order."""
+
+    def __init__(self) -> None:
+        self.keys: list[str] = []
+
+    def install(self) -> FeedWrites:
+        """Register on the handlers' session (after CallCounter, which rebuilds it)."""
+        from postfeed.store.clients import session
+
+        session().events.register("before-parameter-build.s3.PutObject", self._record)
+        return self
+
+    def _record(self, params: dict[str, Any], **_: Any) -> None:
+        self.keys.append(str(params.get("Key")))
+
+
+def feed_and_format(key: str) -> tuple[str, str]:
+    for extension, fmt in ((".xml", "atom"), (".rss", "rss"), (".json", "json")):
+        if key.endswith(extension):
+            return key[: -len(extension)], fmt
+    return key, "other"
+
+
+def run_burst(
+    posts: Sequence[tuple[str, bytes]], config: bytes, *, stream_batch_size: int | None = None
+) -> dict[str, Any]:
+    """Upload every post, then settle once; what was invoked and written."""
+    from postfeed.local.calls import CallCounter
+
+    with bench_pipeline() as pipeline:
+        upload_config(pipeline, config)
+        stack = pipeline.stack
+        function = stack.build_feeds
+        if stream_batch_size is not None:  # a what-if: the template's value with one number changed
+            source = dataclasses.replace(function.source, batch_size=stream_batch_size)
+            stack.functions[function.logical_id] = dataclasses.replace(function, source=source)
+        source = stack.build_feeds.source
+        before = dataclasses.replace(pipeline.glue.delivery)
+        timer = InvocationTimer().install(pipeline)
+        counter = CallCounter().install()
+        writes = FeedWrites().install()
+        meter = CapacityMeter().install()
+        started = time.perf_counter()
+        for key, body in posts:
+            pipeline.upload(key, body)
+        uploaded = time.perf_counter()
+        delivery = pipeline.settle()
+        settled = time.perf_counter()
+        calls = counter.reset()
+        units = meter.reset()
+
+    per_document = Counter(writes.keys)
+    feeds = {feed_and_format(key)[0] for key in per_document}
+    written = len(writes.keys)
+    site_writes = max((n for key, n in per_document.items() if feed_and_format(key)[0] == "feed"), default=0)
+    ingest_invocations = delivery.sqs_invocations - before.sqs_invocations
+    stream_invocations = delivery.stream_invocations - before.stream_invocations
+    stream_records = delivery.stream_records - before.stream_records
+    return {
+        "uploads": len(posts),
+        "stream_batch_size": source.batch_size,
+        "stream_window_s": source.window_seconds,
+        "sqs_batch_size": stack.ingest.source.batch_size,
+        "sqs_window_s": stack.ingest.source.window_seconds,
+        "ingest_invocations": ingest_invocations,
+        "feed_invocations": stream_invocations,
+        "stream_records": stream_records,
+        "stream_batches": timer.batch_sizes.get(function.logical_id, []),
+        "max_stream_payload_bytes": max(timer.payload_bytes.get(function.logical_id, [0])),
+        "feeds_touched": len(feeds),
+        "documents_written": written,
+        "writes_per_touched_feed_format": round(written / (3 * len(feeds)), 3) if feeds else 0.0,
+        "max_writes_per_feed_format": max(per_document.values(), default=0),
+        "median_writes_per_feed_format": median(list(per_document.values())),
+        "site_feed_writes_per_format": site_writes,
+        "put_seconds": round(uploaded - started, 2),
+        "settle_seconds": round(settled - uploaded, 2),
+        "calls": dict(sorted(calls.items())),
+        "_cost_totals": {
+            "posts": len(posts),
+            "calls": dict(calls),
+            "units": dict(units),
+            "invocations": {name: len(d) for name, d in timer.durations.items()},
+            "seconds": {name: sum(d) for name, d in timer.durations.items()},
+        },
+    }
+
+
+def measure_burst(
+    uploads: int = UPLOADS,
+    categories: int = CATEGORIES,
+    *,
+    what_if_batch_sizes: Sequence[int] = (),
+    log: Callable[[str], None] | None = None,
+) -> dict[str, Any]:
+    config, posts = burst_posts(uploads, categories)
+    if log:
+        log(f"burst: {uploads:,} uploads across {categories} categories, then one settle")
+    result = run_burst(posts, config)
+    result["categories"] = categories
+    what_ifs = []
+    for size in what_if_batch_sizes:
+        if log:
+            log(f"burst: what if the stream's BatchSize were {size}")
+        run = run_burst(posts, config, stream_batch_size=size)
+        what_ifs.append(
+            {k: v for k, v in run.items() if not k.startswith("_") and k not in ("calls", "stream_batches")}
+        )
+    if what_ifs:
+        result["what_if"] = what_ifs
+    return result
