@@ -77,4 +77,5 @@ def run(args: argparse.Namespace) -> int:
         print(f"postfeed run: {exc}", file=sys.stderr)
         return 2
     print(format_summary(result, source=args.posts))
-    return 0
+    # Rejected posts are the user's to fix and still a successful run; events the functions failed on are not.
+    return 1 if result.pipeline_failed else 0

@@ -44,6 +44,7 @@ FEED_EXTENSIONS = (".xml", ".rss", ".json")
 # Folders Jekyll never reads posts from (besides names starting with "."), see its default `exclude`.
 EXCLUDED_DIRS = frozenset({"_site", "node_modules", "vendor", ".jekyll-cache", ".sass-cache"})
 LOG_NAME = "functions.log"
+NOT_PROCESSED = "not_processed"
 
 
 class RunError(RuntimeError):
@@ -362,7 +363,7 @@ def post_report(key: str, item: dict[str, Any] | None, settings: Settings) -> di
         return {
             "key": key,
             "status": "error",
-            "code": "not_processed",
+            "code": NOT_PROCESSED,
             "message": f"{key}: no state in the table: its event failed (see the dead-letter queue)",
             "line": None,
         }
@@ -391,24 +392,28 @@ def post_report(key: str, item: dict[str, Any] | None, settings: Settings) -> di
     return entry
 
 
+FEED_FORMATS = ("atom", "rss", "json")
+
+
 def feed_summary(key: str, body: bytes) -> dict[str, Any]:
-    """Format, title and entry count of a feed document (from the document itself)."""
-    fmt = {".xml": "atom", ".rss": "rss", ".json": "json"}.get(PurePosixPath(key).suffix, "other")
-    title, entries = "", 0
+    """Format (atom | rss | json, from the document itself; `other` for anything else in the feeds
+    bucket such as a stylesheet or an index page), title and entry count of a document."""
+    fmt, title, entries = "other", "", 0
+    suffix = PurePosixPath(key).suffix
     try:
-        if fmt == "json":
+        if suffix == ".json":
             data = json.loads(body)
-            title, entries = str(data.get("title", "")), len(data.get("items", []))
-        elif fmt in ("atom", "rss"):
+            if isinstance(data, dict) and str(data.get("version", "")).startswith("https://jsonfeed.org/"):
+                fmt, title, entries = "json", str(data.get("title", "")), len(data.get("items", []))
+        elif suffix in (".xml", ".rss"):
             from lxml import etree  # type: ignore[import-untyped]  # no lxml-stubs pinned
 
             root = etree.fromstring(body, parser=etree.XMLParser(resolve_entities=False, no_network=True))
             atom = "{http://www.w3.org/2005/Atom}"
-            if fmt == "atom":
-                title = root.findtext(f"{atom}title") or ""
-                entries = len(root.findall(f"{atom}entry"))
-            else:
-                title = root.findtext("channel/title") or ""
+            if root.tag == f"{atom}feed":
+                fmt, title, entries = "atom", root.findtext(f"{atom}title") or "", len(root.findall(f"{atom}entry"))
+            elif root.tag == "rss":
+                fmt, title = "rss", root.findtext("channel/title") or ""
                 entries = len(root.findall("channel/item"))
     except (ValueError, SyntaxError):  # json.JSONDecodeError, lxml's XMLSyntaxError
         fmt = "invalid"
@@ -443,7 +448,7 @@ def prepare_out(out: Path) -> None:
 
 
 def export_feeds(pipeline: LocalPipeline, out: Path) -> list[dict[str, Any]]:
-    """Copy every object of the feeds bucket to `out` (same keys); a summary of each document."""
+    """Copy every object of the feeds bucket to `out` (same keys); a summary of each (`feed_summary`)."""
     summaries = []
     root = out.resolve()
     for key in pipeline.feed_keys():
@@ -479,6 +484,27 @@ class RunResult:
     out: Path
     seconds: float
     timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def pipeline_failed(self) -> bool:
+        """Events the functions failed on (as opposed to posts they rejected): the run did not complete."""
+        totals = self.report["totals"]
+        return bool(totals["dead_letters"] or totals["unprocessed"] or totals["failed_feed_batches"])
+
+
+def diagnose_functions(pipeline: LocalPipeline) -> list[str]:
+    """Why the functions failed, when they cannot even be loaded (the usual cause of every event failing:
+    the glue, like Lambda, only returns such a batch to the queue)."""
+    from postfeed.local.glue import function_environment, load_handler
+
+    problems = []
+    for function in pipeline.stack.functions.values():
+        try:
+            with function_environment({**function.environment, **pipeline.glue.environment}):
+                load_handler(function)
+        except Exception as exc:
+            problems.append(f"{function.logical_id} cannot be loaded: {type(exc).__name__}: {exc}")
+    return problems
 
 
 def local_settings(pipeline: LocalPipeline) -> Settings:
@@ -532,7 +558,12 @@ def run_site(
     posts_done = clock()
     items = post_items(pipeline)
     posts = [post_report(key, items.get(key), settings) for key in site.keys]
-    feeds = export_feeds(pipeline, out)
+    exported = export_feeds(pipeline, out)
+    feeds = [doc for doc in exported if doc["format"] in FEED_FORMATS]
+    others = [doc["key"] for doc in exported if doc["format"] not in FEED_FORMATS]
+    dead_letters = queue_depth(pipeline, pipeline.stack.dead_letter_queue_url)
+    unprocessed = sum(1 for p in posts if p.get("code") == NOT_PROCESSED)
+    failures = diagnose_functions(pipeline) if dead_letters or unprocessed else []
     finished = clock()
     timings = {
         "config_seconds": round(config_done - began, 3),
@@ -553,15 +584,19 @@ def run_site(
             **{status: statuses.get(status, 0) for status in ("published", "skipped", "error")},
             "feeds": len({feed_stem(f["key"]) for f in feeds}),
             "documents": len(feeds),
-            "dead_letters": queue_depth(pipeline, pipeline.stack.dead_letter_queue_url),
+            "other_files": len(others),
+            "dead_letters": dead_letters,
+            "unprocessed": unprocessed,
             "failed_feed_batches": delivery.stream_failed_batches,
             "settles": stats.settles,
             "ingest_invocations": delivery.sqs_invocations,
             "feed_invocations": delivery.stream_invocations,
             **timings,
         },
+        "function_errors": failures,
         "posts": posts,
         "feeds": feeds,
+        "other_files": others,
     }
     (out / REPORT_NAME).write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     return RunResult(report=report, out=out, seconds=finished - began, timings=timings)
@@ -613,7 +648,8 @@ def format_summary(result: RunResult, *, source: str = "") -> str:
         lines.append(f"  {pad(stem, width)}{feed['entries']:>7}  {' '.join(formats)}")
     if len(ordered) > MAX_LISTED:
         lines.append(f"  … and {len(ordered) - MAX_LISTED} more feeds")
-    lines.append(f"  {totals['feeds']} feeds, {totals['documents']} documents")
+    others = f" (+ {', '.join(report['other_files'])})" if report["other_files"] else ""
+    lines.append(f"  {totals['feeds']} feeds, {totals['documents']} documents{others}")
     problems = [p for p in report["posts"] if p["status"] != "published"]
     if problems:
         lines.append("")
@@ -625,8 +661,13 @@ def format_summary(result: RunResult, *, source: str = "") -> str:
                 lines.append(f"  {post['status']:<8} {post['key']}: {post.get('reason')}")
         if len(problems) > MAX_LISTED:
             lines.append(f"  … and {len(problems) - MAX_LISTED} more (see {REPORT_NAME})")
-    if totals["dead_letters"] or totals["failed_feed_batches"]:
-        lines.append(f"  dead-letter queue: {totals['dead_letters']} events")
-        lines.append(f"  failed feed batches: {totals['failed_feed_batches']}")
+    if result.pipeline_failed:
+        lines += [
+            "",
+            f"  THE PIPELINE FAILED: {totals['unprocessed']} posts not processed, "
+            f"{totals['dead_letters']} events in the dead-letter queue, "
+            f"{totals['failed_feed_batches']} failed feed batches",
+            *(f"  {problem}" for problem in report["function_errors"]),
+        ]
     lines += ["", f"report: {result.out / REPORT_NAME}   functions' logs: {result.out / LOG_NAME}"]
     return "\n".join(lines)

@@ -205,7 +205,8 @@ class FeedRequestHandler(BaseHTTPRequestHandler):
         base = self.server.url
         feeds: dict[str, dict[str, dict[str, Any]]] = {}
         for doc in documents:
-            feeds.setdefault(feed_stem(doc["key"]), {})[doc["format"]] = doc
+            if doc["format"] in FORMAT_MEDIA_TYPES:
+                feeds.setdefault(feed_stem(doc["key"]), {})[doc["format"]] = doc
         ordered = sorted(feeds.items(), key=lambda kv: (kv[0].count("/"), kv[0]))
         links, rows = [], []
         for stem, formats in ordered:

@@ -1,0 +1,174 @@
+"""`postfeed serve` as a user runs it: a subprocess on free ports; the seed post uploaded with boto3 to the
+printed endpoint shows up in its feeds over HTTP; conditional requests; the index; Ctrl-C stops it."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import quote
+
+import boto3
+import feedparser
+import pytest
+
+from postfeed.local.pipeline import LOCAL_AWS_ENVIRONMENT
+from tests.conftest import REPO, SEED_KEY
+
+SEED_TITLE = "携手共奋进"
+
+
+@dataclass
+class Served:
+    process: subprocess.Popen[bytes]
+    output: Path
+    endpoint: str
+    bucket: str
+    feeds: str
+
+    def text(self) -> str:
+        return self.output.read_text(encoding="utf-8")
+
+
+def clean_environment() -> dict[str, str]:
+    """The user's shell: no AWS settings of ours (the command sets its own), the repo's code first."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "POWERTOOLS_"))}
+    env["PYTHONPATH"] = str(REPO / "shared")
+    return env
+
+
+def wait_for(condition: object, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if callable(condition) and condition():
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[Served]:
+    output = tmp_path / "serve.out"
+    with output.open("wb") as sink:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "postfeed.cli", "serve", "--port", "0", "--s3-port", "0"],
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            env=clean_environment(),
+            cwd=tmp_path,
+        )
+    try:
+        wait_for(lambda: "Delete a post:" in output.read_text(encoding="utf-8") or process.poll() is not None, 60, "up")
+        text = output.read_text(encoding="utf-8")
+        assert process.poll() is None, text
+        cli = re.search(r"aws s3 cp FILE s3://([^/]+)/_posts/NAME --endpoint-url (http://127\.0\.0\.1:\d+)", text)
+        feeds = re.search(r"feeds\s+(http://127\.0\.0\.1:\d+)/", text)
+        assert cli is not None, text
+        assert feeds is not None, text
+        assert 'boto3.client("s3", endpoint_url="' + cli.group(2) in text
+        yield Served(process, output, endpoint=cli.group(2), bucket=cli.group(1), feeds=feeds.group(1))
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(10)
+
+
+def get(url: str, headers: dict[str, str] | None = None, method: str = "GET") -> tuple[int, dict[str, str], bytes]:
+    request = urllib.request.Request(url, headers=headers or {}, method=method)
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, dict(response.headers), response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, dict(error.headers), error.read()
+
+
+class AlternateLinks(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.links: list[dict[str, str | None]] = []
+        self.in_head = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "head":
+            self.in_head = True
+        elif tag == "link" and self.in_head and dict(attrs).get("rel") == "alternate":
+            self.links.append(dict(attrs))
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "head":
+            self.in_head = False
+
+
+def test_an_uploaded_post_is_served_in_its_feeds(served: Served, seed_bytes: bytes) -> None:
+    # GIVEN the printed endpoint and fake credentials, as a user would paste them
+    s3 = boto3.client(
+        "s3",
+        endpoint_url=served.endpoint,
+        region_name="us-east-1",
+        aws_access_key_id=LOCAL_AWS_ENVIRONMENT["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=LOCAL_AWS_ENVIRONMENT["AWS_SECRET_ACCESS_KEY"],
+    )
+    # WHEN the seed post is uploaded
+    s3.put_object(Bucket=served.bucket, Key=SEED_KEY, Body=seed_bytes)
+    # THEN its category feed appears within seconds, with the post, links pointing at the local server
+    url = f"{served.feeds}/feed/nanchangribao.xml"
+    tag_url = f"{served.feeds}/{quote('feed/by_tag/南昌日报新闻.json')}"
+    wait_for(lambda: get(url)[0] == 200, 30, url)
+    wait_for(lambda: get(tag_url)[0] == 200, 30, tag_url)  # the feeds of one batch are rebuilt one by one
+    status, headers, body = get(url)
+    assert status == 200
+    assert headers["Content-Type"] == "application/atom+xml; charset=utf-8"
+    assert headers["Cache-Control"]
+    parsed = feedparser.parse(body)
+    assert parsed.bozo == 0
+    (entry,) = parsed.entries
+    assert entry.title.startswith(SEED_TITLE)
+    assert any(link.href == url for link in parsed.feed.links if link.rel == "self")
+    # AND conditional requests get 304 without a body
+    etag, last_modified = headers["ETag"], headers["Last-Modified"]
+    status, again, body = get(url, {"If-None-Match": etag})
+    assert (status, body, again["ETag"]) == (304, b"", etag)
+    assert get(url, {"If-Modified-Since": last_modified})[0] == 304
+    assert get(url, {"If-None-Match": '"something-else"', "If-Modified-Since": last_modified})[0] == 200
+    assert get(url, {"If-Modified-Since": "Thu, 01 Jan 2015 00:00:00 GMT"})[0] == 200
+    # AND HEAD answers the headers alone
+    status, head, body = get(url, method="HEAD")
+    assert (status, body, head["ETag"]) == (200, b"", etag)
+    assert int(head["Content-Length"]) > 0
+    # AND the tag feed is reached by its percent-encoded UTF-8 path, JSON Feed with its type
+    status, headers, body = get(tag_url)
+    assert status == 200
+    assert headers["Content-Type"] == "application/feed+json; charset=utf-8"
+    assert SEED_TITLE in body.decode("utf-8")
+    # AND a missing feed is a 404
+    assert get(f"{served.feeds}/feed/nope.xml")[0] == 404
+    # AND the index lists every feed with autodiscovery links in its head
+    status, headers, page = get(f"{served.feeds}/")
+    assert status == 200
+    assert headers["Content-Type"] == "text/html; charset=utf-8"
+    links = AlternateLinks()
+    links.feed(page.decode("utf-8"))
+    hrefs = {link["href"]: link["type"] for link in links.links}
+    assert hrefs[url] == "application/atom+xml"
+    assert hrefs[f"{served.feeds}/feed/nanchangribao.rss"] == "application/rss+xml"
+    assert hrefs[tag_url] == "application/feed+json"
+    assert len(hrefs) == 9  # site, category and tag feeds, three formats each
+    assert "postfeed » nanchangribao" in page.decode("utf-8")
+    # AND the console told what happened
+    assert f"put {SEED_KEY}: published" in served.text()
+
+    # WHEN Ctrl-C is pressed
+    served.process.send_signal(signal.SIGINT)
+    # THEN it stops cleanly
+    assert served.process.wait(30) == 0
+    assert served.text().rstrip().endswith("postfeed serve: stopped")
+    assert "Traceback" not in served.text()
