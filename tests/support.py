@@ -11,7 +11,8 @@ from postfeed.local.pipeline import LocalPipeline
 from postfeed.store.table import from_attributes
 
 # Bookkeeping that legitimately differs between two runs reaching the same state.
-VOLATILE = {"changed_at", "version", "sequencer", "lease_owner", "lease_until"}
+VOLATILE = {"changed_at", "version", "sequencer", "lease_owner", "lease_until", "pending", "published"}
+# ("pending"/"published": how many times the index was due and published, on the SITE|~INDEX item.)
 
 
 @dataclass(frozen=True)

@@ -1,11 +1,14 @@
-"""BuildFeedsFunction: PostsTable stream records -> every feed the batch touches, rebuilt once.
+"""BuildFeedsFunction: PostsTable stream records -> every feed the batch touches, rebuilt once (its archive
+pages holding the changed entries, then its subscription documents), then the root documents (index.html,
+feeds.opml, feed.xsl) when the feeds registry changed, then the WebSub hub told which documents changed.
 
 A feed that fails is reported as a batch item failure at the first record that touched it, so Lambda
-retries from there (bisecting on repeated failure) and the feeds already rebuilt are not lost."""
+retries from there (bisecting on repeated failure) and the feeds already rebuilt are not lost. The hub
+notification never fails the batch and is bounded in time (postfeed.pipeline.websub)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
@@ -13,9 +16,12 @@ from aws_lambda_powertools.utilities.data_classes import DynamoDBStreamEvent
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from postfeed.pipeline.ingest import current_site
-from postfeed.pipeline.rebuild import rebuild_feed, touched_feeds
+from postfeed.pipeline.rebuild import rebuild_feed, touched_pages
 from postfeed.pipeline.tracing import traced
-from postfeed.pipeline.wiring import adapters_from_env
+from postfeed.pipeline.wiring import Adapters, adapters_from_env
+
+if TYPE_CHECKING:
+    from postfeed.models import FeedRef, Site
 
 logger = Logger(service="postfeed-feeds")
 metrics = Metrics(namespace="postfeed", service="postfeed-feeds")
@@ -30,15 +36,18 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
 def handle(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     adapters = adapters_from_env()
     records = list(DynamoDBStreamEvent(event).records)
-    per_record = [
-        touched_feeds([(r.dynamodb.old_image, r.dynamodb.new_image)]) if r.dynamodb else set() for r in records
-    ]
-    feeds = set().union(*per_record)
-    if not feeds:
+    per_record = [touched_pages([(r.dynamodb.old_image, r.dynamodb.new_image)]) if r.dynamodb else {} for r in records]
+    touched: dict[FeedRef, set[str]] = {}
+    for pages in per_record:
+        for ref, instants in pages.items():
+            touched.setdefault(ref, set()).update(instants)
+    if not touched:
         return {"batchItemFailures": []}
     site, _ = current_site(adapters.settings, adapters.table)
     failed = set()
-    for ref in sorted(feeds):
+    listing_changed = False
+    changed_urls: list[str] = []
+    for ref in sorted(touched):
         try:
             outcome = rebuild_feed(
                 ref,
@@ -46,20 +55,68 @@ def handle(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
                 table=adapters.table,
                 feeds=adapters.feeds,
                 lease_seconds=adapters.settings.lease_seconds,
+                instants=touched[ref],
             )
         except Exception:
             logger.exception(f"rebuilding feed {ref.kind.value}:{ref.name} failed", feed=ref.name)
             metrics.add_metric(name="FeedRebuildFailures", unit=MetricUnit.Count, value=1)
             failed.add(ref)
             continue
+        listing_changed |= outcome.listing_changed
+        changed_urls += outcome.changed_urls
+        archive = outcome.archive
         metrics.add_metric(name="FeedDocumentsWritten", unit=MetricUnit.Count, value=len(outcome.written))
         metrics.add_metric(name="FeedDocumentsUnchanged", unit=MetricUnit.Count, value=len(outcome.unchanged))
+        if archive is not None:
+            metrics.add_metric(name="ArchivePagesRendered", unit=MetricUnit.Count, value=len(archive.pages_rendered))
+            metrics.add_metric(name="ArchivePagesRemoved", unit=MetricUnit.Count, value=len(archive.pages_removed))
         logger.info(
             f"feed {ref.kind.value}:{ref.name}: {len(outcome.written)} written",
             entries=outcome.entries,
+            total=outcome.total,
             written=outcome.written,
+            archive_pages=archive.pages_rendered if archive else [],
         )
-    first_failure = next((r for r, refs in zip(records, per_record, strict=True) if refs & failed), None)
+    discovery_failed = _publish_discovery(adapters, site, listing_changed=listing_changed)
+    _notify_hub(adapters, site.feed.hub, changed_urls)
+    if discovery_failed:
+        failed |= {ref for pages in per_record for ref in pages}  # retried from the first record: cheap
+    first_failure = next((r for r, pages in zip(records, per_record, strict=True) if set(pages) & failed), None)
     if first_failure is None or first_failure.dynamodb is None:
         return {"batchItemFailures": []}
     return {"batchItemFailures": [{"itemIdentifier": first_failure.dynamodb.sequence_number}]}
+
+
+def _publish_discovery(adapters: Adapters, site: Site, *, listing_changed: bool) -> bool:
+    """index.html, feeds.opml and feed.xsl when due; True if that failed (the batch is then retried)."""
+    from postfeed.pipeline.discovery import publish_discovery
+
+    try:
+        outcome = publish_discovery(site, table=adapters.table, feeds=adapters.feeds, listing_changed=listing_changed)
+    except Exception:
+        logger.exception("publishing index.html and feeds.opml failed")
+        metrics.add_metric(name="IndexPublishFailures", unit=MetricUnit.Count, value=1)
+        return True
+    if outcome.published:
+        metrics.add_metric(name="IndexDocumentsWritten", unit=MetricUnit.Count, value=len(outcome.written))
+        logger.info(f"feeds index: {outcome.feeds} feeds, {len(outcome.written)} written", written=outcome.written)
+    return False
+
+
+def _notify_hub(adapters: Adapters, hub: str | None, urls: list[str]) -> None:
+    if not hub or not urls:
+        return
+    from postfeed.pipeline.websub import WebSubPolicy, notify_hub
+
+    settings = adapters.settings
+    policy = WebSubPolicy(
+        timeout=settings.websub_timeout, attempts=settings.websub_attempts, budget=settings.websub_budget
+    )
+    result = notify_hub(hub, urls, policy)
+    metrics.add_metric(name="WebSubNotifications", unit=MetricUnit.Count, value=len(result.sent))
+    metrics.add_metric(name="WebSubRetries", unit=MetricUnit.Count, value=max(0, result.retries))
+    metrics.add_metric(name="WebSubFailures", unit=MetricUnit.Count, value=len(result.failed))
+    for url, error in result.failed.items():
+        logger.warning(f"WebSub hub not told about {url}", hub=hub, feed_url=url, error=error)
+    if result.sent:
+        logger.info(f"WebSub hub told about {len(result.sent)} documents", hub=hub, attempts=result.attempts)

@@ -16,8 +16,9 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from postfeed.pipeline.ingest import Action, ingest_change
 from postfeed.pipeline.tracing import traced
-from postfeed.pipeline.wiring import adapters_from_env
+from postfeed.pipeline.wiring import Adapters, adapters_from_env
 from postfeed.store.events import changes_from_message
+from postfeed.store.work import ReparsePlan, WorkItem, work_item_from_message
 
 logger = Logger(service="postfeed-ingest")
 metrics = Metrics(namespace="postfeed", service="postfeed-ingest")
@@ -38,9 +39,15 @@ METRIC_NAMES = {
 
 def record_handler(record: SQSRecord) -> None:
     adapters = adapters_from_env()
+    item = work_item_from_message(record.body)
+    if item is not None:
+        _work(item, adapters)
+        return
     for change in changes_from_message(record.body):
         logger.append_keys(correlation_id=f"{change.bucket}/{change.key}")
-        outcome = ingest_change(change, settings=adapters.settings, bucket=adapters.posts, table=adapters.table)
+        outcome = ingest_change(
+            change, settings=adapters.settings, bucket=adapters.posts, table=adapters.table, queue=adapters.queue
+        )
         metrics.add_metric(name=METRIC_NAMES[outcome.action], unit=MetricUnit.Count, value=1)
         log = logger.warning if outcome.action is Action.REJECTED else logger.info
         log(
@@ -50,6 +57,36 @@ def record_handler(record: SQSRecord) -> None:
             detail=outcome.message,
             sequencer=change.sequencer,
         )
+
+
+def _work(item: WorkItem, adapters: Adapters) -> None:
+    """One step of a full rebuild (postfeed.pipeline.reparse), with its progress in the logs and metrics."""
+    from postfeed.pipeline.reparse import handle_work_item
+
+    logger.append_keys(correlation_id=f"reparse/{item.generation}")
+    result = handle_work_item(
+        item, settings=adapters.settings, bucket=adapters.posts, table=adapters.table, queue=adapters.queue
+    )
+    if isinstance(item, ReparsePlan):
+        metrics.add_metric(name="ReparseKeysPlanned", unit=MetricUnit.Count, value=result.listed)
+        logger.info(
+            f"full rebuild {item.generation}: {result.listed} posts planned in {result.batches} batches "
+            f"(posts {item.planned + 1}-{item.planned + result.listed})" + ("; more to list" if result.more else ""),
+            reason=item.reason,
+            start_after=item.start_after,
+            more=result.more,
+        )
+        return
+    actions = result.actions
+    for action, count in actions.items():
+        metrics.add_metric(name=METRIC_NAMES[action], unit=MetricUnit.Count, value=count)
+    metrics.add_metric(name="ReparseBatches", unit=MetricUnit.Count, value=1)
+    metrics.add_metric(name="ReparsedPosts", unit=MetricUnit.Count, value=len(result.outcomes))
+    logger.info(
+        f"full rebuild {item.generation}: posts {item.first + 1}-{item.first + len(item.keys)} re-ingested",
+        actions={action.value: count for action, count in actions.items()},
+        rejected=[o.key for o in result.outcomes if o.action is Action.REJECTED],
+    )
 
 
 def handle(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:

@@ -9,7 +9,9 @@ feedgen 1.0.0 gets most things right; what this module adds or fixes on its lxml
 * RSS ``<atom:link rel="hub">`` (feedgen only copies the ``self`` link into RSS);
 * RSS ``<description>`` of an item holds the summary as escaped text, so a ``<`` in plain text is
   never read as markup; HTML content goes to ``<content:encoded>``, escaped, never CDATA;
-* ``<dc:creator>`` carries an author's name when there is no valid email for RSS ``<author>``.
+* ``<dc:creator>`` carries an author's name when there is no valid email for RSS ``<author>``;
+* RFC 5005 links (``prev-archive``, ``next-archive``, ``current``) and ``<fh:archive/>`` (RSS: Appendix B,
+  as ``<atom:link>``), and the ``<?xml-stylesheet?>`` that lets a browser show the feed as a page.
 """
 
 from __future__ import annotations
@@ -21,12 +23,13 @@ from email.utils import format_datetime
 from feedgen.feed import FeedGenerator
 from lxml import etree  # type: ignore[import-untyped]  # no lxml-stubs pinned
 
-from postfeed.feeds.channel import GENERATOR, Channel, Entry, Person
+from postfeed.feeds.channel import GENERATOR, Channel, Entry, History, Person
 from postfeed.feeds.paths import FeedFormat
 
 __all__ = ("render_atom", "render_rss", "rfc822", "rfc3339")
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
+FH_NS = "http://purl.org/syndication/history/1.0"  # RFC 5005 feed history
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True, remove_blank_text=True)
 _HTML = "text/html"
 
@@ -50,7 +53,7 @@ def _generator(channel: Channel, fmt: FeedFormat) -> FeedGenerator:
     fg = FeedGenerator()
     if fmt is FeedFormat.RSS:
         fg.load_extension("dc", atom=False, rss=True)
-    fg.id(channel.urls[FeedFormat.ATOM])
+    fg.id(channel.atom_id)
     fg.title(channel.title)
     fg.updated(channel.updated)
     fg.lastBuildDate(channel.updated)
@@ -96,9 +99,42 @@ def _add_entry(fg: FeedGenerator, entry: Entry, fmt: FeedFormat) -> None:
             fe.content(entry.content_html)
 
 
-def _serialize(root: etree._Element) -> bytes:
-    body: bytes = etree.tostring(root, encoding="UTF-8", xml_declaration=True, pretty_print=True)
+def _serialize(root: etree._Element, channel: Channel) -> bytes:
+    if channel.stylesheet:
+        # The href is a percent-encoded path (no quotes, no `<`, no `&`): safe in the pseudo-attribute.
+        root.addprevious(etree.ProcessingInstruction("xml-stylesheet", f'type="text/xsl" href="{channel.stylesheet}"'))
+    body: bytes = etree.tostring(root.getroottree(), encoding="UTF-8", xml_declaration=True, pretty_print=True)
     return body
+
+
+def _history_links(history: History | None, media_type: str) -> list[tuple[str, str, str | None]]:
+    if history is None:
+        return []
+    links = [
+        ("current", history.current, media_type),
+        ("prev-archive", history.prev_archive, media_type),
+        ("next-archive", history.next_archive, media_type),
+    ]
+    return [(rel, href, kind) for rel, href, kind in links if href]
+
+
+def _add_history(
+    root: etree._Element, parent: etree._Element, history: History | None, media_type: str
+) -> etree._Element:
+    """RFC 5005 links after the parent's last feed-level link, then ``<fh:archive/>`` for an archive document.
+
+    Returns the root, rebuilt if ``fh`` had to be declared on it (lxml cannot add a prefix to an element)."""
+    anchor = parent.findall(f"{{{ATOM_NS}}}link")[-1]
+    for rel, href, kind in _history_links(history, media_type):
+        link = etree.Element(f"{{{ATOM_NS}}}link", rel=rel, href=href)
+        if kind:
+            link.set("type", kind)
+        anchor.addnext(link)
+        anchor = link
+    if history is not None and history.archive:
+        anchor.addnext(etree.Element(f"{{{FH_NS}}}archive"))
+        etree.cleanup_namespaces(root, top_nsmap={"fh": FH_NS})
+    return root
 
 
 def _child(parent: etree._Element, tag: str) -> etree._Element:
@@ -114,7 +150,9 @@ def render_atom(channel: Channel) -> bytes:
     for link in root.iterfind(f"{{{ATOM_NS}}}entry/{{{ATOM_NS}}}link"):
         link.set("rel", "alternate")
         link.set("type", _HTML)
-    return _serialize(root)
+    media_type = FeedFormat.ATOM.media_type.partition(";")[0]
+    root = _add_history(root, root, channel.history.get(FeedFormat.ATOM), media_type)
+    return _serialize(root, channel)
 
 
 def render_rss(channel: Channel) -> bytes:
@@ -129,4 +167,6 @@ def render_rss(channel: Channel) -> bytes:
     if channel.hub:
         hub = etree.Element(f"{{{ATOM_NS}}}link", href=channel.hub, rel="hub")
         _child(channel_elem, f"{{{ATOM_NS}}}link").addnext(hub)
-    return _serialize(root)
+    media_type = FeedFormat.RSS.media_type.partition(";")[0]
+    root = _add_history(root, channel_elem, channel.history.get(FeedFormat.RSS), media_type)
+    return _serialize(root, channel)

@@ -7,16 +7,16 @@ date in the site's zone, so the format writers only lay it out.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from urllib.parse import quote, urlsplit
 
 from postfeed.feeds.content import clean_line, sanitize_html
-from postfeed.feeds.paths import URI_SAFE, FeedFormat, feed_url
+from postfeed.feeds.paths import URI_SAFE, FeedFormat, feed_url, stylesheet_href
 from postfeed.models import Author, FeedKind, FeedRef, Post, Site
 
-__all__ = ("EMPTY_FEED_UPDATED", "Channel", "Entry", "Person", "build_channel", "feed_title")
+__all__ = ("EMPTY_FEED_UPDATED", "Channel", "Entry", "History", "Person", "build_channel", "feed_title")
 
 # `updated` of a feed without entries: a fixed instant, so re-rendering an empty feed is byte-identical.
 # (2000 rather than 1970: validators call dates before 1970 implausible, and 1970 UTC is 1969 west of it.)
@@ -52,6 +52,19 @@ class Entry:
 
 
 @dataclass(frozen=True, slots=True)
+class History:
+    """RFC 5005 (Feed Paging and Archiving) links of one document, in one format (absolute URLs).
+
+    A subscription document has only ``prev_archive`` (the newest archive page); an archive document
+    has ``archive=True``, ``current`` (the subscription document) and its neighbours."""
+
+    prev_archive: str | None = None
+    next_archive: str | None = None
+    current: str | None = None
+    archive: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class Channel:
     title: str
     description: str  # never empty (falls back to the title)
@@ -63,6 +76,15 @@ class Channel:
     updated: datetime
     author: Person
     entries: tuple[Entry, ...]
+    # The Atom <id>: the subscription document's Atom URL, shared by the feed's archive documents.
+    feed_id: str = ""
+    # Root-relative URL of the XSLT stylesheet browsers use to show the document (None: no stylesheet).
+    stylesheet: str | None = None
+    history: Mapping[FeedFormat, History] = field(default_factory=dict)
+
+    @property
+    def atom_id(self) -> str:
+        return self.feed_id or self.urls[FeedFormat.ATOM]
 
 
 def _uri(url: str) -> str:
@@ -163,4 +185,5 @@ def build_channel(ref: FeedRef, posts: Sequence[Post], site: Site) -> Channel:
         updated=max((entry.updated for entry in entries), default=_in_zone(EMPTY_FEED_UPDATED, site)),
         author=site_author,
         entries=entries,
+        stylesheet=stylesheet_href(site),
     )

@@ -18,18 +18,25 @@ import hashlib
 import re
 import unicodedata
 from enum import StrEnum
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from postfeed.models import FeedKind, FeedRef, Site
 
 __all__ = (
+    "ARCHIVE_FOLDER",
     "CATEGORY_PREFIX",
     "MAX_VERBATIM_BYTES",
+    "ROOT_KEYS",
     "TAG_PREFIX",
     "FeedFormat",
+    "archive_key",
+    "archive_url",
     "feed_key",
     "feed_url",
+    "is_page_id",
     "key_segment",
+    "root_url",
+    "stylesheet_href",
 )
 
 CATEGORY_PREFIX = "feed/"
@@ -44,6 +51,15 @@ _MARK = "~"  # never allowed in a verbatim segment, always present in a hashed o
 _PUNCTUATION_KEPT = frozenset("-_.")
 # Characters a URI may hold as they are; everything else (spaces, non-ASCII, controls...) is %-encoded.
 URI_SAFE = "!#$%&'()*+,/:;=?@[]~"
+# Archive pages of a feed live in this folder beside the feed (docs/archives.md).
+ARCHIVE_FOLDER = "archive"
+# A page id: a UTC month, day or hour (`2022-03`, `2022-03-05`, `2022-03-05T07`); nothing else is a key.
+_PAGE_ID = re.compile(r"^\d{4}-\d{2}(?:-\d{2}(?:T\d{2})?)?$")
+# Documents at the feeds root (the discovery page, the OPML list and the browser stylesheet).
+INDEX_KEY = "index.html"
+OPML_KEY = "feeds.opml"
+STYLESHEET_KEY = "feed.xsl"
+ROOT_KEYS = (INDEX_KEY, OPML_KEY, STYLESHEET_KEY)
 
 
 class FeedFormat(StrEnum):
@@ -142,3 +158,45 @@ def url_path(key: str) -> str:
 def feed_url(ref: FeedRef, fmt: FeedFormat, site: Site) -> str:
     """Absolute public URL of the feed (percent-encoded)."""
     return f"{quote(site.feed_base_url, safe=URI_SAFE)}/{url_path(feed_key(ref, fmt, site))}"
+
+
+def _archive_folder(ref: FeedRef, site: Site) -> str:
+    """Folder (with its final ``/``) of a feed's archive pages: beside the feed, named after its stem."""
+    if ref.kind is FeedKind.SITE:
+        atom_key, stem = _site_stem(site)
+        # `feed.xml` -> `feed/archive/`; a path without `.xml` is a file, so its folder gets a suffix.
+        return f"{stem}/{ARCHIVE_FOLDER}/" if atom_key != stem else f"{stem}-{ARCHIVE_FOLDER}/"
+    prefix = CATEGORY_PREFIX if ref.kind is FeedKind.CATEGORY else TAG_PREFIX
+    return f"{prefix}{key_segment(ref.name)}/{ARCHIVE_FOLDER}/"
+
+
+def is_page_id(page: str) -> bool:
+    """Whether ``page`` is an archive page id: ``YYYY-MM``, ``YYYY-MM-DD`` or ``YYYY-MM-DDTHH`` (UTC)."""
+    return bool(_PAGE_ID.match(page))
+
+
+def archive_key(ref: FeedRef, page: str, fmt: FeedFormat, site: Site) -> str:
+    """Key of one archive page of a feed (RFC 5005 archive document), e.g. ``feed/emnews/archive/2022-03.xml``.
+
+    Only Atom and RSS have archive documents. The page id is checked, so a key never leaves its folder."""
+    if fmt is FeedFormat.JSON:
+        raise ValueError("JSON Feed has no archive documents")
+    if not is_page_id(page):
+        raise ValueError(f"not an archive page id: {page!r}")
+    return _archive_folder(ref, site) + page + fmt.extension
+
+
+def root_url(site: Site) -> str:
+    """Percent-encoded public base URL of the feeds (no trailing slash)."""
+    return quote(site.feed_base_url, safe=URI_SAFE)
+
+
+def archive_url(ref: FeedRef, page: str, fmt: FeedFormat, site: Site) -> str:
+    """Absolute public URL of an archive page (percent-encoded)."""
+    return f"{root_url(site)}/{url_path(archive_key(ref, page, fmt, site))}"
+
+
+def stylesheet_href(site: Site) -> str:
+    """Root-relative URL of the feeds' XSLT stylesheet: same origin as the feeds wherever they are served."""
+    base_path = urlsplit(site.feed_base_url).path.rstrip("/")
+    return quote(f"{base_path}/{STYLESHEET_KEY}", safe=URI_SAFE)

@@ -23,6 +23,7 @@ from postfeed.store.bucket import ObjectTooLargeError, PostsBucket
 from postfeed.store.events import ChangeKind, ObjectChange
 from postfeed.store.items import content_hash, encode_entry, member_sk, refs_of_entry
 from postfeed.store.table import ConcurrentUpdateError, PostsTable, PostWrite, TooManyActionsError
+from postfeed.store.work import WorkQueue
 
 # Error codes of the pipeline itself (the parser's are in postfeed.jekyll.errors).
 POST_TOO_LARGE = "post_too_large"
@@ -61,10 +62,13 @@ def ingest_change(
     bucket: PostsBucket,
     table: PostsTable,
     now: datetime | None = None,
+    queue: WorkQueue | None = None,
 ) -> Outcome:
-    """Apply one S3 change. Raises only for AWS failures (the record is then retried)."""
+    """Apply one S3 change. Raises only for AWS failures (the record is then retried).
+
+    A changed `_config.yml` starts a full rebuild through `queue` (postfeed.pipeline.reparse)."""
     if change.key == settings.config_key:
-        return _ingest_config(change, settings=settings, bucket=bucket, table=table)
+        return _ingest_config(change, settings=settings, bucket=bucket, table=table, queue=queue)
     if not settings.is_post_key(change.key):
         return Outcome(change.key, Action.IGNORED, message="outside the posts prefix")
     for _ in range(MAX_OPTIMISTIC_RETRIES):
@@ -108,7 +112,8 @@ def _ingest_post(
 
     site, config_hash = current_site(settings, table)
     body_hash = content_hash(obj.body)
-    if stored and stored.get("body_hash") == body_hash and stored.get("config_hash") == config_hash:
+    same = stored is not None and (stored.get("body_hash"), stored.get("config_hash")) == (body_hash, config_hash)
+    if stored is not None and same and change.generation in (None, stored.get("generation")):
         return Outcome(change.key, Action.UNCHANGED)
 
     from postfeed.jekyll import parse_post
@@ -196,6 +201,10 @@ def _commit(
         "changed_at": datetime.now(UTC).isoformat(),
         **{k: v for k, v in (extra or {}).items() if v is not None},
     }
+    # The full rebuild that last re-ingested this post (kept by later changes; see pipeline.reparse).
+    generation = change.generation or (stored.get("generation") if stored else None)
+    if generation:
+        item["generation"] = generation
     write = PostWrite(key=change.key, item=item, expected_version=stored.get("version") if stored else None)
     if keep_entry and old_entry is not None:
         item["entry"], item["member_sk"] = old_entry, old_sk
@@ -217,15 +226,19 @@ def _commit(
     table.write_post(write)
 
 
-def _ingest_config(change: ObjectChange, *, settings: Settings, bucket: PostsBucket, table: PostsTable) -> Outcome:
-    """A new `_config.yml`: validated, then stored for both functions. Posts pick it up when next ingested."""
+def _ingest_config(
+    change: ObjectChange, *, settings: Settings, bucket: PostsBucket, table: PostsTable, queue: WorkQueue | None
+) -> Outcome:
+    """A new `_config.yml`: validated, then stored for both functions, then a full rebuild re-derives every
+    post and feed under it (when its bytes changed: the bot re-uploading the same file costs one read)."""
     from postfeed.jekyll import ConfigError
 
     if change.kind is ChangeKind.DELETE:
         if bucket.exists(change.key):
             return Outcome(change.key, Action.STALE, message="the config exists again")
-        table.put_config({"raw": b"", "sequencer": change.sequencer})
-        return Outcome(change.key, Action.CONFIG, message="config removed: template parameters apply")
+        return _store_config(
+            change, table, queue, b"", message="config removed: template parameters apply", reason="config removed"
+        )
     try:
         obj = bucket.read(change.key, limit=settings.max_post_bytes)
     except ObjectTooLargeError as exc:
@@ -236,8 +249,23 @@ def _ingest_config(change: ObjectChange, *, settings: Settings, bucket: PostsBuc
         settings.site(obj.body)
     except ConfigError as exc:
         return Outcome(change.key, Action.REJECTED, code=exc.code, message=f"{change.key}: {exc}")
-    table.put_config({"raw": obj.body, "sequencer": change.sequencer})
-    return Outcome(change.key, Action.CONFIG)
+    return _store_config(change, table, queue, obj.body, message=None, reason=f"{change.key} changed")
+
+
+def _store_config(
+    change: ObjectChange, table: PostsTable, queue: WorkQueue | None, raw: bytes, *, message: str | None, reason: str
+) -> Outcome:
+    stored = table.get_config()
+    if stored is not None and bytes(stored.get("raw") or b"") == raw:
+        return Outcome(change.key, Action.UNCHANGED, message="same settings as stored")
+    table.put_config({"raw": raw, "sequencer": change.sequencer})
+    if queue is None:
+        return Outcome(change.key, Action.CONFIG, message=message)
+    from postfeed.pipeline.reparse import start_rebuild
+
+    generation = start_rebuild(queue, reason=reason)
+    note = f"full rebuild {generation} started"
+    return Outcome(change.key, Action.CONFIG, message=f"{message}; {note}" if message else note)
 
 
 def _is_older(sequencer: str | None, stored: dict[str, Any] | None) -> bool:

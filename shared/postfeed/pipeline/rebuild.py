@@ -1,9 +1,10 @@
 """Rebuild: table changes (DynamoDB stream records of post items) -> the feeds they touch, each rebuilt once.
 
 No regression under concurrency: a rebuild holds the feed's lease (a conditional write on the feed's
-state item) from before its strongly consistent query until after its last S3 put, so rebuilds of one
-feed never overlap, and each one publishes everything committed before it took the lease. The lease
-outlives the function timeout, so Lambda ends a holder before its lease can pass to another.
+state item) from before its strongly consistent queries until after its last S3 put or delete (archive
+pages, subscription documents) and its registry line, so rebuilds of one feed never overlap, and each
+one publishes everything committed before it took the lease. The lease outlives the function timeout, so
+Lambda ends a holder before its lease can pass to another.
 """
 
 from __future__ import annotations
@@ -14,33 +15,62 @@ import time
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 from postfeed.models import FeedRef, Post, Site
 from postfeed.store.bucket import FeedsBucket
-from postfeed.store.items import POST_SK, decode_entry, refs_of_entry
+from postfeed.store.items import POST_SK, refs_of_entry, utc_instant
 from postfeed.store.table import LeaseBusyError, PostsTable
+
+if TYPE_CHECKING:
+    from postfeed.pipeline.archives import ArchiveOutcome
 
 LEASE_WAITS = (0.05, 0.1, 0.2, 0.4, 0.8, 1.6)  # then give up: the stream record is retried
 
 
-def touched_feeds(images: Iterable[tuple[Mapping[str, Any] | None, Mapping[str, Any] | None]]) -> set[FeedRef]:
-    """Feeds whose content changes with these (old image, new image) pairs of post items.
+def touched_pages(
+    images: Iterable[tuple[Mapping[str, Any] | None, Mapping[str, Any] | None]],
+) -> dict[FeedRef, set[str]]:
+    """Feeds whose documents change with these (old image, new image) pairs of post items, each with the UTC
+    instants of the entries that changed there (old and new date: the archive pages to update).
 
-    Only a change of what a feed shows counts (the entry's hash): a rejected upload, a skipped
-    duplicate or a sequencer bump regenerates nothing."""
-    touched: set[FeedRef] = set()
+    A change of what a feed shows counts (the entry's hash), and so does a post re-derived under other site
+    settings (`config_hash`) or re-ingested by a full rebuild (`generation`): the feed-level parts of the
+    documents (titles, links, limits) may have changed. A rejected upload, a skipped duplicate or a
+    sequencer bump regenerates nothing."""
+    touched: dict[FeedRef, set[str]] = {}
     for old, new in images:
         item = new or old
         if not item or item.get("sk") != POST_SK:
             continue
-        old_entry = (old or {}).get("entry")
-        new_entry = (new or {}).get("entry")
-        if (old_entry or {}).get("hash") == (new_entry or {}).get("hash"):
+        old_item, new_item = old or {}, new or {}
+        old_entry, new_entry = old_item.get("entry"), new_item.get("entry")
+        if not _changed(old_item, new_item):
             continue
-        touched.update(refs_of_entry(old_entry))
-        touched.update(refs_of_entry(new_entry))
+        for entry in (old_entry, new_entry):
+            if not entry:
+                continue
+            instant = utc_instant(datetime.fromisoformat(entry["date"]))
+            for ref in refs_of_entry(entry):
+                touched.setdefault(ref, set()).add(instant)
     return touched
+
+
+def _changed(old: Mapping[str, Any], new: Mapping[str, Any]) -> bool:
+    if (old.get("entry") or {}).get("hash") != (new.get("entry") or {}).get("hash"):
+        return True
+    if not new.get("entry"):
+        return False
+    old_config, new_config = old.get("config_hash"), new.get("config_hash")
+    if old_config and new_config and old_config != new_config:
+        return True
+    return bool(new.get("generation")) and new.get("generation") != old.get("generation")
+
+
+def touched_feeds(images: Iterable[tuple[Mapping[str, Any] | None, Mapping[str, Any] | None]]) -> set[FeedRef]:
+    """Feeds whose content changes with these (old image, new image) pairs of post items (see touched_pages)."""
+    return set(touched_pages(images))
 
 
 @dataclass(slots=True)
@@ -49,22 +79,41 @@ class RebuildOutcome:
     entries: int = 0
     written: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
+    total: int = 0  # entries of the feed in all (every archive page)
+    listing_changed: bool = False  # the feed's line in the registry (index.html, feeds.opml) changed
+    changed_urls: list[str] = field(default_factory=list)  # subscription documents whose bytes changed
+    archive: ArchiveOutcome | None = None
 
 
 def rebuild_feed(
-    ref: FeedRef, *, site: Site, table: PostsTable, feeds: FeedsBucket, lease_seconds: float
+    ref: FeedRef,
+    *,
+    site: Site,
+    table: PostsTable,
+    feeds: FeedsBucket,
+    lease_seconds: float,
+    instants: Iterable[str] = (),
 ) -> RebuildOutcome:
-    """Query the feed's newest entries, render its three documents, put those whose bytes changed."""
-    from postfeed.feeds import render_feed
+    """Under the feed's lease: update the archive pages holding `instants` (UTC instants of changed entries),
+    then render the subscription documents (newest entries, `prev-archive` to the newest page) and put
+    those whose bytes changed, then update the feed's line in the registry."""
+    from postfeed.feeds import feed_url, render_feed
+    from postfeed.feeds.archive import subscription_history
+    from postfeed.pipeline.archives import update_archives
+    from postfeed.store.pages import FeedPages
 
     owner = uuid.uuid4().hex
     state = _acquire(table, ref, owner, lease_seconds)
     try:
+        archive = update_archives(ref, instants, site=site, table=table, feeds=feeds)
         posts = newest_posts(table, ref, site.feed.posts_limit)
-        outcome = RebuildOutcome(ref, entries=len(posts))
+        outcome = RebuildOutcome(ref, entries=len(posts), archive=archive)
+        outcome.written += archive.written + archive.deleted
+        outcome.unchanged += archive.unchanged
         published: dict[str, str] = dict(state.get("hashes") or {})
         hashes: dict[str, str] = {}
-        for document in render_feed(ref, posts, site):
+        history = subscription_history(ref, archive.newest_page, site)
+        for document in render_feed(ref, posts, site, history=history):
             digest = hashlib.sha256(document.body).hexdigest()
             hashes[document.key] = digest
             if published.get(document.key) == digest:
@@ -72,24 +121,46 @@ def rebuild_feed(
                 continue
             feeds.put(document.key, document.body, document.media_type)
             outcome.written.append(document.key)
+            outcome.changed_urls.append(feed_url(ref, document.format, site))
+        pages = FeedPages(table)
+        if state.get("lease_owner") or state.get("recount") or "total" not in state:
+            # A new feed, one from before archives, or the last rebuild died midway: count once.
+            outcome.total = pages.count_all_members(ref)
+        else:
+            outcome.total = max(0, int(state["total"]) + archive.entries_delta)
+        newest = max((post.updated or post.date for post in posts), default=None)
+        newest_text = newest.isoformat() if newest else None
+        listed: list[Any] = [outcome.total, newest_text]
+        if state.get("listed") != listed:
+            # An empty feed leaves the registry (its documents stay, valid and empty, for its subscribers).
+            if outcome.total:
+                pages.register(ref, outcome.total, newest_text)
+            else:
+                pages.unregister(ref)
+            outcome.listing_changed = True
     except BaseException:
         _release_quietly(table, ref, owner)
         raise
-    table.release_lease(ref, owner, {"hashes": hashes, "entries": len(posts), "kind": ref.kind.value, "name": ref.name})
+    table.release_lease(
+        ref,
+        owner,
+        {
+            "hashes": hashes,
+            "entries": len(posts),
+            "total": outcome.total,
+            "listed": listed,
+            "recount": False,
+            "kind": ref.kind.value,
+            "name": ref.name,
+        },
+    )
     return outcome
 
 
 def newest_posts(table: PostsTable, ref: FeedRef, limit: int) -> list[Post]:
-    keys = table.newest_members(ref, limit)
-    items = table.get_posts(keys)
-    posts = []
-    for key in keys:
-        entry = items.get(key, {}).get("entry")
-        if not entry:
-            continue  # membership and entry are written in one transaction; a gap is a concurrent delete
-        blob = entry.get("blob") or (table.get_content(key, int(entry["chunks"])) if entry.get("chunks") else b"")
-        posts.append(decode_entry(entry, blob))
-    return posts
+    from postfeed.pipeline.archives import load_posts
+
+    return load_posts(table, table.newest_members(ref, limit))
 
 
 def _acquire(table: PostsTable, ref: FeedRef, owner: str, seconds: float) -> dict[str, Any]:
@@ -105,5 +176,6 @@ def _acquire(table: PostsTable, ref: FeedRef, owner: str, seconds: float) -> dic
 
 def _release_quietly(table: PostsTable, ref: FeedRef, owner: str) -> None:
     # The lease expires by itself; the error that brought us here matters more than this one.
+    # `recount`: the archive pages may have moved without the feed's total; the next rebuild counts again.
     with contextlib.suppress(Exception):
-        table.release_lease(ref, owner, {})
+        table.release_lease(ref, owner, {"recount": True})

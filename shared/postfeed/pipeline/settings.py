@@ -27,6 +27,12 @@ class Settings:
     site_defaults: Mapping[str, Any] = field(default_factory=dict)
     feed_base_url: str | None = None
     websub_hub: str | None = None
+    # WebSub notifications: seconds per request, attempts per document, seconds for all of an invocation.
+    websub_timeout: float = 3.0
+    websub_attempts: int = 3
+    websub_budget: float = 10.0
+    # The ingest queue, for the work items of a full rebuild (the ingest function sends them to itself).
+    ingest_queue_url: str | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -57,6 +63,10 @@ class Settings:
             site_defaults=defaults,
             feed_base_url=env.get("FEED_BASE_URL") or None,
             websub_hub=env.get("WEBSUB_HUB") or None,
+            websub_timeout=float(env.get("WEBSUB_TIMEOUT_SECONDS") or 3.0),
+            websub_attempts=int(env.get("WEBSUB_ATTEMPTS") or 3),
+            websub_budget=float(env.get("WEBSUB_BUDGET_SECONDS") or 10.0),
+            ingest_queue_url=env.get("INGEST_QUEUE_URL") or None,
         )
 
     def is_post_key(self, key: str) -> bool:

@@ -9,6 +9,7 @@ from functools import cache
 from postfeed.pipeline.settings import Settings
 from postfeed.store.bucket import FeedsBucket, PostsBucket
 from postfeed.store.table import PostsTable
+from postfeed.store.work import WorkQueue
 
 
 @dataclass(frozen=True, slots=True)
@@ -17,6 +18,7 @@ class Adapters:
     posts: PostsBucket
     feeds: FeedsBucket
     table: PostsTable
+    queue: WorkQueue | None = None  # the ingest queue, when INGEST_QUEUE_URL is set (full rebuilds)
 
 
 @cache
@@ -29,6 +31,7 @@ def adapters_from_env() -> Adapters:
         posts=PostsBucket(settings.posts_bucket, s3_client()),
         feeds=FeedsBucket(settings.feeds_bucket, s3_client(), cache_control=settings.cache_control),
         table=PostsTable(settings.table_name, dynamodb_client()),
+        queue=WorkQueue(settings.ingest_queue_url) if settings.ingest_queue_url else None,
     )
 
 

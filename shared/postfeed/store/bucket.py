@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -53,6 +53,23 @@ class PostsBucket:
             raise ObjectTooLargeError(key, size, limit)
         return PostObject(key, response["Body"].read(), response.get("ETag", "").strip('"'))
 
+    def list_keys(self, prefix: str, *, start_after: str = "", limit: int = 1000) -> tuple[list[str], bool]:
+        """Up to `limit` keys under `prefix` after `start_after`, in key order; and whether there are more."""
+        keys: list[str] = []
+        token: str | None = None
+        while len(keys) < limit:
+            kwargs: dict[str, Any] = {"Bucket": self.name, "Prefix": prefix, "MaxKeys": min(1000, limit - len(keys))}
+            if token:
+                kwargs["ContinuationToken"] = token
+            elif start_after:
+                kwargs["StartAfter"] = start_after
+            response = self.client.list_objects_v2(**kwargs)
+            keys += [obj["Key"] for obj in response.get("Contents", [])]
+            token = response.get("NextContinuationToken")
+            if not response.get("IsTruncated") or not token:
+                return keys, False
+        return keys, True
+
     def exists(self, key: str) -> bool:
         try:
             self.client.head_object(Bucket=self.name, Key=key)
@@ -92,3 +109,7 @@ class FeedsBucket:
             return self.client.get_object(Bucket=self.name, Key=key)["Body"].read()
         except self.client.exceptions.NoSuchKey:
             return None
+
+    def delete(self, key: str) -> None:
+        """Remove a document (an archive page the paging replaced); deleting a missing key is no error."""
+        self.client.delete_object(Bucket=self.name, Key=key)

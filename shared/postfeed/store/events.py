@@ -29,6 +29,8 @@ class ObjectChange:
     sequencer: str | None  # normalised for ordering; None when the event carries none
     size: int | None = None
     etag: str | None = None
+    # Set by a full rebuild (postfeed.pipeline.reparse): re-ingest under this generation even if unchanged.
+    generation: str | None = None
 
 
 class EventShapeError(ValueError):

@@ -200,7 +200,8 @@ class PostsTable:
         return [from_attributes(item)["key"] for item in response["Items"]][:limit]
 
     def acquire_lease(self, ref: FeedRef, owner: str, seconds: float) -> dict[str, Any]:
-        """Take the feed's rebuild lease (or raise LeaseBusyError); returns the feed's state item."""
+        """Take the feed's rebuild lease (or raise LeaseBusyError); returns the feed's state item as it was
+        before (empty for a new feed). A `lease_owner` in it means the previous holder never released."""
         now = time.time()
         try:
             response = self.client.update_item(
@@ -211,11 +212,11 @@ class PostsTable:
                 ExpressionAttributeValues=to_attributes(
                     {":me": owner, ":until": Decimal(str(now + seconds)), ":now": Decimal(str(now))}
                 ),
-                ReturnValues="ALL_NEW",
+                ReturnValues="ALL_OLD",
             )
         except self.client.exceptions.ConditionalCheckFailedException as exc:
             raise LeaseBusyError(f"feed {feed_pk(ref)} is being rebuilt by another invocation") from exc
-        return from_attributes(response["Attributes"])
+        return from_attributes(response.get("Attributes") or {})
 
     def release_lease(self, ref: FeedRef, owner: str, state: dict[str, Any]) -> None:
         """Record what was published and give the lease back (only if we still hold it)."""

@@ -1,0 +1,158 @@
+"""RFC 5005 archived feeds: which archive page holds an entry, and the bytes of one archive page.
+
+Pure: no I/O. The pipeline (``postfeed.pipeline.archives``) keeps the pages up to date incrementally.
+
+**Paging.** An entry's page is a period of its UTC instant (the instant that starts its membership sort key):
+
+* its UTC month (``2022-03``), when that month holds at most :data:`PAGE_ENTRIES` entries of the feed;
+* else its UTC day (``2022-03-05``), when that day holds at most :data:`PAGE_ENTRIES`;
+* else its UTC hour (``2022-03-05T07``), whatever it holds (the finest period).
+
+Page ids sort as text in time order, and a month's pages never overlap (a month is one page, or its days
+and hours are). An entry's page changes only when its own date changes or when its month (or day) crosses
+the threshold; then only that month's pages are rewritten. Archive entries carry the excerpt, never the
+full content, so a page stays bounded (see docs/archives.md).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import defaultdict
+from collections.abc import Callable, Mapping, Sequence
+
+from postfeed.feeds.atom_rss import render_atom, render_rss
+from postfeed.feeds.channel import Channel, History, build_channel, feed_title
+from postfeed.feeds.paths import FeedFormat, archive_key, archive_url, feed_url, is_page_id
+from postfeed.feeds.render import FeedDocument
+from postfeed.models import FeedRef, Post, Site
+
+__all__ = (
+    "ARCHIVE_FORMATS",
+    "PAGE_ENTRIES",
+    "PAGE_LEVELS",
+    "SUMMARY_CHARS",
+    "choose_page",
+    "page_label",
+    "page_of",
+    "plan_pages",
+    "render_archive_page",
+    "subscription_history",
+)
+
+# At most this many entries on a month or day page (an hour page takes whatever its hour holds).
+PAGE_ENTRIES = 200
+# Page ids are these prefixes of a UTC instant "YYYY-MM-DDTHH:MM:SSZ": month, day, hour.
+PAGE_LEVELS = (7, 10, 13)
+# An archive entry's summary is cut to this many characters (the excerpt of a post can be its whole text).
+SUMMARY_CHARS = 500
+ARCHIVE_FORMATS = (FeedFormat.ATOM, FeedFormat.RSS)
+
+
+def page_of(instant: str, level: int) -> str:
+    """The page id of ``instant`` (or of a membership sort key) at a paging level (0 month, 1 day, 2 hour)."""
+    return instant[: PAGE_LEVELS[level]]
+
+
+def _level(page: str) -> int:
+    return PAGE_LEVELS.index(len(page))
+
+
+def choose_page(instant: str, count: Callable[[str, int], int], limit: int = PAGE_ENTRIES) -> str:
+    """The page that holds ``instant`` now. ``count(prefix, n)`` counts the feed's entries whose instant starts
+    with ``prefix``, stopping at ``n`` (so a month of 10,000 entries costs ``limit + 1`` items to count)."""
+    for level in range(len(PAGE_LEVELS)):
+        page = page_of(instant, level)
+        if level == len(PAGE_LEVELS) - 1 or count(page, limit + 1) <= limit:
+            return page
+    raise AssertionError("unreachable")
+
+
+def plan_pages(sort_keys: Sequence[str], region: str, limit: int = PAGE_ENTRIES) -> dict[str, list[str]]:
+    """Every page inside ``region`` (a page id) and the sort keys each holds, from all the region's sort keys.
+
+    The same rule as :func:`choose_page`: ``region`` is one page if it holds at most ``limit`` entries (or is
+    an hour), else each of its days (hours) is planned the same way. Empty periods have no page."""
+    keys = [key for key in sort_keys if key.startswith(region)]
+    if not keys:
+        return {}
+    level = _level(region)
+    if len(keys) <= limit or level == len(PAGE_LEVELS) - 1:
+        return {region: sorted(keys)}
+    children: dict[str, list[str]] = defaultdict(list)
+    for key in keys:
+        children[page_of(key, level + 1)].append(key)
+    planned: dict[str, list[str]] = {}
+    for child in sorted(children):
+        planned.update(plan_pages(children[child], child, limit))
+    return planned
+
+
+def page_label(page: str) -> str:
+    """How a page is named in its title: ``2022-03``, ``2022-03-05``, ``2022-03-05 07:00`` (all UTC)."""
+    if not is_page_id(page):
+        raise ValueError(f"not an archive page id: {page!r}")
+    return f"{page[:10]} {page[11:13]}:00" if len(page) == PAGE_LEVELS[2] else page
+
+
+def subscription_history(ref: FeedRef, newest_page: str | None, site: Site) -> dict[FeedFormat, History]:
+    """The subscription documents' RFC 5005 link: ``prev-archive`` to the newest archive page."""
+    if newest_page is None:
+        return {}
+    return {fmt: History(prev_archive=archive_url(ref, newest_page, fmt, site)) for fmt in ARCHIVE_FORMATS}
+
+
+def _archive_channel(
+    ref: FeedRef, page: str, posts: Sequence[Post], site: Site, fmt_links: Mapping[FeedFormat, History]
+) -> Channel:
+    # Excerpts only, every post of the page: the same entries the subscription document would show.
+    page_site = dataclasses.replace(
+        site, feed=dataclasses.replace(site.feed, excerpt_only=True, posts_limit=max(1, len(posts)))
+    )
+    channel = build_channel(ref, posts, page_site)
+    entries = tuple(
+        dataclasses.replace(entry, summary=_clip(entry.summary, SUMMARY_CHARS)) for entry in channel.entries
+    )
+    return dataclasses.replace(
+        channel,
+        title=f"{feed_title(ref, site)} · {page_label(page)} (UTC)",
+        urls={fmt: archive_url(ref, page, fmt, site) for fmt in ARCHIVE_FORMATS}
+        | {FeedFormat.JSON: feed_url(ref, FeedFormat.JSON, site)},
+        feed_id=feed_url(ref, FeedFormat.ATOM, site),
+        entries=entries,
+        history=fmt_links,
+    )
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def render_archive_page(
+    ref: FeedRef,
+    page: str,
+    posts: Sequence[Post],
+    site: Site,
+    *,
+    prev_page: str | None,
+    next_page: str | None,
+) -> tuple[FeedDocument, FeedDocument]:
+    """One archive page of a feed as (Atom, RSS) archive documents (RFC 5005 §4, and Appendix B for RSS).
+
+    Each carries ``<fh:archive/>``, ``current`` (the subscription document), ``prev-archive`` to the older
+    neighbour page and ``next-archive`` to the newer one (each left out when there is none). The Atom
+    ``<id>`` is the subscription document's: every page is part of one logical feed."""
+    links = {
+        fmt: History(
+            current=feed_url(ref, fmt, site),
+            prev_archive=archive_url(ref, prev_page, fmt, site) if prev_page else None,
+            next_archive=archive_url(ref, next_page, fmt, site) if next_page else None,
+            archive=True,
+        )
+        for fmt in ARCHIVE_FORMATS
+    }
+    channel = _archive_channel(ref, page, posts, site, links)
+
+    def document(fmt: FeedFormat, body: bytes) -> FeedDocument:
+        return FeedDocument(format=fmt, key=archive_key(ref, page, fmt, site), body=body, media_type=fmt.media_type)
+
+    return document(FeedFormat.ATOM, render_atom(channel)), document(FeedFormat.RSS, render_rss(channel))

@@ -1,0 +1,208 @@
+"""Archive pages of one feed, kept up to date incrementally (RFC 5005 §4; the rules are in `feeds.archive`).
+
+Called by `rebuild_feed` under the feed's lease, with the UTC instants of the entries that changed (the old
+and the new date of each). For each instant:
+
+1. its page now (`choose_page`: at most two COUNT queries that stop after PAGE_ENTRIES + 1 items);
+2. the *region* to re-plan: that page, or the coarser page that still holds it if a month (day) just grew
+   past the threshold; every existing page inside the region that the plan does not keep is removed
+   (a month that shrank merges its day pages back);
+3. the region's pages are rendered from its members (one Query with the region's prefix, one BatchGetItem);
+4. neighbours whose `prev-archive`/`next-archive` links change are re-rendered too: the pages around the
+   changed months, found with one Query each way.
+
+So a new post touches the page that holds it (and, when it opens a new page, the page before it); an edit,
+a delete or a date change touches the pages that held and hold the entry. Documents are put only when their
+bytes change (hashes in the page items); new pages are published before stale ones are deleted.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from postfeed.feeds.archive import ARCHIVE_FORMATS, PAGE_ENTRIES, choose_page, plan_pages, render_archive_page
+from postfeed.feeds.paths import archive_key
+from postfeed.models import FeedRef, Post, Site
+from postfeed.store.bucket import FeedsBucket
+from postfeed.store.items import decode_entry
+from postfeed.store.pages import FeedPages
+from postfeed.store.table import PostsTable
+
+MONTH = 7  # a page id's month prefix: "2022-03"
+
+
+@dataclass(slots=True)
+class ArchiveOutcome:
+    newest_page: str | None = None
+    entries_delta: int = 0  # entries added minus removed, over the re-planned regions
+    pages_rendered: list[str] = field(default_factory=list)
+    pages_removed: list[str] = field(default_factory=list)
+    written: list[str] = field(default_factory=list)
+    deleted: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+
+
+def load_posts(table: PostsTable, keys: Sequence[str]) -> list[Post]:
+    """The posts stored under these keys (those still published), in the order given."""
+    items = table.get_posts(keys)
+    posts = []
+    for key in keys:
+        entry = items.get(key, {}).get("entry")
+        if not entry:
+            continue  # membership and entry are written in one transaction; a gap is a concurrent delete
+        blob = entry.get("blob") or (table.get_content(key, int(entry["chunks"])) if entry.get("chunks") else b"")
+        posts.append(decode_entry(entry, blob))
+    return posts
+
+
+def update_archives(
+    ref: FeedRef,
+    instants: Iterable[str],
+    *,
+    site: Site,
+    table: PostsTable,
+    feeds: FeedsBucket,
+    limit: int = PAGE_ENTRIES,
+) -> ArchiveOutcome:
+    """Bring the archive pages holding (or that held) these instants up to date; see the module docstring."""
+    pages = FeedPages(table)
+    outcome = ArchiveOutcome()
+    touched = sorted(set(instants))
+    if not touched:
+        outcome.newest_page = pages.newest_page(ref)
+        return outcome
+
+    existing: dict[str, dict[str, dict[str, Any]]] = {}  # month -> page id -> page item
+
+    def month_pages(month: str) -> dict[str, dict[str, Any]]:
+        if month not in existing:
+            existing[month] = pages.pages(ref, month)
+        return existing[month]
+
+    # 1-2. the regions to re-plan
+    regions: set[str] = set()
+    for instant in touched:
+        page = choose_page(instant, lambda prefix, n: pages.count_members(ref, prefix, n), limit)
+        holders = [held for held in month_pages(instant[:MONTH]) if page.startswith(held) and held != page]
+        regions.add(min(holders, key=len) if holders else page)
+    regions = {r for r in regions if not any(o != r and r.startswith(o) for o in regions)}
+
+    # 3. plan each region from its members
+    planned: dict[str, list[str]] = {}  # page -> post keys, oldest first
+    stale: set[str] = set()
+    for region in sorted(regions):
+        members = pages.members(ref, region)
+        key_of = dict(members)
+        plan = plan_pages([sk for sk, _ in members], region, limit)
+        planned |= {page: [key_of[sk] for sk in sks] for page, sks in plan.items()}
+        old = month_pages(region[:MONTH])
+        stale |= {page for page in old if page.startswith(region) and page not in plan}
+        outcome.entries_delta -= sum(int(item.get("count", 0)) for page, item in old.items() if page.startswith(region))
+    outcome.entries_delta += sum(len(keys) for keys in planned.values())
+
+    # 4. the pages of the changed months after this change, and their neighbours outside them
+    months = sorted(existing)
+    after: dict[str, list[str]] = {
+        month: sorted((set(existing[month]) - stale) | {p for p in planned if p.startswith(month)}) for month in months
+    }
+    order, outside = _ordered_pages(pages, ref, months, after)
+    links = _links(order, outside)
+
+    # 5. render what changed: re-planned pages, and pages whose links moved
+    stored: dict[str, dict[str, Any]] = {page: item for month in months for page, item in existing[month].items()}
+    stored |= outside
+    for page, (prev_page, next_page) in links.items():
+        item = stored.get(page, {})
+        relinked = (item.get("prev"), item.get("next")) != (prev_page, next_page)
+        if page not in planned and not relinked:
+            continue
+        keys = planned[page] if page in planned else [key for _, key in pages.members(ref, page)]
+        _publish_page(ref, page, keys, prev_page, next_page, item, site=site, table=table, feeds=feeds, outcome=outcome)
+
+    # 6. then remove the pages the plan replaced
+    for page in sorted(stale):
+        for fmt in ARCHIVE_FORMATS:
+            key = archive_key(ref, page, fmt, site)
+            feeds.delete(key)
+            outcome.deleted.append(key)
+        pages.delete_page(ref, page)
+        outcome.pages_removed.append(page)
+    outcome.newest_page = pages.newest_page(ref)
+    return outcome
+
+
+def _ordered_pages(
+    pages: FeedPages, ref: FeedRef, months: list[str], after: dict[str, list[str]]
+) -> tuple[list[str], dict[str, dict[str, Any]]]:
+    """Every page of the changed months in order, with the nearest page on each side of each run of them
+    (the pages whose links can change); returns the order and those outside pages' items."""
+    outside: dict[str, dict[str, Any]] = {}
+    order: list[str] = []
+    before = pages.page_before(ref, months[0])
+    if before:
+        outside[before["page"]] = before | {"_side": "before"}
+        order.append(before["page"])
+    for index, month in enumerate(months):
+        order += after[month]
+        upper = months[index + 1] if index + 1 < len(months) else None
+        first = pages.page_after(ref, month + "~", upper)
+        if first is None:
+            continue
+        outside[first["page"]] = first | {"_side": "after"}
+        order.append(first["page"])
+        if upper is None:
+            continue
+        last = pages.page_before(ref, upper)
+        if last and last["page"] != first["page"]:
+            outside[last["page"]] = last | {"_side": "before"}
+            order.append(last["page"])
+        elif last:
+            outside[first["page"]]["_side"] = "both"
+    return order, outside
+
+
+def _links(order: list[str], outside: dict[str, dict[str, Any]]) -> dict[str, tuple[str | None, str | None]]:
+    """(prev, next) of every page of the changed months and of the outside pages next to them. An outside
+    page keeps its stored link on the side that faces away from the changed months."""
+    links: dict[str, tuple[str | None, str | None]] = {}
+    for index, page in enumerate(order):
+        prev_page = order[index - 1] if index > 0 else None
+        next_page = order[index + 1] if index + 1 < len(order) else None
+        side = outside.get(page, {}).get("_side")
+        if side == "before":  # the changed months come after it: its own `prev` does not move
+            prev_page = outside[page].get("prev")
+        elif side == "after":
+            next_page = outside[page].get("next")
+        links[page] = (prev_page, next_page)
+    return links
+
+
+def _publish_page(
+    ref: FeedRef,
+    page: str,
+    keys: list[str],
+    prev_page: str | None,
+    next_page: str | None,
+    item: dict[str, Any],
+    *,
+    site: Site,
+    table: PostsTable,
+    feeds: FeedsBucket,
+    outcome: ArchiveOutcome,
+) -> None:
+    posts = load_posts(table, keys)
+    published: dict[str, str] = dict(item.get("hashes") or {})
+    hashes: dict[str, str] = {}
+    for document in render_archive_page(ref, page, posts, site, prev_page=prev_page, next_page=next_page):
+        digest = hashlib.sha256(document.body).hexdigest()
+        hashes[document.key] = digest
+        if published.get(document.key) == digest:
+            outcome.unchanged.append(document.key)
+            continue
+        feeds.put(document.key, document.body, document.media_type)
+        outcome.written.append(document.key)
+    FeedPages(table).put_page(ref, page, {"count": len(keys), "prev": prev_page, "next": next_page, "hashes": hashes})
+    outcome.pages_rendered.append(page)

@@ -1,0 +1,101 @@
+"""Full rebuild: every post re-read from S3 and re-ingested under the current site settings, so every URL,
+date and feed document is derived again (after a new `_config.yml`, or on demand: `postfeed rebuild`).
+
+It fans out through the ingest queue (`postfeed.store.work`): a plan step lists the next PLAN_KEYS post keys
+of the posts bucket, sends them as batches of BATCH_KEYS keys, then sends the next plan step. Each batch
+re-ingests its posts with the rebuild's `generation`: a post already re-ingested by this generation with
+the same bytes and settings is left alone (so a retried or duplicated step costs reads only); any other is
+written again with the generation, which the feed function counts as a change (`touched_pages`) and so
+re-renders every feed and archive page holding it, even when the entry itself did not change.
+
+Why list the posts bucket rather than the table: S3 is the source of truth, its listing is ordered and
+resumable (`StartAfter`), it includes posts that were rejected or skipped under the old settings (they may
+publish under the new ones) and posts whose events were lost, and it excludes deleted ones; the ingest
+function may already list the bucket. The table has no partition holding every post key.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from postfeed.pipeline.ingest import Action, Outcome, ingest_change
+from postfeed.pipeline.settings import Settings
+from postfeed.store.bucket import PostsBucket
+from postfeed.store.events import ChangeKind, ObjectChange
+from postfeed.store.table import PostsTable
+from postfeed.store.work import ReparseBatch, ReparsePlan, WorkItem, WorkQueue
+
+PLAN_KEYS = 1000  # keys listed by one plan step
+BATCH_KEYS = 20  # posts per batch message (an SQS batch of 10 is then at most 200 posts per invocation)
+
+
+@dataclass(slots=True)
+class WorkResult:
+    item: WorkItem
+    listed: int = 0  # plan: keys listed and enqueued
+    batches: int = 0  # plan: batch messages sent
+    more: bool = False  # plan: a next plan step was sent
+    outcomes: list[Outcome] = field(default_factory=list)  # batch: one per key
+
+    @property
+    def actions(self) -> Counter[Action]:
+        return Counter(outcome.action for outcome in self.outcomes)
+
+
+def new_generation() -> str:
+    return uuid.uuid4().hex
+
+
+def start_rebuild(queue: WorkQueue, *, reason: str, generation: str | None = None) -> str:
+    """Enqueue the first plan step of a full rebuild; returns its generation."""
+    generation = generation or new_generation()
+    queue.send(ReparsePlan(generation=generation, reason=reason[:200]))
+    return generation
+
+
+def handle_work_item(
+    item: WorkItem,
+    *,
+    settings: Settings,
+    bucket: PostsBucket,
+    table: PostsTable,
+    queue: WorkQueue | None,
+    now: datetime | None = None,
+) -> WorkResult:
+    """Run one step of a full rebuild. Raises for AWS failures (the message is then retried alone)."""
+    if isinstance(item, ReparsePlan):
+        return _plan(item, settings=settings, bucket=bucket, queue=queue)
+    result = WorkResult(item)
+    for key in item.keys:
+        change = ObjectChange(
+            bucket=settings.posts_bucket, key=key, kind=ChangeKind.PUT, sequencer=None, generation=item.generation
+        )
+        result.outcomes.append(ingest_change(change, settings=settings, bucket=bucket, table=table, now=now))
+    return result
+
+
+def _plan(item: ReparsePlan, *, settings: Settings, bucket: PostsBucket, queue: WorkQueue | None) -> WorkResult:
+    if queue is None:
+        raise RuntimeError("a full rebuild needs the ingest queue (INGEST_QUEUE_URL is not set)")
+    listed, more = bucket.list_keys(settings.posts_prefix, start_after=item.start_after, limit=PLAN_KEYS)
+    keys = [key for key in listed if settings.is_post_key(key)]
+    batches: list[WorkItem] = [
+        ReparseBatch(generation=item.generation, keys=keys[start : start + BATCH_KEYS], first=item.planned + start)
+        for start in range(0, len(keys), BATCH_KEYS)
+    ]
+    # The batches first: if this step fails after them, its retry sends them again (duplicates are cheap).
+    queue.send_all(batches)
+    more = more and bool(listed)
+    if more:
+        queue.send(
+            ReparsePlan(
+                generation=item.generation,
+                start_after=listed[-1],
+                reason=item.reason,
+                planned=item.planned + len(keys),
+            )
+        )
+    return WorkResult(item, listed=len(keys), batches=len(batches), more=more)
