@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck cfn-lint bench check clean
+.PHONY: run test lint typecheck cfn-lint bench check clean sam-build
 
 $(STAMP): pyproject.toml shared/requirements.txt requirements-dev.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -36,6 +36,19 @@ bench: $(STAMP)
 ## agreement: how closely the post parser agrees with what Jekyll published for the corpus
 agreement: $(STAMP)
 	$(BIN)/python bench/agreement.py
+
+## sam-build: validate the template and build the Lambda artifacts with the SAM CLI, installed in its own
+## venv (.venv-sam; no Docker needed: the layer's arm64 wheels come from PyPI). Not part of CI.
+SAM_VENV := .venv-sam
+SAM_CLI_VERSION := 1.170.0
+
+$(SAM_VENV)/bin/sam:
+	$(PYTHON) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/python -m pip install --quiet --disable-pip-version-check 'aws-sam-cli==$(SAM_CLI_VERSION)'
+
+sam-build: $(SAM_VENV)/bin/sam
+	SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam validate --lint
+	SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam build
 
 ## check: everything CI runs
 check: lint typecheck cfn-lint test
