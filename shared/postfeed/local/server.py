@@ -308,8 +308,8 @@ class ConsoleLogHandler(logging.Handler):
             if code:
                 line += f" ({code}: {detail})" if detail else f" ({code})"
             written = getattr(record, "written", None)
-            if written:
-                line += f" ({self.feed_url(written[0])}" + (" …)" if len(written) > 1 else ")")
+            if written:  # the shortest key is the feed's own Atom document, not one of its archive pages
+                line += f" ({self.feed_url(min(written, key=len))}" + (" …)" if len(written) > 1 else ")")
             self.console.write(f"{time.strftime('%H:%M:%S')}  {line}\n")
             self.console.flush()
         except Exception:
