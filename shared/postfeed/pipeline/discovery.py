@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import hashlib
 import time
-import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -21,7 +20,7 @@ from typing import Any
 from postfeed.models import Site
 from postfeed.store.bucket import FeedsBucket
 from postfeed.store.pages import FeedPages
-from postfeed.store.table import LeaseBusyError, PostsTable
+from postfeed.store.table import LeaseBusyError, PostsTable, lease_owner
 
 INDEX_LEASE_SECONDS = 30.0
 LEASE_WAITS = (0.05, 0.1, 0.2, 0.4, 0.8, 1.6)
@@ -72,7 +71,7 @@ def publish_discovery(
         )
         if current:
             return outcome
-    owner = uuid.uuid4().hex
+    owner = lease_owner()
     state = _acquire(pages, owner)
     try:
         listed = [

@@ -5,6 +5,11 @@ state item) from before its strongly consistent queries until after its last S3 
 pages, subscription documents) and its registry line, so rebuilds of one feed never overlap, and each
 one publishes everything committed before it took the lease. The lease outlives the function timeout, so
 Lambda ends a holder before its lease can pass to another.
+
+The holder is named after its execution environment and thread (`lease_owner`), which run one rebuild at a
+time: a lease under our own name is one we took and lost track of (the answer to the conditional write
+was lost, or a failed rebuild could not release it), and we take it back at once instead of waiting out
+its expiry while the stream retries run out.
 """
 
 from __future__ import annotations
@@ -12,7 +17,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import time
-import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -21,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 from postfeed.models import FeedRef, Post, Site
 from postfeed.store.bucket import FeedsBucket
 from postfeed.store.items import POST_SK, refs_of_entry, utc_instant
-from postfeed.store.table import LeaseBusyError, PostsTable
+from postfeed.store.table import LeaseBusyError, PostsTable, lease_owner
 
 if TYPE_CHECKING:
     from postfeed.pipeline.archives import ArchiveOutcome
@@ -102,7 +106,7 @@ def rebuild_feed(
     from postfeed.pipeline.archives import update_archives
     from postfeed.store.pages import FeedPages
 
-    owner = uuid.uuid4().hex
+    owner = lease_owner()
     state = _acquire(table, ref, owner, lease_seconds)
     try:
         archive = update_archives(ref, instants, site=site, table=table, feeds=feeds)

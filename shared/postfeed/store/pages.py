@@ -155,7 +155,8 @@ class FeedPages:
                 TableName=self.name,
                 Key=to_attributes({"pk": INDEX_PK, "sk": INDEX_SK}),
                 UpdateExpression="SET lease_owner = :me, lease_until = :until",
-                ConditionExpression="attribute_not_exists(lease_until) OR lease_until < :now",
+                # Our own lease (see `lease_owner`) is taken again: a retried attempt must not wait for itself.
+                ConditionExpression="attribute_not_exists(lease_until) OR lease_until < :now OR lease_owner = :me",
                 ExpressionAttributeValues=to_attributes(
                     {":me": owner, ":until": Decimal(str(now + seconds)), ":now": Decimal(str(now))}
                 ),

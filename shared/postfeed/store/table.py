@@ -7,10 +7,13 @@ locking), so two ingests of the same key can never interleave their writes.
 
 from __future__ import annotations
 
+import threading
 import time
+import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from postfeed.models import FeedRef
@@ -40,6 +43,21 @@ class TooManyActionsError(ValueError):
 
 class LeaseBusyError(RuntimeError):
     """Another rebuild of the same feed holds its lease; the record is retried later."""
+
+
+def lease_owner() -> str:
+    """This execution environment's and thread's name as a lease holder.
+
+    Lambda runs one invocation at a time in an environment, and a thread one rebuild at a time, so no other
+    holder can be at work under this name: a lease held under it is one we took and lost track of (the
+    answer to the conditional write was lost, or a failed rebuild could not give it back). Acquiring takes
+    such a lease back at once, instead of waiting out its expiry while the stream's retries run out."""
+    return f"{_environment_id()}-{threading.get_ident()}"
+
+
+@cache
+def _environment_id() -> str:
+    return uuid.uuid4().hex
 
 
 def _serializer() -> Any:
@@ -201,14 +219,17 @@ class PostsTable:
 
     def acquire_lease(self, ref: FeedRef, owner: str, seconds: float) -> dict[str, Any]:
         """Take the feed's rebuild lease (or raise LeaseBusyError); returns the feed's state item as it was
-        before (empty for a new feed). A `lease_owner` in it means the previous holder never released."""
+        before (empty for a new feed). A `lease_owner` in it means the previous holder never released.
+
+        A lease `owner` already holds is taken again: a retried request whose first attempt was applied (its
+        answer lost) must not find itself in its own way."""
         now = time.time()
         try:
             response = self.client.update_item(
                 TableName=self.name,
                 Key=to_attributes({"pk": feed_pk(ref), "sk": STATE_SK}),
                 UpdateExpression="SET lease_owner = :me, lease_until = :until",
-                ConditionExpression="attribute_not_exists(lease_until) OR lease_until < :now",
+                ConditionExpression="attribute_not_exists(lease_until) OR lease_until < :now OR lease_owner = :me",
                 ExpressionAttributeValues=to_attributes(
                     {":me": owner, ":until": Decimal(str(now + seconds)), ":now": Decimal(str(now))}
                 ),
