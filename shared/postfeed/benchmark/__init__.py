@@ -43,6 +43,7 @@ class BenchOptions:
     bulk_posts: int = 16_000
     cold_runs: int = 9
     core_runs: int = 5
+    memory_entries: int = 50
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -109,7 +110,7 @@ def run_benchmarks(options: BenchOptions, *, log: Callable[[str], None] | None =
     if "memory" in chosen:
         from postfeed.benchmark.memory import measure_memory
 
-        result["memory"] = measure_memory(log=log)
+        result["memory"] = measure_memory(options.memory_entries, log=log)
     if "core" in chosen:
         from postfeed.benchmark.core import measure_core
 

@@ -2,8 +2,16 @@
 whole pipeline (S3 put -> queue -> ingest -> table -> stream -> feed rebuild -> feeds bucket) and measure
 each upload: wall time, the part of it spent inside moto, and the handlers' AWS calls by operation.
 
-The new posts are the same for every N (the generator's posts after the largest N, so newer than any
-preloaded post): the calls must not depend on N, and the time should not either."""
+The new posts are the same for every N, and newer than any preloaded post: the calls must not depend on
+N, and the time should not either.
+
+moto answers every DynamoDB Query by sorting the whole table (all partitions), so on moto as it is an
+upload costs O(table) however little it reads. Two passes per N separate that from the pipeline:
+- as-is: a few uploads on moto as it is (what `postfeed run` sees);
+- partitioned: `uploads` uploads with moto's Query reading only the queried partition (same answers);
+  the calls, request units and durations (for the cost) come from this pass.
+Each pass also reports the time spent inside moto (MotoClock): wall minus that is "ours" (handlers, SDK,
+glue)."""
 
 from __future__ import annotations
 
@@ -12,7 +20,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from postfeed.benchmark.capacity import CapacityMeter
 from postfeed.benchmark.harness import (
@@ -23,6 +31,7 @@ from postfeed.benchmark.harness import (
     frozen_heap,
     generated_posts,
     median,
+    partitioned_queries,
     percentile,
     published_by_date,
     ratio,
@@ -31,29 +40,38 @@ from postfeed.benchmark.harness import (
 )
 from postfeed.benchmark.profiling import profiled, summary
 
+if TYPE_CHECKING:
+    from postfeed.local.pipeline import LocalPipeline
+
 SIZES = (100, 1_000, 10_000)
 UPLOADS = 20
+AS_IS_UPLOADS = 3
 # The generator mixes dates with and without an offset (a naive YAML time is UTC, as in Jekyll), so file
 # order is not time order: posts are ordered by their parsed instant, the oldest N preloaded, the next
-# ones uploaded. Every new post is then newer than every preloaded post, whatever N.
-# A few more than needed are generated: about 2% do not publish (broken or unpublished on purpose).
+# ones uploaded. A few more are generated than needed: about 2% do not publish (on purpose).
 SPARE = 1.05
+
+Post = tuple[str, bytes]
 
 
 @dataclass
-class SizeResult:
-    size: int
-    seeded_posts: int
-    seeded_feeds: int
-    seed_seconds: float
+class Pass:
+    """One pass of uploads, one at a time: wall and moto seconds per upload, handler calls per upload."""
+
     walls: list[float] = field(default_factory=list)
     moto: list[float] = field(default_factory=list)
     calls: list[Counter[str]] = field(default_factory=list)
-    glue_calls: Counter[str] = field(default_factory=Counter)
-    invocations: dict[str, list[float]] = field(default_factory=dict)
-    feed_puts: int = 0
-    units: dict[str, float] = field(default_factory=dict)
-    profile: dict[str, Any] | None = None
+
+    def summary(self) -> dict[str, Any]:
+        ours = [w - m for w, m in zip(self.walls, self.moto, strict=True)]
+        return {
+            "uploads": len(self.walls),
+            "median_ms": round(median(self.walls) * 1000, 2),
+            "p90_ms": round(percentile(self.walls, 0.9) * 1000, 2),
+            "moto_median_ms": round(median(self.moto) * 1000, 2),
+            "ours_median_ms": round(median(ours) * 1000, 2),
+            "ours_p90_ms": round(percentile(ours, 0.9) * 1000, 2),
+        }
 
     @property
     def total_calls(self) -> Counter[str]:
@@ -62,49 +80,73 @@ class SizeResult:
             total.update(counts)
         return total
 
+
+@dataclass
+class SizeResult:
+    size: int
+    seeded_posts: int
+    seeded_feeds: int
+    seed_seconds: float
+    as_is: Pass = field(default_factory=Pass)
+    partitioned: Pass = field(default_factory=Pass)
+    glue_calls: Counter[str] = field(default_factory=Counter)
+    invocations: dict[str, list[float]] = field(default_factory=dict)
+    units: dict[str, float] = field(default_factory=dict)
+    profile: dict[str, Any] | None = None
+
     def summary(self) -> dict[str, Any]:
-        ours = [w - m for w, m in zip(self.walls, self.moto, strict=True)]
-        uploads = len(self.walls)
+        timed = self.partitioned
+        uploads = max(1, len(timed.walls))
+        total = timed.total_calls
         return {
             "n": self.size,
             "preloaded_posts": self.seeded_posts,
             "preloaded_feeds": self.seeded_feeds,
             "preload_seconds": round(self.seed_seconds, 2),
-            "uploads": uploads,
-            "median_ms": round(median(self.walls) * 1000, 2),
-            "p90_ms": round(percentile(self.walls, 0.9) * 1000, 2),
-            "moto_median_ms": round(median(self.moto) * 1000, 2),
-            "ours_median_ms": round(median(ours) * 1000, 2),
-            "ours_p90_ms": round(percentile(ours, 0.9) * 1000, 2),
-            "calls_per_upload": {op: round(n / uploads, 3) for op, n in sorted(self.total_calls.items())},
-            "calls_total": dict(sorted(self.total_calls.items())),
+            **timed.summary(),
+            "as_is": self.as_is.summary(),
+            "calls_per_upload": {op: round(n / uploads, 3) for op, n in sorted(total.items())},
+            "calls_total": dict(sorted(total.items())),
+            "request_units_per_upload": {k: round(v / uploads, 2) for k, v in sorted(self.units.items())},
             "invocations": {name: len(durations) for name, durations in sorted(self.invocations.items())},
             "invocation_ms": {
                 name: round(sum(durations) * 1000, 2) for name, durations in sorted(self.invocations.items())
             },
-            "feed_documents_written": self.feed_puts,
-            "request_units_per_upload": {k: round(v / uploads, 2) for k, v in sorted(self.units.items())},
+            "feed_documents_written": total["s3.PutObject"],
         }
 
     def cost_totals(self) -> dict[str, Any]:
-        """What the cost model needs: totals over this size's uploads."""
+        """What the cost model needs: totals over the partitioned pass."""
         return {
-            "posts": len(self.walls),
-            "calls": dict(self.total_calls),
+            "posts": len(self.partitioned.walls),
+            "calls": dict(self.partitioned.total_calls),
             "units": dict(self.units),
             "invocations": {name: len(d) for name, d in self.invocations.items()},
             "seconds": {name: sum(d) for name, d in self.invocations.items()},
         }
 
 
+def upload_each(pipeline: LocalPipeline, posts: Sequence[Post], moto: MotoClock, counter: Any, into: Pass) -> None:
+    for key, body in posts:
+        moto.lap()
+        counter.reset()
+        started = time.perf_counter()
+        pipeline.upload(key, body)
+        pipeline.settle()
+        into.walls.append(time.perf_counter() - started)
+        into.moto.append(moto.lap())
+        into.calls.append(counter.reset())
+
+
 def measure_size(
     size: int,
     preload: Sequence[ParsedPost],
-    new_posts: Sequence[tuple[str, bytes]],
     config: bytes,
     *,
+    as_is_posts: Sequence[Post],
+    new_posts: Sequence[Post],
+    profile_posts: Sequence[Post] = (),
     freeze: bool = True,
-    profile_posts: Sequence[tuple[str, bytes]] = (),
 ) -> SizeResult:
     from postfeed.local.calls import CallCounter
 
@@ -119,20 +161,16 @@ def measure_size(
         for client in (pipeline.glue.sqs, pipeline.glue.streams):
             client.meta.events.register("before-call", glue._count)
         with MotoClock() as moto, frozen_heap(freeze):
-            for key, body in new_posts:
-                moto.lap()
-                counter.reset()
-                started = time.perf_counter()
-                pipeline.upload(key, body)
-                pipeline.settle()
-                result.walls.append(time.perf_counter() - started)
-                result.moto.append(moto.lap())
-                result.calls.append(counter.reset())
+            upload_each(pipeline, as_is_posts, moto, counter, result.as_is)
+            timer.reset()
+            meter.reset()
+            glue.reset()
+            with partitioned_queries():
+                upload_each(pipeline, new_posts, moto, counter, result.partitioned)
             result.units = meter.reset()
-            result.glue_calls = glue.calls
+            result.glue_calls = glue.reset()
             result.invocations = timer.reset()
-            result.feed_puts = sum(c["s3.PutObject"] for c in result.calls)
-            if profile_posts:  # more new posts, under cProfile (slower: kept out of the timings above)
+            if profile_posts:  # more new posts on moto as it is, under cProfile (kept out of the timings)
                 started = time.perf_counter()
                 with profiled() as profiler:
                     for key, body in profile_posts:
@@ -146,41 +184,60 @@ def measure_incremental(
     sizes: Sequence[int] = SIZES,
     uploads: int = UPLOADS,
     *,
+    as_is_uploads: int = AS_IS_UPLOADS,
     profile: bool = False,
     log: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
-    """Preload each N, upload `uploads` new posts one at a time; with `profile`, upload as many more
-    under cProfile for the smallest and largest N and split their time by owner."""
+    """Preload each N, then upload new posts one at a time: `as_is_uploads` on moto as it is, `uploads`
+    with partitioned queries; with `profile`, two more (as is) under cProfile at the smallest and largest N."""
     largest = max(sizes)
-    site = generated_posts(math.ceil((largest + 2 * uploads) * SPARE) + 10)
+    profiled_uploads = 2 if profile else 0
+    wanted = largest + as_is_uploads + uploads + profiled_uploads
+    site = generated_posts(math.ceil(wanted * SPARE) + 10)
     if log:
-        log(f"incremental: parsing {len(site.posts):,} generated posts to order them by date")
+        log(f"incremental: ordering {len(site.posts):,} generated posts by date")
     ordered = published_by_date(site.posts, site.config)
     preload = ordered[:largest]
-    new_posts = [(key, body) for key, body, _ in ordered[largest : largest + uploads]]
-    more_posts = [(key, body) for key, body, _ in ordered[largest + uploads : largest + 2 * uploads]]
+    after = [(key, body) for key, body, _ in ordered[largest:]]
+    as_is_posts = after[:as_is_uploads]
+    new_posts = after[as_is_uploads : as_is_uploads + uploads]
+    more_posts = after[as_is_uploads + uploads : as_is_uploads + uploads + profiled_uploads]
     results = []
     for size in sizes:
         if log:
-            log(f"incremental: N={size:,}: preloading, then {len(new_posts)} uploads one at a time")
-        profiling = more_posts if profile and size in (min(sizes), largest) else ()
-        results.append(measure_size(size, preload, new_posts, site.config, profile_posts=profiling))
+            log(
+                f"incremental: N={size:,}: preloading, then {len(as_is_posts)} uploads on moto as it is and "
+                f"{len(new_posts)} with partitioned queries, one at a time"
+            )
+        results.append(
+            measure_size(
+                size,
+                preload,
+                site.config,
+                as_is_posts=as_is_posts,
+                new_posts=new_posts,
+                profile_posts=more_posts if size in (min(sizes), largest) else (),
+            )
+        )
     smallest, biggest = results[0], results[-1]
-    calls_equal = all(r.calls == smallest.calls for r in results)
     first, last = smallest.summary(), biggest.summary()
     report: dict[str, Any] = {
         "sizes": list(sizes),
         "uploads": uploads,
+        "as_is_uploads": as_is_uploads,
         "by_size": [r.summary() for r in results],
-        "calls_equal": calls_equal,
+        "calls_equal": all(r.partitioned.calls == smallest.partitioned.calls for r in results)
+        and all(r.as_is.calls == smallest.as_is.calls for r in results),
+        "units_equal": all(r.units == smallest.units for r in results),
         "time_ratio": ratio(last["median_ms"], first["median_ms"]),
         "p90_ratio": ratio(last["p90_ms"], first["p90_ms"]),
         "ours_time_ratio": ratio(last["ours_median_ms"], first["ours_median_ms"]),
+        "as_is_time_ratio": ratio(last["as_is"]["median_ms"], first["as_is"]["median_ms"]),
+        "as_is_ours_time_ratio": ratio(last["as_is"]["ours_median_ms"], first["as_is"]["ours_median_ms"]),
         "ratio_of": f"N={biggest.size} / N={smallest.size}",
         "glue_calls_per_upload": {
-            op: round(n / max(1, len(biggest.walls)), 3) for op, n in sorted(biggest.glue_calls.items())
+            op: round(n / max(1, len(biggest.partitioned.walls)), 3) for op, n in sorted(biggest.glue_calls.items())
         },
-        "units_equal": all(r.units == smallest.units for r in results),
         # Priced at the smallest N: the fewest of moto's O(n) costs in the measured durations.
         "_cost_totals": smallest.cost_totals(),
     }

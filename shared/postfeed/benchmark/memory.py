@@ -19,7 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from postfeed.benchmark.harness import CORPUS, FEED_BASE_URL, REPO_ROOT, template_parameter
+from postfeed.benchmark.harness import CORPUS, FEED_BASE_URL, REPO_ROOT, partitioned_queries, template_parameter
 
 if TYPE_CHECKING:
     from postfeed.local.pipeline import LocalPipeline
@@ -97,21 +97,22 @@ def stream_event(pipeline: LocalPipeline) -> dict[str, Any]:
     return {"Records": [r for r in records if not patterns or any(matches(p, r) for p in patterns)]}
 
 
-def measure_memory(*, log: Callable[[str], None] | None = None) -> dict[str, Any]:
+def measure_memory(entries: int = FEED_ENTRIES, *, log: Callable[[str], None] | None = None) -> dict[str, Any]:
     from postfeed.local.runner import create_pipeline, function_output, local_aws_server
 
     post = largest_post()
     root = site_root(post)
     config = (root / "_config.yml").read_bytes() if (root / "_config.yml").is_file() else None
     neighbours = sorted((p for p in root.glob("_posts/**/*") if p.is_file()), key=lambda p: -p.stat().st_size)
-    feed_posts = neighbours[:FEED_ENTRIES]
+    feed_posts = neighbours[:entries]
     results: dict[str, Any] = {}
-    with local_aws_server() as endpoint, function_output(None):
+    # The moto server runs in this process: partitioned queries only make its answers faster.
+    with local_aws_server() as endpoint, function_output(None), partitioned_queries():
         pipeline = create_pipeline(
             endpoint_url=endpoint,
             feed_base_url=FEED_BASE_URL,
             log_level=template_parameter("LogLevel"),
-            parameters={"PostsLimit": FEED_ENTRIES},
+            parameters={"PostsLimit": entries},
         )
         if config is not None:
             pipeline.upload("_config.yml", config)
@@ -127,7 +128,7 @@ def measure_memory(*, log: Callable[[str], None] | None = None) -> dict[str, Any
         results["ingest_post"] = ingest
         # build_feeds: the site's 50 largest posts, ingested here, rebuilt there in one invocation
         if log:
-            log(f"memory: full-content rebuild of a {FEED_ENTRIES}-entry feed in a child process")
+            log(f"memory: full-content rebuild of a {entries}-entry feed in a child process")
         for path in feed_posts:  # the largest is there already: unchanged, no stream record
             pipeline.upload(f"_posts/{path.name}", path.read_bytes())
         while pipeline.glue.pump_queue():
