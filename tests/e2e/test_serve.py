@@ -151,6 +151,7 @@ def test_an_uploaded_post_is_served_in_its_feeds(served: Served, seed_bytes: byt
     assert SEED_TITLE in body.decode("utf-8")
     # AND a missing feed is a 404
     assert get(f"{served.feeds}/feed/nope.xml")[0] == 404
+    assert get(f"{served.feeds}/feed/%FF.xml")[0] == 404  # not UTF-8
     # AND the index lists every feed with autodiscovery links in its head
     status, headers, page = get(f"{served.feeds}/")
     assert status == 200

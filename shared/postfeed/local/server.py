@@ -143,7 +143,11 @@ class FeedRequestHandler(BaseHTTPRequestHandler):
         self._respond(head=True)
 
     def _respond(self, *, head: bool) -> None:
-        key = unquote(urlsplit(self.path).path, encoding="utf-8", errors="strict").lstrip("/")
+        try:
+            key = unquote(urlsplit(self.path).path, encoding="utf-8", errors="strict").lstrip("/")
+        except UnicodeDecodeError:  # %-escapes that are not UTF-8 name no key
+            self._send(HTTPStatus.NOT_FOUND, b"not found\n", "text/plain; charset=utf-8", head=head)
+            return
         if key in ("", "index.html"):
             self._send(HTTPStatus.OK, self._index_page(), "text/html; charset=utf-8", head=head)
             return
