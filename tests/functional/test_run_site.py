@@ -81,7 +81,9 @@ def test_example_site_reports_every_post_and_writes_valid_feeds(site_pipeline: L
     assert report["config"] == {"key": "_config.yml", "status": "published"}
     # AND every feed document of the bucket is in out/ under its key, valid, with its entry count
     documents = {doc["key"]: doc for doc in report["feeds"]}
-    assert sorted(documents) == site_pipeline.feed_keys()
+    assert sorted([*documents, *report["other_files"]]) == site_pipeline.feed_keys()
+    for key in report["other_files"]:  # e.g. a stylesheet or an index page beside the feeds
+        assert (out / key).read_bytes() == site_pipeline.feed(key)
     for key, doc in documents.items():
         assert (out / key).read_bytes() == site_pipeline.feed(key)
         body = (out / key).read_bytes()

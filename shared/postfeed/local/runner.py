@@ -510,12 +510,14 @@ def post_report(key: str, item: dict[str, Any] | None, settings: Settings) -> di
 
 
 FEED_FORMATS = ("atom", "rss", "json")
+# RFC 5005: an archived feed document (a page of older entries, not something to subscribe to).
+ARCHIVE_MARK = "{http://purl.org/syndication/history/1.0}archive"
 
 
 def feed_summary(key: str, body: bytes) -> dict[str, Any]:
     """Format (atom | rss | json, from the document itself; `other` for anything else in the feeds
     bucket such as a stylesheet or an index page), title and entry count of a document."""
-    fmt, title, entries = "other", "", 0
+    fmt, title, entries, archive = "other", "", 0, False
     suffix = PurePosixPath(key).suffix
     try:
         if suffix == ".json":
@@ -529,12 +531,15 @@ def feed_summary(key: str, body: bytes) -> dict[str, Any]:
             atom = "{http://www.w3.org/2005/Atom}"
             if root.tag == f"{atom}feed":
                 fmt, title, entries = "atom", root.findtext(f"{atom}title") or "", len(root.findall(f"{atom}entry"))
+                archive = root.find(ARCHIVE_MARK) is not None
             elif root.tag == "rss":
                 fmt, title = "rss", root.findtext("channel/title") or ""
                 entries = len(root.findall("channel/item"))
+                archive = root.find(f"channel/{ARCHIVE_MARK}") is not None
     except (ValueError, SyntaxError):  # json.JSONDecodeError, lxml's XMLSyntaxError
         fmt = "invalid"
-    return {"key": key, "format": fmt, "title": title, "entries": entries, "bytes": len(body)}
+    summary = {"key": key, "format": fmt, "title": title, "entries": entries, "bytes": len(body)}
+    return summary | {"archive": True} if archive else summary
 
 
 def feed_stem(key: str) -> str:
@@ -699,7 +704,7 @@ def run_site(
         "totals": {
             "posts": len(posts),
             **{status: statuses.get(status, 0) for status in ("published", "skipped", "error")},
-            "feeds": len({feed_stem(f["key"]) for f in feeds}),
+            "feeds": len({feed_stem(f["key"]) for f in feeds if not f.get("archive")}),
             "documents": len(feeds),
             "other_files": len(others),
             "dead_letters": dead_letters,
@@ -753,7 +758,10 @@ def format_summary(result: RunResult, *, source: str = "") -> str:
     if config["status"] == "error":
         lines += [f"  config: {config['key']}: {config['code']}: {config['message']}", ""]
     feeds: dict[str, dict[str, Any]] = {}
+    archives = sum(1 for doc in report["feeds"] if doc.get("archive"))
     for doc in report["feeds"]:
+        if doc.get("archive"):
+            continue
         feed = feeds.setdefault(feed_stem(doc["key"]), {"entries": 0, "formats": []})
         feed["entries"] = max(feed["entries"], doc["entries"])
         feed["formats"].append(doc["format"])
@@ -766,7 +774,8 @@ def format_summary(result: RunResult, *, source: str = "") -> str:
     if len(ordered) > MAX_LISTED:
         lines.append(f"  … and {len(ordered) - MAX_LISTED} more feeds")
     others = f" (+ {', '.join(report['other_files'])})" if report["other_files"] else ""
-    lines.append(f"  {totals['feeds']} feeds, {totals['documents']} documents{others}")
+    archived = f", {archives} of them archive pages" if archives else ""
+    lines.append(f"  {len(feeds)} feeds, {totals['documents']} documents{archived}{others}")
     problems = [p for p in report["posts"] if p["status"] != "published"]
     if problems:
         lines.append("")

@@ -209,7 +209,7 @@ class FeedRequestHandler(BaseHTTPRequestHandler):
         base = self.server.url
         feeds: dict[str, dict[str, dict[str, Any]]] = {}
         for doc in documents:
-            if doc["format"] in FORMAT_MEDIA_TYPES:
+            if doc["format"] in FORMAT_MEDIA_TYPES and not doc.get("archive"):  # archive pages: not to subscribe
                 feeds.setdefault(feed_stem(doc["key"]), {})[doc["format"]] = doc
         ordered = sorted(feeds.items(), key=lambda kv: (kv[0].count("/"), kv[0]))
         links, rows = [], []
