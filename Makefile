@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck cfn-lint bench bench-quick bench-json check clean sam-build
+.PHONY: run test lint typecheck cfn-lint bench bench-quick check clean sam-build
 
 $(STAMP): pyproject.toml shared/requirements.txt requirements-dev.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -37,10 +37,6 @@ bench: $(STAMP)
 ## bench-quick: the same measurements at smaller sizes (under two minutes)
 bench-quick: $(STAMP)
 	$(BIN)/postfeed bench --quick
-
-## bench-json: every figure of a full run as one JSON object (bench.json)
-bench-json: $(STAMP)
-	$(BIN)/postfeed bench --json > bench.json
 
 ## agreement: how closely the post parser agrees with what Jekyll published for the corpus
 agreement: $(STAMP)
