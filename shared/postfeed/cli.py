@@ -15,6 +15,7 @@ COMMANDS: dict[str, str] = {
     "serve": "keep the local stack up: upload posts to its S3 endpoint, read their feeds over HTTP",
     "import": "upload an existing Jekyll site's _config.yml and _posts/ to a posts bucket (resumable)",
     "bench": "measure the pipeline on the local stack: cost vs size, bursts, cold start, memory, cost per post",
+    "redrive": "move the ingest dead-letter queue's messages back to the ingest queue (after a fix)",
 }
 
 # Commands whose module name differs from the command's (`import` is a Python keyword).
