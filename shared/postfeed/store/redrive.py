@@ -59,7 +59,7 @@ def dlq_url_of_stack(cloudformation: Any, stack: str) -> str:
     url = outputs.get(DLQ_OUTPUT)
     if not url:
         raise RedriveError(f"stack {stack} has no {DLQ_OUTPUT} output")
-    return url
+    return str(url)
 
 
 def source_queue_of(sqs: SQSClient, dlq_url: str) -> str:
