@@ -37,6 +37,7 @@ class BenchOptions:
     profile: bool = False
     sizes: tuple[int, ...] = (100, 1_000, 10_000)
     uploads: int = 20
+    as_is_uploads: int = 3
     burst_uploads: int = 1_000
     burst_categories: int = 50
     burst_what_if: tuple[int, ...] = (1_000,)
@@ -53,12 +54,14 @@ class BenchOptions:
         values: dict[str, Any] = {
             "quick": True,
             "sizes": (100, 1_000),
-            "uploads": 10,
-            "burst_uploads": 300,
+            "uploads": 5,
+            "as_is_uploads": 2,
+            "burst_uploads": 150,
             "burst_what_if": (),
-            "bulk_posts": 500,
-            "cold_runs": 5,
-            "core_runs": 2,
+            "bulk_posts": 150,
+            "cold_runs": 3,
+            "core_runs": 1,
+            "memory_entries": 20,
         }
         return cls(**{**values, **overrides})
 
@@ -86,6 +89,14 @@ def run_benchmarks(options: BenchOptions, *, log: Callable[[str], None] | None =
     """Run the chosen measurements; every figure in one JSON-ready dict."""
     started = time.perf_counter()
     result: dict[str, Any] = {"mode": "quick" if options.quick else "full", "machine": machine()}
+    sections: dict[str, float] = {}
+    lap = [time.perf_counter()]
+
+    def done(name: str) -> None:
+        now = time.perf_counter()
+        sections[name] = round(now - lap[0], 1)
+        lap[0] = now
+
     chosen = set(options.only)
     if "cost" in chosen:  # priced from the incremental and burst counts
         chosen |= {"incremental", "burst"}
@@ -93,9 +104,12 @@ def run_benchmarks(options: BenchOptions, *, log: Callable[[str], None] | None =
     if "incremental" in chosen:
         from postfeed.benchmark.incremental import measure_incremental
 
-        incremental = measure_incremental(options.sizes, options.uploads, profile=options.profile, log=log)
+        incremental = measure_incremental(
+            options.sizes, options.uploads, as_is_uploads=options.as_is_uploads, profile=options.profile, log=log
+        )
         cost_inputs["one_at_a_time"] = incremental.pop("_cost_totals")
         result["incremental"] = incremental
+        done("incremental")
     if "burst" in chosen:
         from postfeed.benchmark.burst import measure_burst
 
@@ -104,28 +118,34 @@ def run_benchmarks(options: BenchOptions, *, log: Callable[[str], None] | None =
         )
         cost_inputs["burst"] = burst.pop("_cost_totals")
         result["burst"] = burst
+        done("burst")
     if "cold_start" in chosen:
         from postfeed.benchmark.cold_start import measure_cold_start
 
         result["cold_start"] = measure_cold_start(options.cold_runs, log=log)
+        done("cold_start")
     if "memory" in chosen:
         from postfeed.benchmark.memory import measure_memory
 
         result["memory"] = measure_memory(options.memory_entries, log=log)
+        done("memory")
     if "core" in chosen:
         from postfeed.benchmark.core import measure_core
 
         result["core"] = measure_core(options.core_runs, log=log)
+        done("core")
     if "bulk" in chosen:
         from postfeed.benchmark.bulk import measure_bulk
 
         result["bulk"] = measure_bulk(options.bulk_posts, partitioned=options.bulk_partitioned, log=log)
+        done("bulk")
     if "cost" in chosen:
         from postfeed.benchmark.cost import cost_report
         from postfeed.benchmark.harness import template_memory_mb
 
         result["cost"] = cost_report(cost_inputs, memory_mb=template_memory_mb())
     result["targets"] = targets(result)
+    result["section_seconds"] = sections
     result["seconds"] = round(time.perf_counter() - started, 1)
     return result
 

@@ -221,6 +221,13 @@ def measure_incremental(
         )
     smallest, biggest = results[0], results[-1]
     first, last = smallest.summary(), biggest.summary()
+    same = [r.partitioned.calls == biggest.partitioned.calls and r.as_is.calls == biggest.as_is.calls for r in results]
+    equal_from = next((results[i].size for i in range(len(results)) if all(same[i:])), None)
+    difference = {
+        op: round(last["calls_per_upload"].get(op, 0) - first["calls_per_upload"].get(op, 0), 3)
+        for op in sorted(set(first["calls_per_upload"]) | set(last["calls_per_upload"]))
+        if last["calls_per_upload"].get(op, 0) != first["calls_per_upload"].get(op, 0)
+    }
     report: dict[str, Any] = {
         "sizes": list(sizes),
         "uploads": uploads,
@@ -228,6 +235,8 @@ def measure_incremental(
         "by_size": [r.summary() for r in results],
         "calls_equal": all(r.partitioned.calls == smallest.partitioned.calls for r in results)
         and all(r.as_is.calls == smallest.as_is.calls for r in results),
+        "calls_equal_from_n": equal_from,  # every size from this one on makes the same calls
+        "calls_difference_per_upload": difference,  # largest N minus smallest N, per operation
         "units_equal": all(r.units == smallest.units for r in results),
         "time_ratio": ratio(last["median_ms"], first["median_ms"]),
         "p90_ratio": ratio(last["p90_ms"], first["p90_ms"]),
