@@ -54,7 +54,7 @@ URI_SAFE = "!#$%&'()*+,/:;=?@[]~"
 # Archive pages of a feed live in this folder beside the feed (docs/archives.md).
 ARCHIVE_FOLDER = "archive"
 # A page id: a UTC month, day or hour (`2022-03`, `2022-03-05`, `2022-03-05T07`); nothing else is a key.
-_PAGE_ID = re.compile(r"^\d{4}-\d{2}(?:-\d{2}(?:T\d{2})?)?$")
+_PAGE_ID = re.compile(r"[0-9]{4}-[0-9]{2}(?:-[0-9]{2}(?:T[0-9]{2})?)?")
 # Documents at the feeds root (the discovery page, the OPML list and the browser stylesheet).
 INDEX_KEY = "index.html"
 OPML_KEY = "feeds.opml"
@@ -172,7 +172,7 @@ def _archive_folder(ref: FeedRef, site: Site) -> str:
 
 def is_page_id(page: str) -> bool:
     """Whether ``page`` is an archive page id: ``YYYY-MM``, ``YYYY-MM-DD`` or ``YYYY-MM-DDTHH`` (UTC)."""
-    return bool(_PAGE_ID.match(page))
+    return _PAGE_ID.fullmatch(page) is not None
 
 
 def archive_key(ref: FeedRef, page: str, fmt: FeedFormat, site: Site) -> str:

@@ -23,12 +23,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from postfeed.feeds.archive import ARCHIVE_FORMATS, PAGE_ENTRIES, choose_page, plan_pages, render_archive_page
+from postfeed.feeds import archive as archive_rules
+from postfeed.feeds.archive import ARCHIVE_FORMATS, choose_page, plan_pages, render_archive_page
 from postfeed.feeds.paths import archive_key
 from postfeed.models import FeedRef, Post, Site
 from postfeed.store.bucket import FeedsBucket
-from postfeed.store.items import decode_entry
-from postfeed.store.pages import FeedPages
+from postfeed.store.items import decode_entry, post_from_line
+from postfeed.store.pages import FeedPages, Member
 from postfeed.store.table import PostsTable
 
 MONTH = 7  # a page id's month prefix: "2022-03"
@@ -65,9 +66,11 @@ def update_archives(
     site: Site,
     table: PostsTable,
     feeds: FeedsBucket,
-    limit: int = PAGE_ENTRIES,
+    limit: int | None = None,
 ) -> ArchiveOutcome:
-    """Bring the archive pages holding (or that held) these instants up to date; see the module docstring."""
+    """Bring the archive pages holding (or that held) these instants up to date; see the module docstring.
+    `limit` is the page bound (default `feeds.archive.PAGE_ENTRIES`, read at call time)."""
+    limit = archive_rules.PAGE_ENTRIES if limit is None else limit
     pages = FeedPages(table)
     outcome = ArchiveOutcome()
     touched = sorted(set(instants))
@@ -82,26 +85,33 @@ def update_archives(
             existing[month] = pages.pages(ref, month)
         return existing[month]
 
+    counts: dict[str, int] = {}  # one COUNT query per month (and per day of a big month), whatever the batch
+
+    def count(prefix: str, at_most: int) -> int:
+        if prefix not in counts:
+            counts[prefix] = pages.count_members(ref, prefix, at_most)
+        return counts[prefix]
+
     # 1-2. the regions to re-plan
     regions: set[str] = set()
     for instant in touched:
-        page = choose_page(instant, lambda prefix, n: pages.count_members(ref, prefix, n), limit)
+        page = choose_page(instant, count, limit)
         holders = [held for held in month_pages(instant[:MONTH]) if page.startswith(held) and held != page]
         regions.add(min(holders, key=len) if holders else page)
     regions = {r for r in regions if not any(o != r and r.startswith(o) for o in regions)}
 
     # 3. plan each region from its members
-    planned: dict[str, list[str]] = {}  # page -> post keys, oldest first
+    planned: dict[str, list[Member]] = {}  # page -> its entries, oldest first
     stale: set[str] = set()
     for region in sorted(regions):
-        members = pages.members(ref, region)
-        key_of = dict(members)
-        plan = plan_pages([sk for sk, _ in members], region, limit)
-        planned |= {page: [key_of[sk] for sk in sks] for page, sks in plan.items()}
+        members = pages.members(ref, region, lines=True)
+        by_sk = {member.sk: member for member in members}
+        plan = plan_pages(list(by_sk), region, limit)
+        planned |= {page: [by_sk[sk] for sk in sks] for page, sks in plan.items()}
         old = month_pages(region[:MONTH])
         stale |= {page for page in old if page.startswith(region) and page not in plan}
         outcome.entries_delta -= sum(int(item.get("count", 0)) for page, item in old.items() if page.startswith(region))
-    outcome.entries_delta += sum(len(keys) for keys in planned.values())
+    outcome.entries_delta += sum(len(members) for members in planned.values())
 
     # 4. the pages of the changed months after this change, and their neighbours outside them
     months = sorted(existing)
@@ -119,8 +129,10 @@ def update_archives(
         relinked = (item.get("prev"), item.get("next")) != (prev_page, next_page)
         if page not in planned and not relinked:
             continue
-        keys = planned[page] if page in planned else [key for _, key in pages.members(ref, page)]
-        _publish_page(ref, page, keys, prev_page, next_page, item, site=site, table=table, feeds=feeds, outcome=outcome)
+        members = planned[page] if page in planned else pages.members(ref, page, lines=True)
+        _publish_page(
+            ref, page, members, prev_page, next_page, item, site=site, table=table, feeds=feeds, outcome=outcome
+        )
 
     # 6. then remove the pages the plan replaced
     for page in sorted(stale):
@@ -180,10 +192,24 @@ def _links(order: list[str], outside: dict[str, dict[str, Any]]) -> dict[str, tu
     return links
 
 
+def page_posts(table: PostsTable, members: Sequence[Member]) -> list[Post]:
+    """The posts of an archive page: from the members' archive lines, or (a member without one: a huge
+    title, or written before archive lines existed) from its post item."""
+    missing = [member.key for member in members if member.line is None]
+    loaded = {post.path: post for post in load_posts(table, missing)} if missing else {}
+    posts = []
+    for member in members:
+        if member.line is not None:
+            posts.append(post_from_line(member.line))
+        elif member.key in loaded:
+            posts.append(loaded[member.key])
+    return posts
+
+
 def _publish_page(
     ref: FeedRef,
     page: str,
-    keys: list[str],
+    members: Sequence[Member],
     prev_page: str | None,
     next_page: str | None,
     item: dict[str, Any],
@@ -193,7 +219,7 @@ def _publish_page(
     feeds: FeedsBucket,
     outcome: ArchiveOutcome,
 ) -> None:
-    posts = load_posts(table, keys)
+    posts = page_posts(table, members)
     published: dict[str, str] = dict(item.get("hashes") or {})
     hashes: dict[str, str] = {}
     for document in render_archive_page(ref, page, posts, site, prev_page=prev_page, next_page=next_page):
@@ -204,5 +230,6 @@ def _publish_page(
             continue
         feeds.put(document.key, document.body, document.media_type)
         outcome.written.append(document.key)
-    FeedPages(table).put_page(ref, page, {"count": len(keys), "prev": prev_page, "next": next_page, "hashes": hashes})
+    count = len(members)
+    FeedPages(table).put_page(ref, page, {"count": count, "prev": prev_page, "next": next_page, "hashes": hashes})
     outcome.pages_rendered.append(page)

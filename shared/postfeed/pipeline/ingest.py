@@ -21,7 +21,7 @@ from postfeed.models import Post, Rejected, Site, Skipped, feeds_of
 from postfeed.pipeline.settings import Settings
 from postfeed.store.bucket import ObjectTooLargeError, PostsBucket
 from postfeed.store.events import ChangeKind, ObjectChange
-from postfeed.store.items import content_hash, encode_entry, member_sk, refs_of_entry
+from postfeed.store.items import content_hash, encode_entry, member_line, member_sk, refs_of_entry
 from postfeed.store.table import ConcurrentUpdateError, PostsTable, PostWrite, TooManyActionsError
 from postfeed.store.work import WorkQueue
 
@@ -220,7 +220,13 @@ def _commit(
         write.chunks = chunks
     write.stale_chunks = max(0, old_chunks - len(write.chunks))
     same_sk = old_sk == new_sk
-    write.add_members = sorted((ref, new_sk) for ref in new_refs if not (same_sk and ref in old_refs)) if new_sk else []
+    # Memberships carry the archive line: rewritten whenever what the feeds show of the post changes.
+    same_entry = same_sk and (old_entry or {}).get("hash") == (item.get("entry") or {}).get("hash")
+    write.add_members = (
+        sorted((ref, new_sk) for ref in new_refs if not (same_entry and ref in old_refs)) if new_sk else []
+    )
+    if post is not None:
+        write.member_line = member_line(post)
     if old_sk:
         write.remove_members = sorted((ref, old_sk) for ref in old_refs if not (same_sk and ref in new_refs))
     table.write_post(write)

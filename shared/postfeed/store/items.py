@@ -6,7 +6,7 @@ One table, generic keys `pk`/`sk`:
 |-------------|-----------------------------|-----------------------------|----------------------------------------|
 | post        | `POST#<key>`                | `POST`                      | state of one S3 key: entry, sequencer… |
 | content     | `POST#<key>`                | `CHUNK#<nnnn>`              | compressed content when too big inline |
-| membership  | `FEED#<feed id>`            | `<utc date>#<post id>#<key>`| one per feed a published post is in    |
+| membership  | `FEED#<feed id>`            | `<utc date>#<post id>#<key>`| one per feed a post is in; archive line|
 | feed state  | `FEED#<feed id>`            | `~STATE`                    | rebuild lease, published hashes        |
 | site config | `SITE`                      | `CONFIG`                    | the `_config.yml` in the posts bucket  |
 
@@ -159,6 +159,63 @@ def decode_entry(entry: dict[str, Any], blob: bytes) -> Post:
         content_html=html["content_html"],
         excerpt_html=html["excerpt_html"],
         excerpt_text=html["excerpt_text"],
+        author=Author(**author) if author else None,
+        updated=datetime.fromisoformat(updated) if updated else None,
+    )
+
+
+# A membership item carries the post's *archive line* (what an archive page shows: no content) when it is
+# at most this big, so an archive page renders from one Query of its members; a bigger one (huge titles or
+# category lists) is left out and the page reads that post item instead.
+MAX_LINE_BYTES = 4_000
+LINE_SUMMARY_CHARS = 600  # the excerpt, whitespace collapsed, cut (archive pages show at most 500)
+
+
+def member_line(post: Post) -> dict[str, Any] | None:
+    """The archive line of a post (see MAX_LINE_BYTES), or None when it would be too big."""
+    summary = " ".join(post.excerpt_text.split())[:LINE_SUMMARY_CHARS]
+    line: dict[str, Any] = {
+        "path": post.path,
+        "title": post.title,
+        "date": post.date.isoformat(),
+        "slug": post.slug,
+        "url": post.url,
+        "absolute_url": post.absolute_url,
+        "id": post.id,
+        "categories": list(post.categories),
+        "tags": list(post.tags),
+        "summary": summary,
+    }
+    if post.author is not None:
+        line["author"] = {
+            k: v
+            for k, v in (("name", post.author.name), ("email", post.author.email), ("uri", post.author.uri))
+            if v is not None
+        }
+    if post.updated is not None:
+        line["updated"] = post.updated.isoformat()
+    if len(json.dumps(line, ensure_ascii=False).encode()) > MAX_LINE_BYTES:
+        return None
+    return line
+
+
+def post_from_line(line: dict[str, Any]) -> Post:
+    """The Post an archive page renders from a membership's archive line (excerpt only, no content)."""
+    author = line.get("author")
+    updated = line.get("updated")
+    return Post(
+        path=line["path"],
+        title=line["title"],
+        date=datetime.fromisoformat(line["date"]),
+        slug=line["slug"],
+        url=line["url"],
+        absolute_url=line["absolute_url"],
+        id=line["id"],
+        categories=tuple(line["categories"]),
+        tags=tuple(line["tags"]),
+        content_html="",
+        excerpt_html="",
+        excerpt_text=line["summary"],
         author=Author(**author) if author else None,
         updated=datetime.fromisoformat(updated) if updated else None,
     )

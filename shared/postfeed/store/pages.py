@@ -18,7 +18,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from postfeed.models import FeedKind, FeedRef
 from postfeed.store.items import feed_id, feed_pk
@@ -29,6 +29,14 @@ PAGE_UPPER = "~PAGE#~"  # above every page id (ids start with a digit)
 REGISTRY_PK = "FEEDS"
 INDEX_PK = "SITE"
 INDEX_SK = "~INDEX"
+
+
+class Member(NamedTuple):
+    """One entry of a feed: its sort key, its post's key, and its archive line when it has one."""
+
+    sk: str
+    key: str
+    line: dict[str, Any] | None = None
 
 
 def page_sk(page: str) -> str:
@@ -69,17 +77,19 @@ class FeedPages:
             total += int(page["Count"])
         return total
 
-    def members(self, ref: FeedRef, prefix: str) -> list[tuple[str, str]]:
-        """(sort key, post key) of every entry whose sort key starts with `prefix`, oldest first."""
-        found: list[tuple[str, str]] = []
+    def members(self, ref: FeedRef, prefix: str, *, lines: bool = False) -> list[Member]:
+        """Every entry whose sort key starts with `prefix`, oldest first (with its archive line if asked)."""
+        found: list[Member] = []
+        projection = "sk, #k, #l" if lines else "sk, #k"
+        names = {"#k": "key", "#l": "line"} if lines else {"#k": "key"}
         for page in self._pages(
             KeyConditionExpression="pk = :pk AND begins_with(sk, :p)",
             ExpressionAttributeValues=to_attributes({":pk": feed_pk(ref), ":p": prefix}),
-            ProjectionExpression="sk, #k",
-            ExpressionAttributeNames={"#k": "key"},
+            ProjectionExpression=projection,
+            ExpressionAttributeNames=names,
             ConsistentRead=True,
         ):
-            found += [(item["sk"], item["key"]) for item in map(from_attributes, page["Items"])]
+            found += [Member(item["sk"], item["key"], item.get("line")) for item in map(from_attributes, page["Items"])]
         return found
 
     # -- pages -------------------------------------------------------------------------------------

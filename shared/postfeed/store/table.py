@@ -106,6 +106,7 @@ class PostWrite:
     stale_chunks: int = 0  # chunk items of the previous version beyond len(chunks)
     add_members: list[tuple[FeedRef, str]] = field(default_factory=list)  # (feed, sort key)
     remove_members: list[tuple[FeedRef, str]] = field(default_factory=list)
+    member_line: dict[str, Any] | None = None  # the archive line every added membership carries
 
     @property
     def action_count(self) -> int:
@@ -152,7 +153,7 @@ class PostsTable:
             member_key = {"pk": feed_pk(ref), "sk": sort_key}
             actions.append({"Delete": {"TableName": self.name, "Key": to_attributes(member_key)}})
         for ref, sort_key in write.add_members:
-            member = {"pk": feed_pk(ref), "sk": sort_key, "key": write.key}
+            member = {"pk": feed_pk(ref), "sk": sort_key, "key": write.key, "line": write.member_line}
             actions.append({"Put": {"TableName": self.name, "Item": to_attributes(member)}})
         try:
             self.client.transact_write_items(TransactItems=actions)  # type: ignore[arg-type]

@@ -1,0 +1,186 @@
+"""Archive paging rules and archive documents (RFC 5005 §4, Appendix B), pure: no AWS."""
+
+from __future__ import annotations
+
+import itertools
+import string
+
+import feedparser
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from postfeed.feeds import FeedFormat, render_feed
+from postfeed.feeds.archive import (
+    PAGE_ENTRIES,
+    SUMMARY_CHARS,
+    choose_page,
+    page_label,
+    plan_pages,
+    render_archive_page,
+    subscription_history,
+)
+from postfeed.feeds.paths import archive_key, archive_url, is_page_id, stylesheet_href
+from postfeed.models import FeedRef, FeedSettings
+from tests.unit.feeds.support import NS, by_format, check_atom, check_rss, make_post, make_site, xml_root
+
+FH = {"fh": "http://purl.org/syndication/history/1.0", **NS}
+
+
+def counter(sort_keys: list[str]) -> object:
+    def count(prefix: str, limit: int) -> int:
+        return min(limit, sum(1 for key in sort_keys if key.startswith(prefix)))
+
+    return count
+
+
+def keys(*instants: str) -> list[str]:
+    return [f"{instant}#/x/{n}#_posts/{n}.md" for n, instant in enumerate(instants)]
+
+
+def test_a_month_under_the_threshold_is_one_page() -> None:
+    sort_keys = keys("2022-03-01T00:00:00Z", "2022-03-31T23:59:59Z")
+    assert plan_pages(sort_keys, "2022-03", limit=2) == {"2022-03": sorted(sort_keys)}
+    assert choose_page("2022-03-05T07:00:00Z", counter(sort_keys), limit=2) == "2022-03"  # type: ignore[arg-type]
+
+
+def test_a_month_over_the_threshold_splits_into_days_and_a_full_day_into_hours() -> None:
+    sort_keys = keys(
+        "2022-03-01T00:00:00Z",
+        "2022-03-02T01:00:00Z",
+        "2022-03-02T01:30:00Z",
+        "2022-03-02T05:00:00Z",
+    )
+    plan = plan_pages(sort_keys, "2022-03", limit=2)
+    assert list(plan) == ["2022-03-01", "2022-03-02T01", "2022-03-02T05"]
+    assert sum(len(v) for v in plan.values()) == 4
+    count = counter(sort_keys)
+    assert choose_page("2022-03-01T00:00:00Z", count, limit=2) == "2022-03-01"  # type: ignore[arg-type]
+    assert choose_page("2022-03-02T01:30:00Z", count, limit=2) == "2022-03-02T01"  # type: ignore[arg-type]
+
+
+def test_an_hour_is_never_split_and_an_empty_region_has_no_page() -> None:
+    sort_keys = keys(*["2022-03-02T01:00:00Z"] * 5)
+    assert list(plan_pages(sort_keys, "2022-03", limit=2)) == ["2022-03-02T01"]
+    assert plan_pages([], "2022-03", limit=2) == {}
+
+
+instants = st.builds(
+    lambda y, mo, d, h, mi: f"{y:04d}-{mo:02d}-{d:02d}T{h:02d}:{mi:02d}:00Z",
+    st.integers(2020, 2021),
+    st.integers(1, 2),
+    st.integers(1, 3),
+    st.integers(0, 2),
+    st.integers(0, 59),
+)
+
+
+@given(st.lists(instants, max_size=40), st.integers(1, 6))
+def test_plan_and_choose_agree_and_every_entry_is_on_exactly_one_page(raw: list[str], limit: int) -> None:
+    sort_keys = keys(*raw)
+    plan: dict[str, list[str]] = {}
+    for month in sorted({key[:7] for key in sort_keys}):
+        plan |= plan_pages(sort_keys, month, limit=limit)
+    held = [key for page in plan.values() for key in page]
+    assert sorted(held) == sorted(sort_keys)
+    pages = sorted(plan)
+    for a, b in itertools.pairwise(pages):
+        assert not b.startswith(a), "pages never overlap"
+    for page, members in plan.items():
+        assert len(page) == 13 or len(members) <= limit
+        for key in members:
+            assert choose_page(key[:20], counter(sort_keys), limit=limit) == page  # type: ignore[arg-type]
+
+
+def test_page_ids_and_labels() -> None:
+    assert [page_label(p) for p in ("2022-03", "2022-03-05", "2022-03-05T07")] == [
+        "2022-03",
+        "2022-03-05",
+        "2022-03-05 07:00",
+    ]
+    for bad in ("", "2022", "2022-3", "2022-03-05T07:00", "../x", "2022-03/../../x", "2022-03\n"):
+        assert not is_page_id(bad)
+        with pytest.raises(ValueError, match="page id"):
+            archive_key(FeedRef.site(), bad, FeedFormat.ATOM, make_site())
+
+
+def test_archive_keys_sit_beside_each_feed() -> None:
+    site = make_site()
+    assert archive_key(FeedRef.site(), "2022-03", FeedFormat.ATOM, site) == "feed/archive/2022-03.xml"
+    assert archive_key(FeedRef.category("emnews"), "2022-03", FeedFormat.RSS, site) == "feed/emnews/archive/2022-03.rss"
+    assert (
+        archive_key(FeedRef.tag("南昌"), "2022-03-05", FeedFormat.ATOM, site)
+        == "feed/by_tag/南昌/archive/2022-03-05.xml"
+    )
+    assert archive_key(FeedRef.category("a/../b"), "2022-03", FeedFormat.ATOM, site).startswith("feed/a-b~")
+    custom = make_site(feed=FeedSettings(path="atom"))
+    assert archive_key(FeedRef.site(), "2022-03", FeedFormat.ATOM, custom) == "atom-archive/2022-03.xml"
+    with pytest.raises(ValueError, match="JSON"):
+        archive_key(FeedRef.site(), "2022-03", FeedFormat.JSON, site)
+    assert archive_url(FeedRef.tag("南昌"), "2022-03", FeedFormat.ATOM, site) == (
+        "https://news.example.org/feed/by_tag/%E5%8D%97%E6%98%8C/archive/2022-03.xml"
+    )
+
+
+@given(st.text(alphabet=string.printable + "南昌/.~ ", max_size=30), st.sampled_from(["category", "tag"]))
+def test_archive_keys_never_leave_their_feeds_folder(name: str, kind: str) -> None:
+    ref = FeedRef.category(name) if kind == "category" else FeedRef.tag(name)
+    key = archive_key(ref, "2022-03-05T07", FeedFormat.ATOM, make_site())
+    prefix = "feed/by_tag/" if kind == "tag" else "feed/"
+    assert key.startswith(prefix)
+    segment, rest = key[len(prefix) :].split("/", 1)
+    assert rest == "archive/2022-03-05T07.xml"
+    assert segment not in ("", ".", "..")
+    assert "/" not in segment
+
+
+def test_archive_documents_carry_rfc5005_links_and_stay_valid_feeds() -> None:
+    site = make_site()
+    ref = FeedRef.category("news")
+    posts = [make_post(n, excerpt_text="摘要" * 600) for n in range(3)]
+    atom, rss = render_archive_page(ref, "2022-03", posts, site, prev_page="2022-02-28T23", next_page=None)
+    root = check_atom(atom, "https://news.example.org/feed/news/archive/2022-03.xml")
+    assert root.findtext("a:id", namespaces=NS) == "https://news.example.org/feed/news.xml"
+    assert len(root.findall("fh:archive", FH)) == 1
+    assert root.xpath("a:link[@rel='current']/@href", namespaces=NS) == ["https://news.example.org/feed/news.xml"]
+    assert root.xpath("a:link[@rel='prev-archive']/@href", namespaces=NS) == [
+        "https://news.example.org/feed/news/archive/2022-02-28T23.xml"
+    ]
+    assert root.xpath("a:link[@rel='next-archive']", namespaces=NS) == []
+    # excerpts only, cut to SUMMARY_CHARS: a page stays bounded whatever the posts hold
+    assert root.xpath("a:entry/a:content", namespaces=NS) == []
+    assert all(len(s) <= SUMMARY_CHARS for s in root.xpath("a:entry/a:summary/text()", namespaces=NS))
+    channel = check_rss(rss, "https://news.example.org/feed/news/archive/2022-03.rss").find("channel")
+    assert len(channel.findall("fh:archive", FH)) == 1
+    assert channel.xpath("a:link[@rel='current']/@href", namespaces=NS) == ["https://news.example.org/feed/news.rss"]
+    for document in (atom, rss):
+        assert b'<?xml-stylesheet type="text/xsl" href="/feed.xsl"?>' in document.body
+        parsed = feedparser.parse(document.body)
+        assert parsed.bozo == 0
+        assert len(parsed.entries) == 3
+
+
+def test_the_subscription_document_links_its_newest_archive_page_and_is_no_archive() -> None:
+    site = make_site()
+    ref = FeedRef.tag("南昌日报新闻")
+    docs = by_format(render_feed(ref, [make_post(1)], site, history=subscription_history(ref, "2022-03-02", site)))
+    atom = xml_root(docs[FeedFormat.ATOM])
+    assert atom.xpath("a:link[@rel='prev-archive']/@href", namespaces=NS) == [
+        archive_url(ref, "2022-03-02", FeedFormat.ATOM, site)
+    ]
+    assert atom.findall("fh:archive", FH) == []
+    rss = xml_root(docs[FeedFormat.RSS])
+    assert rss.xpath("channel/a:link[@rel='prev-archive']/@href", namespaces=NS) == [
+        archive_url(ref, "2022-03-02", FeedFormat.RSS, site)
+    ]
+    assert subscription_history(ref, None, site) == {}
+
+
+def test_the_stylesheet_is_root_relative_on_the_feeds_base() -> None:
+    assert stylesheet_href(make_site()) == "/feed.xsl"
+    assert stylesheet_href(make_site(url="https://x.example", baseurl="/blog/新")) == "/blog/%E6%96%B0/feed.xsl"
+    assert stylesheet_href(make_site(feed=FeedSettings(base_url="https://cdn.example/feeds/"))) == "/feeds/feed.xsl"
+
+
+def test_page_bound_is_documented_value() -> None:
+    assert PAGE_ENTRIES == 200
