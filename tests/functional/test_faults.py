@@ -64,6 +64,20 @@ def test_synthetic_errors_parse_as_the_service_would_send_them(
     assert faults.injected == {kind.value: 1}
 
 
+@pytest.mark.parametrize("kind", list(FaultKind))
+def test_only_a_read_timeout_is_applied_behind_the_fault(pipeline: LocalPipeline, kind: FaultKind) -> None:
+    from postfeed.store.clients import client_config, session
+
+    # GIVEN a call that is not idempotent (each application adds a message), failing once
+    with FaultInjector([FaultRule("sqs.SendMessage", calls=frozenset({1}), kinds=(kind,))], backoff_scale=0):
+        session().client("sqs", config=client_config()).send_message(
+            QueueUrl=pipeline.stack.failure_queue_url, MessageBody="once"
+        )
+    # THEN the failed attempt reached the service only when the fault is a lost answer
+    received = pipeline.glue.sqs.receive_message(QueueUrl=pipeline.stack.failure_queue_url, MaxNumberOfMessages=10)
+    assert len(received.get("Messages", [])) == (2 if kind is FaultKind.READ_TIMEOUT else 1)
+
+
 def test_dynamodb_throttling_uses_both_of_its_codes(pipeline: LocalPipeline) -> None:
     from botocore.config import Config
     from botocore.exceptions import ClientError

@@ -186,10 +186,15 @@ class FaultInjector:
             raise ReadTimeoutError(endpoint_url=url)
         service = operation.split(".", 1)[0]
         status, code, message = _error_of(kind, service, self._random)
+        # botocore emits before-send to every handler even once one has answered, and moto's in-process
+        # stubber answers whatever it can route: this attempt's request (botocore builds one per attempt) is
+        # pointed nowhere, so the failed request is not applied behind our answer.
+        request.url = _NOWHERE
         return _error_response(url, service, status, code, message, head=request.method == "HEAD")
 
 
 _UNIQUE_ID = "postfeed-fault-injector"
+_NOWHERE = "https://postfeed-fault-injector.invalid/"
 _REQUEST_IDS = itertools.count(1)
 
 
