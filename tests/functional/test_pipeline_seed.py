@@ -22,5 +22,6 @@ def test_seed_upload_publishes_site_category_and_tag_feeds(pipeline: LocalPipeli
     assert entry.link == "https://finews.withounder.com/nanchangribao/2022/03/11/202203112305364917.html"
     assert entry.title.startswith("携手共奋进")
     obj = pipeline.feed_object("feed/nanchangribao.rss")
-    assert obj["content_type"].startswith("application/rss+xml")
+    # served as XML so a browser shows it through feed.xsl (FeedContentTypes=browser, the default)
+    assert obj["content_type"] == "application/xml; charset=utf-8"
     assert obj["cache_control"]

@@ -29,7 +29,12 @@ def adapters_from_env() -> Adapters:
     return Adapters(
         settings=settings,
         posts=PostsBucket(settings.posts_bucket, s3_client()),
-        feeds=FeedsBucket(settings.feeds_bucket, s3_client(), cache_control=settings.cache_control),
+        feeds=FeedsBucket(
+            settings.feeds_bucket,
+            s3_client(),
+            cache_control=settings.cache_control,
+            browser_types=settings.feed_content_types != "registered",
+        ),
         table=PostsTable(settings.table_name, dynamodb_client()),
         queue=WorkQueue(settings.ingest_queue_url) if settings.ingest_queue_url else None,
     )

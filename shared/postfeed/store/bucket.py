@@ -89,18 +89,37 @@ def _total_size(content_range: str | None, length: int) -> int:
     return length
 
 
+# Browsers show application/atom+xml and application/rss+xml as plain text (Chromium) or download them,
+# and apply a document's XSLT stylesheet only to generic XML: served as application/xml (as GitHub Pages
+# serves jekyll-feed's feed.xml), a feed reads as a page in a browser and is still a feed to every reader.
+BROWSER_CONTENT_TYPES = {
+    "application/atom+xml": "application/xml",
+    "application/rss+xml": "application/xml",
+}
+
+
+def served_content_type(media_type: str, *, browser: bool) -> str:
+    """The Content-Type a document is stored (and served) with: its media type, or for Atom and RSS with
+    `browser`, application/xml with the same parameters."""
+    kind, sep, parameters = media_type.partition(";")
+    if not browser or kind.strip() not in BROWSER_CONTENT_TYPES:
+        return media_type
+    return BROWSER_CONTENT_TYPES[kind.strip()] + sep + parameters
+
+
 class FeedsBucket:
-    def __init__(self, name: str, client: S3Client, *, cache_control: str) -> None:
+    def __init__(self, name: str, client: S3Client, *, cache_control: str, browser_types: bool = True) -> None:
         self.name = name
         self.client = client
         self.cache_control = cache_control
+        self.browser_types = browser_types
 
     def put(self, key: str, body: bytes, media_type: str) -> None:
         self.client.put_object(
             Bucket=self.name,
             Key=key,
             Body=body,
-            ContentType=media_type,
+            ContentType=served_content_type(media_type, browser=self.browser_types),
             CacheControl=self.cache_control,
         )
 

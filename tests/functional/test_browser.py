@@ -1,0 +1,152 @@
+"""Feeds read as pages in a browser: headless Chromium loads a feed (served as the feeds bucket serves it,
+from 127.0.0.1: browsers refuse XSLT from file://), applies feed.xsl, and shows the title, the entries and
+the subscribe URL. Screenshots land in out/screenshots/ (gitignored).
+
+Chromium is Debian's `chromium` package (`.ci/run` installs it). Without it the test is skipped, except in
+CI (`CI` set), where it fails: the check must never silently disappear there."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+import threading
+from collections.abc import Iterator
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+import feedparser
+import pytest
+from lxml import html  # type: ignore[import-untyped]
+
+from postfeed.local.pipeline import LocalPipeline
+from tests.conftest import REPO
+from tests.functional.conftest import FINEWS_PARAMETERS
+from tests.functional.test_pipeline_rules import post
+
+SCREENSHOTS = REPO / "out" / "screenshots"
+CHROMIUM_FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+)
+
+
+def chromium_binary() -> str:
+    for name in ("chromium", "chromium-browser", "google-chrome"):
+        found = shutil.which(name)
+        if found:
+            return found
+    if os.environ.get("CI"):
+        pytest.fail("Chromium is not installed, and CI must run the browser check (.ci/run installs it)")
+    pytest.skip("Chromium is not installed (apt-get install -y chromium); CI runs this check")
+
+
+class Documents(ThreadingHTTPServer):
+    """The feeds bucket's objects over HTTP on 127.0.0.1, each with its stored Content-Type."""
+
+    def __init__(self) -> None:
+        super().__init__(("127.0.0.1", 0), _Handler)
+        self.objects: dict[str, tuple[bytes, str]] = {}
+        self.requests: list[str] = []
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}"
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: Documents
+
+    def do_GET(self) -> None:
+        key = unquote(urlsplit(self.path).path.lstrip("/")) or "index.html"
+        self.server.requests.append(key)
+        found = self.server.objects.get(key)
+        if found is None:
+            self.send_error(HTTPStatus.NOT_FOUND)
+            return
+        body, content_type = found
+        self.send_response(HTTPStatus.OK)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: Any) -> None:
+        return
+
+
+@pytest.fixture
+def documents() -> Iterator[Documents]:
+    server = Documents()
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+def browse(url: str, *extra: str) -> str:
+    binary = chromium_binary()
+    with tempfile.TemporaryDirectory(prefix="postfeed-chromium-") as profile:
+        completed = subprocess.run(
+            [binary, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", *extra, url],
+            capture_output=True,
+            timeout=90,
+            check=False,
+        )
+    assert completed.returncode == 0, completed.stderr.decode(errors="replace")[-2000:]
+    return completed.stdout.decode("utf-8")
+
+
+def test_a_feed_reads_as_a_page_in_a_browser(aws: None, documents: Documents) -> None:
+    # GIVEN feeds published with the local server's address as their public base URL
+    base = documents.base_url
+    pipeline = LocalPipeline.create(parameters=FINEWS_PARAMETERS, feed_base_url=base)
+    pipeline.upload("_posts/2026-11-25-a.md", post(title="央行开展逆回购操作", categories="emnews"))
+    pipeline.upload(
+        "_posts/2026-10-26-b.md",
+        post(title="港股午评：恒指涨1%", categories="emnews", date="2026-10-26 12:00:00 +0800"),
+    )
+    pipeline.settle()
+    for key in pipeline.feed_keys():
+        obj = pipeline.feed_object(key)
+        documents.objects[key] = (obj["body"], obj["content_type"])
+    atom_url = f"{base}/feed/emnews.xml"
+    assert feedparser.parse(documents.objects["feed/emnews.xml"][0]).bozo == 0
+    # WHEN Chromium opens the Atom feed
+    dom = html.document_fromstring(browse(atom_url, "--dump-dom"))
+    # THEN it shows the feed as a page: title, entries with links and dates, the URL to subscribe to
+    assert "feed.xsl" in documents.requests
+    assert dom.findtext(".//h1[@id='feed-title']") == "金融消息 » emnews"
+    assert dom.findtext(".//code[@id='subscribe-url']").strip() == atom_url
+    titles = [a.text_content() for a in dom.xpath("//article[@class='entry']/h2/a")]
+    assert titles == ["央行开展逆回购操作", "港股午评：恒指涨1%"]
+    assert dom.xpath("//article/h2/a/@href")[0] == "https://finews.withounder.com/emnews/2026/11/27/a.html"
+    assert dom.xpath("//a[@id='older']/@href") == [f"{base}/feed/emnews/archive/2026-11.xml"]
+    # AND the RSS archive page reads the same way, marked as an archive, linking the live feed
+    rss_page = f"{base}/feed/emnews/archive/2026-10.rss"
+    dom = html.document_fromstring(browse(rss_page, "--dump-dom"))
+    assert dom.findtext(".//code[@id='subscribe-url']").strip() == rss_page
+    assert dom.xpath("//a[@id='current-feed']/@href") == [f"{base}/feed/emnews.rss"]
+    assert dom.xpath("//a[@id='newer']/@href") == [f"{base}/feed/emnews/archive/2026-11.rss"]
+    assert [a.text_content() for a in dom.xpath("//article/h2/a")] == ["港股午评：恒指涨1%"]
+    # AND the index page lists the feeds
+    dom = html.document_fromstring(browse(f"{base}/index.html", "--dump-dom"))
+    assert atom_url in dom.xpath("//li/a/@href")
+    # AND screenshots are saved for a human to look at
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    for name, url in (("feed-atom", atom_url), ("archive-rss", rss_page), ("index", f"{base}/index.html")):
+        target = SCREENSHOTS / f"{name}.png"
+        target.unlink(missing_ok=True)
+        browse(url, f"--screenshot={target}", "--window-size=1100,1300", "--hide-scrollbars")
+        assert Path(target).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", target
