@@ -6,13 +6,14 @@ the feeds bucket is copied to a folder and every post's outcome is read back fro
 on large sites (16,000 posts and more).
 
 `local_aws_server()` (an embedded moto server on 127.0.0.1 with the process environment pointing at it)
-is shared with `postfeed serve`; `collect_site()` and `feed_summary()` too.
+is shared with `postfeed serve`; `collect_site()` and `feed_summary()` too. (The server runs in this
+process, so `LocalPipeline.create` installs `postfeed.local.moto_speedups` in it: moto's DynamoDB does not
+slow down as the table grows.)
 """
 
 from __future__ import annotations
 
 import contextlib
-import copy
 import io
 import json
 import logging
@@ -20,7 +21,6 @@ import os
 import shutil
 import socket
 import sys
-import threading
 import time
 import warnings
 from collections import Counter
@@ -28,7 +28,6 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from types import SimpleNamespace
 from typing import IO, TYPE_CHECKING, Any
 
 from postfeed.local.pipeline import LOCAL_AWS_ENVIRONMENT, LocalPipeline
@@ -148,120 +147,6 @@ def process_environment(variables: dict[str, str]) -> Iterator[None]:
         reset_clients()
 
 
-class _MotoAtScale:
-    """Two of moto's DynamoDB costs grow with the whole table, which makes a local run quadratic in the
-    number of posts (a 20,000-item table: ~5 s per 5-action transaction, ~0.4 s per Query). While
-    installed, both cost what DynamoDB's do, with the same results:
-
-    - TransactWriteItems backs up each table with a deepcopy, once per action, to roll back a cancelled
-      transaction. Here the backup copies the table's two-level item index (references; Put and Delete
-      replace items, never change them) and remembers the stream's length; a rollback restores both in
-      place, so the table and stream objects stay the same ones (moto swaps in the copy, and stream
-      iterators opened before then keep reading the discarded stream). Transactions with an Update, which
-      changes an item in place, keep moto's full backup.
-    - Query on the table's key gathers and sorts every item of the table, then keeps the partition's.
-      Here it reads the partition alone.
-    """
-
-    def __init__(self) -> None:
-        self.local = threading.local()
-        self.originals: dict[str, Any] = {}
-
-    def install(self) -> None:
-        import moto.dynamodb.models as backend_module
-        from moto.dynamodb.models import DynamoDBBackend
-        from moto.dynamodb.models.table import Table
-
-        if self.originals:
-            return
-        self.originals = {
-            "transact": DynamoDBBackend.transact_write_items,
-            "all_items": Table.all_items,
-            "query": Table.query,
-            "copy": backend_module.__dict__["copy"],
-        }
-        scale = self
-
-        def transact_write_items(backend: Any, transact_items: list[dict[str, Any]]) -> None:
-            if any("Update" in item for item in transact_items):
-                scale.originals["transact"](backend, transact_items)
-                return
-            live = dict(backend.tables)
-            scale.local.snapshots = {}
-            try:
-                scale.originals["transact"](backend, transact_items)
-            finally:
-                snapshots, scale.local.snapshots = scale.local.snapshots, None
-                for name, table in live.items():
-                    restored = backend.tables.get(name)
-                    if restored is not table and id(restored) in snapshots:  # rolled back: restore in place
-                        items, stream_length = snapshots[id(restored)][1:]
-                        table.items = items
-                        if table.stream_shard is not None:
-                            del table.stream_shard.items[stream_length:]
-                        backend.tables[name] = table
-
-        def snapshot_or_deepcopy(value: Any, memo: Any = None) -> Any:
-            snapshots = getattr(scale.local, "snapshots", None)
-            if snapshots is None or not isinstance(value, Table):
-                return copy.deepcopy(value, memo)
-            backup = copy.copy(value)
-            items = type(value.items)(dict)  # defaultdict(dict), as Table keeps them
-            for hash_key, partition in value.items.items():
-                items[hash_key] = dict(partition) if isinstance(partition, dict) else partition
-            stream_length = len(value.stream_shard.items) if value.stream_shard is not None else 0
-            snapshots[id(backup)] = (backup, items, stream_length)  # keep `backup` alive: its id is the key
-            return backup
-
-        def query(table: Any, hash_key: Any, *args: Any, **kwargs: Any) -> Any:
-            partition = None if kwargs.get("index_name") or (len(args) > 6 and args[6]) else hash_key
-            scale.local.partition = (table, partition)
-            try:
-                return scale.originals["query"](table, hash_key, *args, **kwargs)
-            finally:
-                scale.local.partition = None
-
-        def all_items(table: Any) -> Any:
-            current = getattr(scale.local, "partition", None)
-            if current is None or current[0] is not table or current[1] is None or not table.range_key_attr:
-                return scale.originals["all_items"](table)
-            return sorted(table.items.get(current[1], {}).values(), key=lambda item: item.range_key)
-
-        DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign,assignment]
-        Table.query = query  # type: ignore[method-assign,assignment]
-        Table.all_items = all_items  # type: ignore[method-assign,assignment]
-        backend_module.__dict__["copy"] = SimpleNamespace(deepcopy=snapshot_or_deepcopy, copy=copy.copy)
-
-    def uninstall(self) -> None:
-        if not self.originals:
-            return
-        import moto.dynamodb.models as backend_module
-        from moto.dynamodb.models import DynamoDBBackend
-        from moto.dynamodb.models.table import Table
-
-        DynamoDBBackend.transact_write_items = self.originals["transact"]  # type: ignore[method-assign]
-        Table.query = self.originals["query"]  # type: ignore[method-assign]
-        Table.all_items = self.originals["all_items"]  # type: ignore[method-assign]
-        backend_module.__dict__["copy"] = self.originals["copy"]
-        self.originals = {}
-
-
-MOTO_AT_SCALE = _MotoAtScale()
-
-
-@contextlib.contextmanager
-def moto_at_scale() -> Iterator[None]:
-    """Install `_MotoAtScale` for the duration (in this process: mock_aws or an embedded server)."""
-    if MOTO_AT_SCALE.originals:  # already installed by an enclosing block
-        yield
-        return
-    MOTO_AT_SCALE.install()
-    try:
-        yield
-    finally:
-        MOTO_AT_SCALE.uninstall()
-
-
 @contextlib.contextmanager
 def local_aws_server(port: int = 0, host: str = "127.0.0.1") -> Iterator[str]:
     """An embedded moto server on `host:port` (0: a free port); yields its endpoint URL. While it runs,
@@ -277,7 +162,7 @@ def local_aws_server(port: int = 0, host: str = "127.0.0.1") -> Iterator[str]:
     bound_host, bound_port = server.get_host_and_port()
     endpoint = f"http://{bound_host}:{bound_port}"
     try:
-        with process_environment({**LOCAL_AWS_ENVIRONMENT, "AWS_ENDPOINT_URL": endpoint}), moto_at_scale():
+        with process_environment({**LOCAL_AWS_ENVIRONMENT, "AWS_ENDPOINT_URL": endpoint}):
             yield endpoint
     finally:
         server.stop()
