@@ -16,6 +16,7 @@ COMMANDS: dict[str, str] = {
     "import": "upload an existing Jekyll site's _config.yml and _posts/ to a posts bucket (resumable)",
     "bench": "measure the pipeline on the local stack: cost vs size, bursts, cold start, memory, cost per post",
     "redrive": "move the ingest dead-letter queue's messages back to the ingest queue (after a fix)",
+    "rebuild": "re-ingest every post and re-render every feed under the current settings (full rebuild)",
 }
 
 # Commands whose module name differs from the command's (`import` is a Python keyword).
