@@ -10,11 +10,11 @@ from typing import Any
 
 import feedparser
 import pytest
+from moto import mock_aws
 
 from postfeed.local import glue
-from postfeed.local.pipeline import LocalPipeline
+from postfeed.local.pipeline import LOCAL_AWS_ENVIRONMENT, LocalPipeline
 from postfeed.local.runner import (
-    RunError,
     collect_site,
     config_url,
     create_pipeline,
@@ -110,26 +110,33 @@ def test_example_site_reports_every_post_and_writes_valid_feeds(site_pipeline: L
     assert "yaml_syntax" in summary
 
 
-def test_run_replaces_a_previous_output(site_pipeline: LocalPipeline, tmp_path: Path) -> None:
-    # GIVEN an output folder from an earlier run, with a feed that no longer exists
+def test_a_new_run_removes_what_the_previous_one_wrote_and_nothing_else(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    for key, value in LOCAL_AWS_ENVIRONMENT.items():
+        monkeypatch.setenv(key, value)
+    # GIVEN an output folder from a run of the sample site, which also holds someone else's files
     out = tmp_path / "out"
-    (out / "feed" / "gone").mkdir(parents=True)
-    (out / "feed" / "gone" / "old.xml").write_text("<feed/>", encoding="utf-8")
-    (out / "report.json").write_text("{}", encoding="utf-8")
-    # WHEN the site runs again into it
-    run_site(site_pipeline, collect_site(SITE), out, progress=False)
-    # THEN the stale feed is gone
-    assert not (out / "feed" / "gone").exists()
-    assert (out / "feed.xml").is_file()
-
-
-def test_run_refuses_to_clear_a_folder_it_did_not_write(site_pipeline: LocalPipeline, tmp_path: Path) -> None:
-    # GIVEN an output folder holding someone's files
-    (tmp_path / "notes.txt").write_text("keep me", encoding="utf-8")
-    # WHEN/THEN the run refuses and leaves them alone
-    with pytest.raises(RunError, match="refusing"):
-        run_site(site_pipeline, collect_site(SITE), tmp_path, progress=False)
-    assert (tmp_path / "notes.txt").read_text(encoding="utf-8") == "keep me"
+    with mock_aws():
+        run_site(create_pipeline(endpoint_url=None, feed_base_url=""), collect_site(SITE), out, progress=False)
+    assert (out / "feed" / "nanchangribao.xml").is_file()
+    (out / "notes.txt").write_text("keep me", encoding="utf-8")
+    (out / "feed" / "mine.json").write_text("{}", encoding="utf-8")
+    # WHEN another site (one post, another category) runs into it, on a fresh stack
+    posts = tmp_path / "posts"
+    write_post(posts, "2024-01-02-a.md", category="other", tag="其他")
+    with mock_aws():
+        pipeline = create_pipeline(endpoint_url=None, feed_base_url="https://x.example")
+        result = run_site(pipeline, collect_site(posts), out, progress=False)
+    # THEN the previous run's feeds are gone, the new ones are there, the other files untouched
+    assert not (out / "feed" / "nanchangribao.xml").exists()
+    assert not (out / "feed" / "by_tag" / "南昌日报新闻.xml").exists()
+    assert (out / "feed" / "other.xml").is_file()
+    assert (out / "notes.txt").read_text(encoding="utf-8") == "keep me"
+    assert (out / "feed" / "mine.json").read_text(encoding="utf-8") == "{}"
+    listed = {doc["key"] for doc in result.report["feeds"]} | set(result.report["other_files"])
+    written = {p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()}
+    assert written == listed | {"report.json", "functions.log", "notes.txt", "feed/mine.json"}
 
 
 def test_bare_folder_of_posts_goes_under_the_posts_prefix(aws: None, tmp_path: Path) -> None:

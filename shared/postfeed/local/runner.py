@@ -18,7 +18,6 @@ import io
 import json
 import logging
 import os
-import shutil
 import socket
 import sys
 import time
@@ -435,23 +434,29 @@ def feed_stem(key: str) -> str:
     return key
 
 
-def prepare_out(out: Path) -> None:
-    """Empty `out` for a new run, but only if it is ours: empty, holding a report.json, or only feeds."""
+def prepare_out(out: Path) -> list[str]:
+    """Remove what the previous run wrote to `out` (the files its report.json lists, then the folders
+    that leaves empty); anything else in `out` is left alone. Returns the keys removed."""
     if out.exists() and not out.is_dir():
         raise RunError(f"{out}: exists and is not a folder")
-    if not out.exists():
-        out.mkdir(parents=True)
-        return
-    files = [p for p in out.rglob("*") if not p.is_dir()]
-    ours = (out / REPORT_NAME).is_file() or all(p.name.endswith(FEED_EXTENSIONS) or p.name == LOG_NAME for p in files)
-    if not ours:
-        example = next(p for p in files if not p.name.endswith(FEED_EXTENSIONS))
-        raise RunError(f"{out}: refusing to clear a folder postfeed did not write (it holds {example}); use --out NEW")
-    for child in out.iterdir():
-        if child.is_dir() and not child.is_symlink():
-            shutil.rmtree(child)
-        else:
-            child.unlink()
+    out.mkdir(parents=True, exist_ok=True)
+    try:
+        previous = json.loads((out / REPORT_NAME).read_text(encoding="utf-8"))
+        listed = [doc["key"] for doc in previous.get("feeds", [])] + list(previous.get("other_files", []))
+    except (OSError, ValueError, TypeError, KeyError, AttributeError):
+        listed = []
+    root = out.resolve()
+    removed = []
+    for key in [*listed, REPORT_NAME, LOG_NAME]:
+        path = (out / key).resolve()
+        if root in path.parents and path.is_file():
+            path.unlink()
+            removed.append(key)
+            for folder in path.parents:  # the folders it leaves empty, up to `out`
+                if folder == root or any(folder.iterdir()):
+                    break
+                folder.rmdir()
+    return removed
 
 
 def export_feeds(pipeline: LocalPipeline, out: Path) -> list[dict[str, Any]]:
