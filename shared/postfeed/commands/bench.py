@@ -33,6 +33,7 @@ def _names(text: str) -> tuple[str, ...]:
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--quick", action="store_true", help="smaller sizes: under two minutes on two cores")
     parser.add_argument("--json", action="store_true", help="print one JSON object with every figure")
+    parser.add_argument("--from-json", metavar="FILE", help="measure nothing: print the table of a saved --json output")
     parser.add_argument("--only", type=_names, metavar="NAMES", help=f"comma-separated subset of: {', '.join(NAMES)}")
     parser.add_argument("--profile", action="store_true", help="cProfile extra uploads at the smallest and largest N")
     parser.add_argument("--sizes", type=_sizes, metavar="N,N,...", help="incremental preload sizes")
@@ -47,8 +48,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from postfeed.benchmark import BenchOptions, run_benchmarks
+    from postfeed.benchmark import BenchOptions, run_benchmarks, targets
     from postfeed.benchmark.report import format_report
+
+    if args.from_json:
+        with open(args.from_json, encoding="utf-8") as saved:
+            result = json.load(saved)
+        result["targets"] = targets(result)
+        sys.stdout.write(format_report(result) + "\n")
+        return 0
 
     overrides: dict[str, Any] = {
         key: value
