@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck cfn-lint bench bench-quick check clean sam-build
+.PHONY: run test property-long lint typecheck cfn-lint bench bench-quick check clean sam-build
 
 $(STAMP): pyproject.toml shared/requirements.txt requirements-dev.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -19,6 +19,11 @@ run: $(STAMP)
 ## test: the whole test suite
 test: $(STAMP)
 	$(BIN)/python -m pytest -n 2
+
+## property-long: the property tests with many more, fresh examples (and shrinking); totals in out/property-stats.json
+property-long: $(STAMP)
+	POSTFEED_PROPERTY_PROFILE=long $(BIN)/python -m pytest -n 2 -p no:warnings tests/property
+	@cat out/property-stats.json
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
