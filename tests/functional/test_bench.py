@@ -141,7 +141,7 @@ def test_seeding_reaches_the_state_the_pipeline_publishes() -> None:
 
 
 def test_incremental_profile_splits_time_by_owner() -> None:
-    result = measure_incremental((2, 4), 1, as_is_uploads=1, profile=True)
+    result = measure_incremental((2, 4), 1, profile=True)
     assert set(result["profile"]) == {"n=2", "n=4"}
     owners = result["profile"]["n=4"]["seconds_by_owner"]
     assert set(owners) == {"moto", "sdk", "glue", "ours", "other"}

@@ -2,16 +2,13 @@
 whole pipeline (S3 put -> queue -> ingest -> table -> stream -> feed rebuild -> feeds bucket) and measure
 each upload: wall time, the part of it spent inside moto, and the handlers' AWS calls by operation.
 
-The new posts are the same for every N, and newer than any preloaded post: the calls must not depend on
-N, and the time should not either.
+The new posts are the same for every N and continue the site: the preload is the N posts published just
+before them (as a site with N posts gets its next post). The calls must not depend on N, and the time
+should not either.
 
-moto answers every DynamoDB Query by sorting the whole table (all partitions), so on moto as it is an
-upload costs O(table) however little it reads. Two passes per N separate that from the pipeline:
-- as-is: a few uploads on moto as it is (what `postfeed run` sees);
-- partitioned: `uploads` uploads with moto's Query reading only the queried partition (same answers);
-  the calls, request units and durations (for the cost) come from this pass.
-Each pass also reports the time spent inside moto (MotoClock): wall minus that is "ours" (handlers, SDK,
-glue)."""
+moto is not O(1) per request: a Query walks the queried table (or partition) item by item, computing each
+item's size, so an upload that reads ten entries costs moto O(N). The time spent inside moto is measured
+apart (MotoClock); wall minus that is "ours" (handlers, SDK, glue), the part that runs in Lambda."""
 
 from __future__ import annotations
 
@@ -31,7 +28,6 @@ from postfeed.benchmark.harness import (
     frozen_heap,
     generated_posts,
     median,
-    partitioned_queries,
     percentile,
     published_by_date,
     ratio,
@@ -45,7 +41,6 @@ if TYPE_CHECKING:
 
 SIZES = (100, 1_000, 10_000)
 UPLOADS = 20
-AS_IS_UPLOADS = 3
 # The generator mixes dates with and without an offset (a naive YAML time is UTC, as in Jekyll), so file
 # order is not time order: posts are ordered by their parsed instant, the oldest N preloaded, the next
 # ones uploaded. A few more are generated than needed: about 2% do not publish (on purpose).
@@ -87,15 +82,14 @@ class SizeResult:
     seeded_posts: int
     seeded_feeds: int
     seed_seconds: float
-    as_is: Pass = field(default_factory=Pass)
-    partitioned: Pass = field(default_factory=Pass)
+    timed: Pass = field(default_factory=Pass)
     glue_calls: Counter[str] = field(default_factory=Counter)
     invocations: dict[str, list[float]] = field(default_factory=dict)
     units: dict[str, float] = field(default_factory=dict)
     profile: dict[str, Any] | None = None
 
     def summary(self) -> dict[str, Any]:
-        timed = self.partitioned
+        timed = self.timed
         uploads = max(1, len(timed.walls))
         total = timed.total_calls
         return {
@@ -104,7 +98,6 @@ class SizeResult:
             "preloaded_feeds": self.seeded_feeds,
             "preload_seconds": round(self.seed_seconds, 2),
             **timed.summary(),
-            "as_is": self.as_is.summary(),
             "calls_per_upload": {op: round(n / uploads, 3) for op, n in sorted(total.items())},
             "calls_total": dict(sorted(total.items())),
             "request_units_per_upload": {k: round(v / uploads, 2) for k, v in sorted(self.units.items())},
@@ -116,10 +109,10 @@ class SizeResult:
         }
 
     def cost_totals(self) -> dict[str, Any]:
-        """What the cost model needs: totals over the partitioned pass."""
+        """What the cost model needs: totals over the timed uploads."""
         return {
-            "posts": len(self.partitioned.walls),
-            "calls": dict(self.partitioned.total_calls),
+            "posts": len(self.timed.walls),
+            "calls": dict(self.timed.total_calls),
             "units": dict(self.units),
             "invocations": {name: len(d) for name, d in self.invocations.items()},
             "seconds": {name: sum(d) for name, d in self.invocations.items()},
@@ -143,7 +136,6 @@ def measure_size(
     preload: Sequence[ParsedPost],
     config: bytes,
     *,
-    as_is_posts: Sequence[Post],
     new_posts: Sequence[Post],
     profile_posts: Sequence[Post] = (),
     freeze: bool = True,
@@ -152,7 +144,7 @@ def measure_size(
 
     with bench_pipeline() as pipeline:
         upload_config(pipeline, config)
-        seeded = seed_published(pipeline, preload[:size])
+        seeded = seed_published(pipeline, preload[len(preload) - size :])
         result = SizeResult(size, seeded.posts, seeded.feeds, seeded.seconds)
         timer = InvocationTimer().install(pipeline)
         counter = CallCounter().install()
@@ -161,16 +153,11 @@ def measure_size(
         for client in (pipeline.glue.sqs, pipeline.glue.streams):
             client.meta.events.register("before-call", glue._count)
         with MotoClock() as moto, frozen_heap(freeze):
-            upload_each(pipeline, as_is_posts, moto, counter, result.as_is)
-            timer.reset()
-            meter.reset()
-            glue.reset()
-            with partitioned_queries():
-                upload_each(pipeline, new_posts, moto, counter, result.partitioned)
+            upload_each(pipeline, new_posts, moto, counter, result.timed)
             result.units = meter.reset()
             result.glue_calls = glue.reset()
             result.invocations = timer.reset()
-            if profile_posts:  # more new posts on moto as it is, under cProfile (kept out of the timings)
+            if profile_posts:  # more new posts, under cProfile (kept out of the timings)
                 started = time.perf_counter()
                 with profiled() as profiler:
                     for key, body in profile_posts:
@@ -184,44 +171,38 @@ def measure_incremental(
     sizes: Sequence[int] = SIZES,
     uploads: int = UPLOADS,
     *,
-    as_is_uploads: int = AS_IS_UPLOADS,
     profile: bool = False,
     log: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
-    """Preload each N, then upload new posts one at a time: `as_is_uploads` on moto as it is, `uploads`
-    with partitioned queries; with `profile`, two more (as is) under cProfile at the smallest and largest N."""
+    """Preload each N, then upload `uploads` new posts one at a time; with `profile`, two more under
+    cProfile at the smallest and largest N, their time split by owner (moto, SDK, glue, ours)."""
     largest = max(sizes)
     profiled_uploads = 2 if profile else 0
-    wanted = largest + as_is_uploads + uploads + profiled_uploads
+    wanted = largest + uploads + profiled_uploads
     site = generated_posts(math.ceil(wanted * SPARE) + 10)
     if log:
         log(f"incremental: ordering {len(site.posts):,} generated posts by date")
     ordered = published_by_date(site.posts, site.config)
-    preload = ordered[:largest]
+    preload = ordered[:largest]  # each N takes the newest N of these
     after = [(key, body) for key, body, _ in ordered[largest:]]
-    as_is_posts = after[:as_is_uploads]
-    new_posts = after[as_is_uploads : as_is_uploads + uploads]
-    more_posts = after[as_is_uploads + uploads : as_is_uploads + uploads + profiled_uploads]
+    new_posts = after[:uploads]
+    more_posts = after[uploads : uploads + profiled_uploads]
     results = []
     for size in sizes:
         if log:
-            log(
-                f"incremental: N={size:,}: preloading, then {len(as_is_posts)} uploads on moto as it is and "
-                f"{len(new_posts)} with partitioned queries, one at a time"
-            )
+            log(f"incremental: N={size:,}: preloading, then {len(new_posts)} uploads one at a time")
         results.append(
             measure_size(
                 size,
                 preload,
                 site.config,
-                as_is_posts=as_is_posts,
                 new_posts=new_posts,
                 profile_posts=more_posts if size in (min(sizes), largest) else (),
             )
         )
     smallest, biggest = results[0], results[-1]
     first, last = smallest.summary(), biggest.summary()
-    same = [r.partitioned.calls == biggest.partitioned.calls and r.as_is.calls == biggest.as_is.calls for r in results]
+    same = [r.timed.calls == biggest.timed.calls for r in results]
     equal_from = next((results[i].size for i in range(len(results)) if all(same[i:])), None)
     difference = {
         op: round(last["calls_per_upload"].get(op, 0) - first["calls_per_upload"].get(op, 0), 3)
@@ -231,23 +212,20 @@ def measure_incremental(
     report: dict[str, Any] = {
         "sizes": list(sizes),
         "uploads": uploads,
-        "as_is_uploads": as_is_uploads,
         "by_size": [r.summary() for r in results],
-        "calls_equal": all(r.partitioned.calls == smallest.partitioned.calls for r in results)
-        and all(r.as_is.calls == smallest.as_is.calls for r in results),
+        "calls_equal": all(same),
         "calls_equal_from_n": equal_from,  # every size from this one on makes the same calls
         "calls_difference_per_upload": difference,  # largest N minus smallest N, per operation
         "units_equal": all(r.units == smallest.units for r in results),
         "time_ratio": ratio(last["median_ms"], first["median_ms"]),
         "p90_ratio": ratio(last["p90_ms"], first["p90_ms"]),
         "ours_time_ratio": ratio(last["ours_median_ms"], first["ours_median_ms"]),
-        "as_is_time_ratio": ratio(last["as_is"]["median_ms"], first["as_is"]["median_ms"]),
-        "as_is_ours_time_ratio": ratio(last["as_is"]["ours_median_ms"], first["as_is"]["ours_median_ms"]),
+        "ours_p90_ratio": ratio(last["ours_p90_ms"], first["ours_p90_ms"]),
         "ratio_of": f"N={biggest.size} / N={smallest.size}",
         "glue_calls_per_upload": {
-            op: round(n / max(1, len(biggest.partitioned.walls)), 3) for op, n in sorted(biggest.glue_calls.items())
+            op: round(n / max(1, len(biggest.timed.walls)), 3) for op, n in sorted(biggest.glue_calls.items())
         },
-        # Priced at the smallest N: the fewest of moto's O(n) costs in the measured durations.
+        # Priced at the smallest N: the least of moto's O(N) costs in the measured durations.
         "_cost_totals": smallest.cost_totals(),
     }
     if profile:
