@@ -101,3 +101,36 @@ def _xml_problem(body: bytes) -> str | None:
     except etree.XMLSyntaxError as exc:
         return f"XML: {exc}"
     return None
+
+
+# -- driving one post through ---------------------------------------------------------------------------
+
+KEY = "_posts/2026-11-27-hostile.md"
+
+
+def deliver(pipeline: LocalPipeline, body: bytes, key: str = KEY) -> dict[str, Any]:
+    """Upload, settle, check the three nevers; the post's item in the table."""
+    pipeline.upload(key, body)
+    pipeline.settle()
+    assert_pipeline_sound(pipeline)
+    item = pipeline.table.get_post(key)
+    assert item is not None, f"{key}: no record of it at all"
+    return item
+
+
+def assert_rejected(item: dict[str, Any], code: str) -> str:
+    """Recorded as an error with this code, its message naming the key; the message."""
+    assert item["state"] == "error", item
+    assert item["error"]["code"] == code, item["error"]
+    assert item["key"] in item["error"]["message"]
+    return str(item["error"]["message"])
+
+
+def json_items(pipeline: LocalPipeline, ref: FeedRef) -> list[dict[str, Any]]:
+    """The items of a feed's JSON Feed document ([] when there is no document)."""
+    body = pipeline.feed(feed_key(ref, FeedFormat.JSON, site_of(pipeline)))
+    return list(json.loads(body)["items"]) if body else []
+
+
+def published_titles(pipeline: LocalPipeline, ref: FeedRef | None = None) -> list[str]:
+    return [item["title"] for item in json_items(pipeline, ref or FeedRef.site())]

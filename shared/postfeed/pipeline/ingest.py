@@ -28,6 +28,7 @@ from postfeed.store.work import WorkQueue
 # Error codes of the pipeline itself (the parser's are in postfeed.jekyll.errors).
 POST_TOO_LARGE = "post_too_large"
 TOO_MANY_FEEDS = "too_many_feeds"
+PARSE_FAILED = "parse_failed"  # the parser raised: a bug of ours, recorded rather than retried forever
 METADATA_TOO_LARGE = "metadata_too_large"
 CONFIG_REJECTED = "config_rejected"
 
@@ -118,7 +119,13 @@ def _ingest_post(
 
     from postfeed.jekyll import parse_post
 
-    result = parse_post(change.key, obj.body, site, now=now or datetime.now(UTC))
+    try:
+        result = parse_post(change.key, obj.body, site, now=now or datetime.now(UTC))
+    except MemoryError:
+        raise
+    except Exception as exc:  # pure and deterministic: these bytes would fail every retry, then sit in the DLQ
+        message = f"{change.key}: the post could not be read ({type(exc).__name__}: {exc}); please report this"
+        result = Rejected(change.key, PARSE_FAILED, message)
     if isinstance(result, Rejected):
         return _record_rejection(change, stored, table, result, body_hash=body_hash, config_hash=config_hash)
     hashes = {"body_hash": body_hash, "config_hash": config_hash}
@@ -150,9 +157,13 @@ def _publish(
         _commit(change, stored, table, state="published", post=post, extra=extra)
     except TooManyActionsError as exc:
         message = (
-            f"{post.path}: belongs to {len(feeds_of(post))} feeds (site, categories, tags); {exc}. "
-            "Use fewer categories and tags."
+            f"{post.path}: in {len(feeds_of(post))} feeds (the site feed, {len(post.categories)} categories and "
+            f"{len(post.tags)} tags), but a post can be in at most {exc.membership_budget - 1} categories and tags "
+            "together"
         )
+        if exc.leaves:
+            message += f" (this change also removes {exc.leaves} feed entries of its previous version, which count)"
+        message += ". Use fewer categories and tags."
         return _record_rejection(change, stored, table, Rejected(post.path, TOO_MANY_FEEDS, message), **hashes)
     return Outcome(change.key, Action.PUBLISHED)
 

@@ -40,6 +40,12 @@ class ConcurrentUpdateError(RuntimeError):
 class TooManyActionsError(ValueError):
     """A post's write would need more than one transaction can hold."""
 
+    def __init__(self, write: PostWrite) -> None:
+        super().__init__(f"{write.action_count} table writes needed, a transaction holds {MAX_TRANSACTION_ACTIONS}")
+        # What the limit leaves for feed memberships once the post item and its content chunks are counted.
+        self.membership_budget = MAX_TRANSACTION_ACTIONS - (1 + len(write.chunks) + write.stale_chunks)
+        self.leaves = len(write.remove_members)
+
 
 class LeaseBusyError(RuntimeError):
     """Another rebuild of the same feed holds its lease; the record is retried later."""
@@ -131,9 +137,7 @@ class PostsTable:
     def write_post(self, write: PostWrite) -> None:
         """Commit one post change atomically. Raises ConcurrentUpdateError if the item moved on."""
         if write.action_count > MAX_TRANSACTION_ACTIONS:
-            raise TooManyActionsError(
-                f"{write.action_count} table writes needed, a transaction holds {MAX_TRANSACTION_ACTIONS}"
-            )
+            raise TooManyActionsError(write)
         version = (write.expected_version or 0) + 1
         item = {**write.item, "pk": post_pk(write.key), "sk": POST_SK, "version": version}
         put: dict[str, Any] = {"TableName": self.name, "Item": to_attributes(item)}
