@@ -17,9 +17,9 @@ from postfeed.local.pipeline import LocalPipeline
 from tests.functional.conftest import FEED_BASE_URL, FINEWS_PARAMETERS
 from tests.hostile.checks import assert_feeds_sound, site_of
 from tests.property.conftest import property_settings
-from tests.property.scenarios import Courier, fault_rules, histories, lost_posts, queue_bodies
+from tests.property.scenarios import Courier, assert_same_end_state, fault_rules, histories, lost_posts, queue_bodies
 from tests.property.stats import stats_for
-from tests.support import apply, assert_same_outcome, final_objects, snapshot
+from tests.support import apply, final_objects, snapshot
 
 # Reference states by final objects (each computed once, in a fresh mock_aws of its own).
 REFERENCES: dict[tuple[tuple[str, bytes], ...], dict[str, Any]] = {}
@@ -90,5 +90,5 @@ def test_any_delivery_of_any_history_reaches_the_in_order_state(faults: str, dat
         assert queue_bodies(pipeline, pipeline.stack.dead_letter_queue_url) == []
         assert queue_bodies(pipeline, pipeline.stack.failure_queue_url) == []
         assert pipeline.glue.delivery.stream_failed_batches == 0
-        assert_same_outcome(snapshot(pipeline), expected)
+        assert_same_end_state(snapshot(pipeline), expected)
         assert_feeds_sound(pipeline)
