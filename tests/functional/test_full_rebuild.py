@@ -4,6 +4,7 @@ every feed, archive page and the index, fanned out through the ingest queue in b
 from __future__ import annotations
 
 import json
+import logging
 from collections import Counter
 from typing import Any
 
@@ -58,6 +59,13 @@ def post_items(pipeline: LocalPipeline) -> dict[str, dict[str, Any]]:
 
 def progress(caplog: pytest.LogCaptureFixture) -> list[str]:
     return [r.getMessage() for r in caplog.records if r.getMessage().startswith("full rebuild")]
+
+
+@pytest.fixture(autouse=True)
+def info_logs(caplog: pytest.LogCaptureFixture) -> None:
+    """The ingest function's INFO records, whatever level an earlier test in this process left its logger at
+    (Powertools configures a service's logger once per process)."""
+    caplog.set_level(logging.INFO, logger="postfeed-ingest")
 
 
 def test_a_new_config_rederives_every_post_and_rebuilds_every_feed(
