@@ -42,7 +42,6 @@ class BenchOptions:
     burst_categories: int = 50
     burst_what_if: tuple[int, ...] = (1_000,)
     bulk_posts: int = 16_000
-    bulk_partitioned: bool = False  # True: moto's Query reads only the queried partition in `postfeed run`
     cold_runs: int = 9
     core_runs: int = 5
     memory_entries: int = 50
@@ -75,6 +74,7 @@ def machine() -> dict[str, Any]:
             return "-"
 
     return {
+        "commit": _commit(),
         "cores": os.cpu_count(),
         "python": platform.python_version(),
         "platform": platform.platform(terse=True),
@@ -82,6 +82,24 @@ def machine() -> dict[str, Any]:
         "moto": version("moto"),
         "boto3": version("boto3"),
     }
+
+
+def _commit() -> str:
+    """The repository's HEAD, with "+dirty" when the tree has uncommitted changes (they are measured too)."""
+    import subprocess
+
+    from postfeed.benchmark.harness import REPO_ROOT
+
+    try:
+        head = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=REPO_ROOT, capture_output=True, text=True, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"], cwd=REPO_ROOT, capture_output=True, text=True
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "-"
+    return head + ("+dirty" if dirty else "")
 
 
 def run_benchmarks(options: BenchOptions, *, log: Callable[[str], None] | None = None) -> dict[str, Any]:
@@ -134,7 +152,7 @@ def run_benchmarks(options: BenchOptions, *, log: Callable[[str], None] | None =
     if "bulk" in chosen:
         from postfeed.benchmark.bulk import measure_bulk
 
-        result["bulk"] = measure_bulk(options.bulk_posts, partitioned=options.bulk_partitioned, log=log)
+        result["bulk"] = measure_bulk(options.bulk_posts, log=log)
         done("bulk")
     if "cost" in chosen:
         from postfeed.benchmark.cost import cost_report

@@ -15,31 +15,15 @@ from typing import Any
 from postfeed.benchmark.harness import generate_site
 
 POSTS = 16_000
-# `postfeed run` in a fresh interpreter, optionally with moto's Query reading only the queried partition
-# (the embedded moto server runs in that process): same answers, without moto's O(table) sort per query.
-_RUN = """
-import sys
-from contextlib import nullcontext
-from postfeed.benchmark.harness import partitioned_queries
-from postfeed.cli import main
-with partitioned_queries() if sys.argv[1] == "partitioned" else nullcontext():
-    code = main(sys.argv[2:])
-sys.exit(code)
-"""
 
 
-def measure_bulk(
-    posts: int = POSTS, *, partitioned: bool = False, log: Callable[[str], None] | None = None
-) -> dict[str, Any]:
+def measure_bulk(posts: int = POSTS, *, log: Callable[[str], None] | None = None) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="postfeed-bench-bulk-") as folder:
         site, out = Path(folder) / "site", Path(folder) / "out"
         generate_site(posts, site)
         if log:
-            moto = "moto queries partitioned" if partitioned else "moto as it is"
-            log(f"bulk: postfeed run over a generated {posts:,}-post site (a separate process, {moto})")
-        mode = "partitioned" if partitioned else "as-is"
-        run = ["run", "--posts", str(site), "--out", str(out), "--no-progress"]
-        argv = [sys.executable, "-c", _RUN, mode, *run]
+            log(f"bulk: postfeed run over a generated {posts:,}-post site (a separate process)")
+        argv = [sys.executable, "-m", "postfeed.cli", "run", "--posts", str(site), "--out", str(out), "--no-progress"]
         started = time.perf_counter()
         done = subprocess.run(argv, capture_output=True, text=True, check=False)
         wall = time.perf_counter() - started
@@ -49,7 +33,6 @@ def measure_bulk(
     return {
         "posts": posts,
         "generator": "examples/scale/generate.py (seeded)",
-        "moto_queries": "partitioned" if partitioned else "as-is",
         "wall_s": round(wall, 1),
         "posts_per_s": round(posts / wall, 1) if wall else 0.0,
         "published": totals.get("published"),

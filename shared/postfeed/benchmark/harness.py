@@ -250,20 +250,17 @@ def seed_published(pipeline: LocalPipeline, posts: Sequence[ParsedPost]) -> Seed
 
     started = time.perf_counter()
     instants: dict[FeedRef, set[str]] = {}
-    with partitioned_queries():
-        with pipeline.glue.environment_of(pipeline.stack.ingest):
-            adapters = adapters_from_env()
-            _, config_hash = ingest.current_site(adapters.settings, adapters.table)
-            for key, body, post in posts:
-                change = ObjectChange(
-                    bucket=adapters.settings.posts_bucket, key=key, kind=ChangeKind.PUT, sequencer=None
-                )
-                extra = {"body_hash": content_hash(body), "config_hash": config_hash, "warnings": list(post.warnings)}
-                ingest._commit(change, None, pipeline.table, state="published", post=post, extra=extra)
-                for ref in feeds_of(post):
-                    instants.setdefault(ref, set()).add(utc_instant(post.date))
-        skip_stream(pipeline)
-        rebuild_feeds(pipeline, {ref: page_instants(found) for ref, found in instants.items()})
+    with pipeline.glue.environment_of(pipeline.stack.ingest):
+        adapters = adapters_from_env()
+        _, config_hash = ingest.current_site(adapters.settings, adapters.table)
+        for key, body, post in posts:
+            change = ObjectChange(bucket=adapters.settings.posts_bucket, key=key, kind=ChangeKind.PUT, sequencer=None)
+            extra = {"body_hash": content_hash(body), "config_hash": config_hash, "warnings": list(post.warnings)}
+            ingest._commit(change, None, pipeline.table, state="published", post=post, extra=extra)
+            for ref in feeds_of(post):
+                instants.setdefault(ref, set()).add(utc_instant(post.date))
+    rebuild_feeds(pipeline, {ref: page_instants(found) for ref, found in instants.items()})
+    skip_stream(pipeline)  # the posts' records and the rebuild's own (feed state, pages): none delivered
     return Seeded(posts=len(posts), feeds=len(instants), seconds=time.perf_counter() - started)
 
 
@@ -282,41 +279,6 @@ def page_instants(instants: set[str]) -> set[str]:
         else:
             chosen.add(min(day))
     return chosen
-
-
-@contextlib.contextmanager
-def partitioned_queries() -> Iterator[None]:
-    """For setup only: moto answers a table Query by sorting every item of the table, O(table) per query;
-    this makes it read only the queried partition (same results). Never active while timing."""
-    import inspect
-
-    from moto.dynamodb.models.table import Table
-
-    original_query, original_all_items = Table.query, Table.all_items
-    signature = inspect.signature(original_query)
-
-    def all_items(table: Any) -> Any:
-        partition = getattr(table, "_postfeed_partition", None)
-        if partition is None:
-            return original_all_items(table)
-        return list(table.items.get(partition, {}).values())  # query sorts by range key itself
-
-    def query(table: Any, *args: Any, **kwargs: Any) -> Any:
-        bound = signature.bind(table, *args, **kwargs)
-        if bound.arguments.get("index_name") is None and table.range_key_attr:
-            table._postfeed_partition = bound.arguments["hash_key"]
-        try:
-            return original_query(table, *args, **kwargs)
-        finally:
-            table._postfeed_partition = None
-
-    setattr(Table, "query", query)  # noqa: B010
-    setattr(Table, "all_items", all_items)  # noqa: B010
-    try:
-        yield
-    finally:
-        setattr(Table, "query", original_query)  # noqa: B010
-        setattr(Table, "all_items", original_all_items)  # noqa: B010
 
 
 def skip_stream(pipeline: LocalPipeline) -> int:

@@ -6,9 +6,10 @@ The new posts are the same for every N and continue the site: the preload is the
 before them (as a site with N posts gets its next post). The calls must not depend on N, and the time
 should not either.
 
-moto is not O(1) per request: a Query walks the queried table (or partition) item by item, computing each
-item's size, so an upload that reads ten entries costs moto O(N). The time spent inside moto is measured
-apart (MotoClock); wall minus that is "ours" (handlers, SDK, glue), the part that runs in Lambda."""
+moto is not O(1) per request: even with the local speedups (`postfeed.local.moto_speedups`: a Query reads
+only its partition), each Query sorts the queried partition, so an upload that reads ten entries of a feed
+costs moto O(entries of that feed). The time spent inside moto is measured apart (MotoClock); wall minus
+that is "ours" (handlers, SDK, glue), the part that runs in Lambda."""
 
 from __future__ import annotations
 

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from postfeed.benchmark.harness import CORPUS, FEED_BASE_URL, REPO_ROOT, partitioned_queries, template_parameter
+from postfeed.benchmark.harness import CORPUS, FEED_BASE_URL, REPO_ROOT, template_parameter
 
 if TYPE_CHECKING:
     from postfeed.local.pipeline import LocalPipeline
@@ -106,8 +106,7 @@ def measure_memory(entries: int = FEED_ENTRIES, *, log: Callable[[str], None] | 
     neighbours = sorted((p for p in root.glob("_posts/**/*") if p.is_file()), key=lambda p: -p.stat().st_size)
     feed_posts = neighbours[:entries]
     results: dict[str, Any] = {}
-    # The moto server runs in this process: partitioned queries only make its answers faster.
-    with local_aws_server() as endpoint, function_output(None), partitioned_queries():
+    with local_aws_server() as endpoint, function_output(None):
         pipeline = create_pipeline(
             endpoint_url=endpoint,
             feed_base_url=FEED_BASE_URL,

@@ -17,7 +17,7 @@ def format_report(result: dict[str, Any]) -> str:
     m = result["machine"]
     lines = [
         f"postfeed bench ({result['mode']}): {m['cores']} cores, Python {m['python']}, {m['platform']}, "
-        f"moto {m['moto']} in-process, boto3 {m['boto3']}",
+        f"moto {m['moto']} in-process, boto3 {m['boto3']}, commit {m.get('commit', '-')}",
         "",
     ]
     if "incremental" in result:
@@ -102,8 +102,7 @@ def format_report(result: dict[str, Any]) -> str:
     if "bulk" in result:
         bulk = result["bulk"]
         lines += [
-            f"6. Bulk: postfeed run over a generated {bulk['posts']:,}-post site (moto {bulk['moto_queries']}): "
-            f"{bulk['wall_s']:.1f} s "
+            f"6. Bulk: postfeed run over a generated {bulk['posts']:,}-post site: {bulk['wall_s']:.1f} s "
             f"({bulk['posts_per_s']:.0f} posts/s), {bulk['feeds']} feeds, {bulk['documents']} documents "
             f"({bulk['published']} published, {bulk['skipped']} skipped, {bulk['errors']} errors)",
             "",

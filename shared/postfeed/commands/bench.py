@@ -40,11 +40,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--uploads", type=int, metavar="N", help="incremental uploads per size")
     parser.add_argument("--burst-uploads", type=int, metavar="N", help="uploads in the burst")
     parser.add_argument("--bulk-posts", type=int, metavar="N", help="posts of the generated site for the bulk run")
-    parser.add_argument(
-        "--bulk-partitioned",
-        action="store_true",
-        help="bulk run with moto's Query reading only the queried partition (same answers, less of moto's cost)",
-    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -67,7 +62,6 @@ def run(args: argparse.Namespace) -> int:
             ("uploads", args.uploads),
             ("burst_uploads", args.burst_uploads),
             ("bulk_posts", args.bulk_posts),
-            ("bulk_partitioned", True if args.bulk_partitioned else None),
         )
         if value is not None
     }
