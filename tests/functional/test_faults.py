@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from moto import mock_aws
 
-from postfeed.local.faults import FaultInjector, FaultKind, FaultRule, summarize
+from postfeed.local.faults import FaultInjector, FaultKind, FaultRule
 from postfeed.local.pipeline import LOCAL_AWS_ENVIRONMENT, LocalPipeline
 from postfeed.models import FeedRef
 from postfeed.store.pages import FeedPages
@@ -190,7 +190,7 @@ def test_backoff_is_counted_not_slept_when_scaled_to_zero(pipeline: LocalPipelin
     # three throttling retries ask for up to 1 + 2 + 4 seconds; none of it is waited for
     assert faults.backoff_seconds > 0
     assert time.monotonic() - started < 5
-    assert summarize([faults])["injected"] == 3
+    assert faults.injected == {"throttling": 3}
 
 
 def test_uninstalled_injector_leaves_the_clients_alone(pipeline: LocalPipeline) -> None:

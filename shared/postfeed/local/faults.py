@@ -40,7 +40,7 @@ import json
 import random
 import time
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -283,23 +283,3 @@ class _ScaledClock:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(time, name)
-
-
-def summarize(injectors: Iterable[FaultInjector]) -> dict[str, Any]:
-    """Totals over several injectors (e.g. one per property-test example)."""
-    kinds: Counter[str] = Counter()
-    operations: Counter[str] = Counter()
-    requests = 0
-    backoff = 0.0
-    for injector in injectors:
-        kinds.update(injector.injected)
-        operations.update(injector.by_operation)
-        requests += sum(injector.requests.values())
-        backoff += injector.backoff_seconds
-    return {
-        "requests": requests,
-        "injected": sum(kinds.values()),
-        "by_kind": dict(sorted(kinds.items())),
-        "by_operation": dict(sorted(operations.items())),
-        "backoff_seconds_requested": round(backoff, 3),
-    }
