@@ -138,6 +138,7 @@ def run_burst(
         "stream_records": stream_records,
         "stream_batches": timer.batch_sizes.get(function.logical_id, []),
         "max_stream_payload_bytes": max(timer.payload_bytes.get(function.logical_id, [0])),
+        "max_feed_invocation_s": round(max(timer.durations.get(function.logical_id, [0.0])), 2),
         "feeds_touched": len(feeds),
         "documents_written": written,
         "archive_documents_written": kinds["archive"],

@@ -56,12 +56,15 @@ def format_report(result: dict[str, Any]) -> str:
             f"   feeds touched {b['feeds_touched']}, documents written {b['documents_written']}: "
             f"{b['writes_per_touched_feed_format']:.2f} writes per touched feed and format "
             f"(median {b['median_writes_per_feed_format']:g}, max {b['max_writes_per_feed_format']}; "
-            f"site feed {b['site_feed_writes_per_format']}); settle {b['settle_seconds']:.1f} s",
+            f"site feed {b['site_feed_writes_per_format']}); settle {b['settle_seconds']:.1f} s"
+            + (f", longest feed invocation {b['max_feed_invocation_s']:.1f} s" if "max_feed_invocation_s" in b else ""),
         ]
         for w in b.get("what_if", []):
             lines.append(
                 f"   what if the stream's BatchSize were {w['stream_batch_size']}: {w['feed_invocations']} feed "
-                f"invocations (largest event {w['max_stream_payload_bytes'] / 1e6:.1f} MB of 6 MB), "
+                f"invocations (largest event {w['max_stream_payload_bytes'] / 1e6:.1f} MB of 6 MB"
+                + (f", longest {w['max_feed_invocation_s']:.1f} s here" if "max_feed_invocation_s" in w else "")
+                + "), "
                 f"{w['writes_per_touched_feed_format']:.2f} writes per touched feed and format "
                 f"(max {w['max_writes_per_feed_format']})"
             )
