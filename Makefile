@@ -48,7 +48,7 @@ agreement: $(STAMP)
 	$(BIN)/python bench/agreement.py
 
 ## sam-build: validate the template and build the Lambda artifacts with the SAM CLI, installed in its own
-## venv (.venv-sam; no Docker needed: the layer's arm64 wheels come from PyPI). Not part of CI.
+## venv (.venv-sam; no Docker needed: the layer's arm64 wheels come from PyPI). CI runs it after the tests.
 SAM_VENV := .venv-sam
 SAM_CLI_VERSION := 1.170.0
 
@@ -64,4 +64,4 @@ sam-build: $(SAM_VENV)/bin/sam
 check: lint typecheck cfn-lint test
 
 clean:
-	rm -rf $(VENV) out .aws-sam .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(SAM_VENV) out .aws-sam .mypy_cache .ruff_cache
