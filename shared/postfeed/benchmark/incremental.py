@@ -217,6 +217,7 @@ def measure_incremental(
         "calls_equal": all(same),
         "calls_equal_from_n": equal_from,  # every size from this one on makes the same calls
         "calls_difference_per_upload": difference,  # largest N minus smallest N, per operation
+        "calls_ratio": ratio(sum(last["calls_per_upload"].values()), sum(first["calls_per_upload"].values())),
         "units_equal": all(r.units == smallest.units for r in results),
         "time_ratio": ratio(last["median_ms"], first["median_ms"]),
         "p90_ratio": ratio(last["p90_ms"], first["p90_ms"]),

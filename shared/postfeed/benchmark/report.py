@@ -36,8 +36,10 @@ def format_report(result: dict[str, Any]) -> str:
         if not inc["calls_equal"]:
             diff = ", ".join(f"{op} {n:+g}" for op, n in inc["calls_difference_per_upload"].items())
             equal += f"; largest minus smallest N, per upload: {diff})"
+        totals = [sum(row["calls_per_upload"].values()) for row in inc["by_size"]]
         lines += [
-            f"   calls identical for every N: {equal}",
+            f"   calls identical for every N: {equal}; all calls per upload {totals[-1]:g} vs {totals[0]:g} "
+            f"(ratio {totals[-1] / totals[0] if totals[0] else 0:.3f})",
             f"   {inc['ratio_of']}: wall median {inc['time_ratio']:.2f} (p90 {inc['p90_ratio']:.2f}); "
             f"ours (wall minus time in moto) median {inc['ours_time_ratio']:.2f} (p90 {inc['ours_p90_ratio']:.2f})",
         ]
@@ -53,7 +55,10 @@ def format_report(result: dict[str, Any]) -> str:
             f"   SQS BatchSize {b['sqs_batch_size']} (window {b['sqs_window_s']} s): {b['ingest_invocations']} ingest "
             f"invocations; stream BatchSize {b['stream_batch_size']} (window {b['stream_window_s']} s): "
             f"{b['feed_invocations']} feed invocations of {_batches(b['stream_batches'])}",
-            f"   feeds touched {b['feeds_touched']}, documents written {b['documents_written']}: "
+            f"   PutObject to the feeds bucket {b['calls'].get('s3.PutObject', 0)}: {b['documents_written']} "
+            f"subscription documents, {b.get('archive_documents_written', 0)} archive pages, "
+            f"{b.get('index_documents_written', 0)} index documents",
+            f"   feeds touched {b['feeds_touched']}, subscription documents written {b['documents_written']}: "
             f"{b['writes_per_touched_feed_format']:.2f} writes per touched feed and format "
             f"(median {b['median_writes_per_feed_format']:g}, max {b['max_writes_per_feed_format']}; "
             f"site feed {b['site_feed_writes_per_format']}); settle {b['settle_seconds']:.1f} s"
