@@ -35,7 +35,8 @@ typecheck: $(STAMP)
 cfn-lint: $(STAMP)
 	$(BIN)/cfn-lint template.yaml
 
-## bench: how fast the pipeline is on the local stack (table in the terminal; results: bench/RESULTS.md)
+## bench: how fast the pipeline is on the local stack (table in the terminal; results: bench/RESULTS.md).
+## Its 16,000-post bulk run alone takes most of an hour on moto: `postfeed bench --bulk-posts 1000` is ~10 min.
 bench: $(STAMP)
 	$(BIN)/postfeed bench
 
