@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from typing import Any
 
@@ -156,3 +157,21 @@ def test_the_stylesheet_is_published_once(pipeline: LocalPipeline) -> None:
 def test_an_empty_bucket_has_no_index(pipeline: LocalPipeline) -> None:
     pipeline.settle()
     assert pipeline.feed_keys() == []
+
+
+def test_counts_stay_exact_when_a_feed_is_first_built_before_all_its_stream_records_arrive(
+    pipeline: LocalPipeline,
+) -> None:
+    # GIVEN a stream delivered one record per invocation, so a feed's first rebuild sees memberships
+    # (ingested already) whose own stream records come in later invocations
+    feeds = pipeline.stack.build_feeds
+    small = dataclasses.replace(feeds, source=dataclasses.replace(feeds.source, batch_size=1))
+    pipeline.stack.functions[feeds.logical_id] = small
+    dates = ["2026-09-10 09:00:00 +0800", "2026-10-10 09:00:00 +0800", "2026-11-10 09:00:00 +0800"]
+    for number, date in enumerate(dates):
+        pipeline.upload(f"_posts/2026-0{number + 1}-0{number + 1}-p{number}.md", post(title=f"帖{number}", date=date))
+    pipeline.settle()
+    # THEN the registry counts each entry once, as the archive pages do
+    registry = {ref.name: entries for ref, entries, _ in FeedPages(pipeline.table).registry()}
+    assert registry == {"": 3, "yangxingwangzhan": 3, "央行公告": 3}
+    assert subscriptions(opml(pipeline))[f"{FEED_BASE_URL}/feed.xml"][1] == "3 entries"

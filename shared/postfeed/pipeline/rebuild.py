@@ -128,8 +128,8 @@ def rebuild_feed(
             outcome.changed_urls.append(feed_url(ref, document.format, site))
         pages = FeedPages(table)
         if state.get("lease_owner") or state.get("recount") or "total" not in state:
-            # A new feed, one from before archives, or the last rebuild died midway: count once.
-            outcome.total = pages.count_all_members(ref)
+            # A new feed, one from before archives, or the last rebuild died midway: count the pages once.
+            outcome.total = pages.count_paged(ref)
         else:
             outcome.total = max(0, int(state["total"]) + archive.entries_delta)
         newest = max((post.updated or post.date for post in posts), default=None)

@@ -65,16 +65,18 @@ class FeedPages:
         )
         return int(response["Count"])
 
-    def count_all_members(self, ref: FeedRef) -> int:
-        """Every entry of the feed (a COUNT query over its membership range; only to repair a lost total)."""
+    def count_paged(self, ref: FeedRef) -> int:
+        """The feed's entries as its archive pages count them (one Query over its page items). Not the
+        memberships: some may be newer than the pages, and the rebuild that pages them adds them then."""
         total = 0
         for page in self._pages(
-            KeyConditionExpression="pk = :pk AND sk < :limit",
-            ExpressionAttributeValues=to_attributes({":pk": feed_pk(ref), ":limit": "~"}),
-            Select="COUNT",
+            KeyConditionExpression="pk = :pk AND begins_with(sk, :p)",
+            ExpressionAttributeValues=to_attributes({":pk": feed_pk(ref), ":p": PAGE_PREFIX}),
+            ProjectionExpression="#c",
+            ExpressionAttributeNames={"#c": "count"},
             ConsistentRead=True,
         ):
-            total += int(page["Count"])
+            total += sum(int(item.get("count", 0)) for item in map(from_attributes, page["Items"]))
         return total
 
     def members(self, ref: FeedRef, prefix: str, *, lines: bool = False) -> list[Member]:
