@@ -37,10 +37,10 @@ def handle(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     adapters = adapters_from_env()
     records = list(DynamoDBStreamEvent(event).records)
     per_record = [touched_pages([(r.dynamodb.old_image, r.dynamodb.new_image)]) if r.dynamodb else {} for r in records]
-    touched: dict[FeedRef, set[str]] = {}
+    touched: dict[FeedRef, list[str]] = {}
     for pages in per_record:
         for ref, instants in pages.items():
-            touched.setdefault(ref, set()).update(instants)
+            touched.setdefault(ref, []).extend(instants)
     if not touched:
         return {"batchItemFailures": []}
     site, _ = current_site(adapters.settings, adapters.table)

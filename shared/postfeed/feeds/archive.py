@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections import defaultdict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 from postfeed.feeds.atom_rss import render_atom, render_rss
 from postfeed.feeds.channel import Channel, History, build_channel, feed_title
@@ -31,10 +31,10 @@ __all__ = (
     "PAGE_ENTRIES",
     "PAGE_LEVELS",
     "SUMMARY_CHARS",
-    "choose_page",
     "page_label",
     "page_of",
     "plan_pages",
+    "region_to_replan",
     "render_archive_page",
     "subscription_history",
 )
@@ -57,20 +57,34 @@ def _level(page: str) -> int:
     return PAGE_LEVELS.index(len(page))
 
 
-def choose_page(instant: str, count: Callable[[str, int], int], limit: int = PAGE_ENTRIES) -> str:
-    """The page that holds ``instant`` now. ``count(prefix, n)`` counts the feed's entries whose instant starts
-    with ``prefix``, stopping at ``n`` (so a month of 10,000 entries costs ``limit + 1`` items to count)."""
+def region_to_replan(instant: str, pages: Mapping[str, int], touched: Sequence[str], limit: int = PAGE_ENTRIES) -> str:
+    """The page to re-plan (with :func:`plan_pages`) for a change at ``instant``, from the existing pages of its
+    month and their entry counts (``pages``: page id -> count) — no counting query.
+
+    It is the coarsest existing page that holds the instant, or the period where a new page would go (the
+    month, or a day or hour of a split month or day). It widens to the enclosing day or month while all the
+    pages there hold at most ``limit`` entries plus the ``touched`` instants inside it (entries this change may
+    have removed), so a period that shrank merges back into one page. Re-planning from the region's members then
+    splits a page that grew past ``limit``. Any region that holds the changed pages is correct; this one is
+    the smallest that is sure to."""
+    region = page_of(instant, 0)
     for level in range(len(PAGE_LEVELS)):
-        page = page_of(instant, level)
-        if level == len(PAGE_LEVELS) - 1 or count(page, limit + 1) <= limit:
-            return page
-    raise AssertionError("unreachable")
+        region = page_of(instant, level)
+        if region in pages or not any(page.startswith(region) for page in pages):
+            break  # an existing page, or a period with no pages inside: a new page
+    while _level(region) > 0:
+        parent = page_of(instant, _level(region) - 1)
+        inside = sum(count for page, count in pages.items() if page.startswith(parent))
+        if inside > limit + sum(1 for other in touched if other.startswith(parent)):
+            break
+        region = parent
+    return region
 
 
 def plan_pages(sort_keys: Sequence[str], region: str, limit: int = PAGE_ENTRIES) -> dict[str, list[str]]:
     """Every page inside ``region`` (a page id) and the sort keys each holds, from all the region's sort keys.
 
-    The same rule as :func:`choose_page`: ``region`` is one page if it holds at most ``limit`` entries (or is
+    ``region`` is one page if it holds at most ``limit`` entries (or is
     an hour), else each of its days (hours) is planned the same way. Empty periods have no page."""
     keys = [key for key in sort_keys if key.startswith(region)]
     if not keys:

@@ -3,10 +3,11 @@
 Called by `rebuild_feed` under the feed's lease, with the UTC instants of the entries that changed (the old
 and the new date of each). For each instant:
 
-1. its page now (`choose_page`: at most two COUNT queries that stop after PAGE_ENTRIES + 1 items);
-2. the *region* to re-plan: that page, or the coarser page that still holds it if a month (day) just grew
-   past the threshold; every existing page inside the region that the plan does not keep is removed
-   (a month that shrank merges its day pages back);
+1. the month's page items (one Query: their ids and entry counts);
+2. the *region* to re-plan (`region_to_replan`, no counting query): the existing page that holds the instant
+   (or where its new page goes), or the day or month around it when that period may now fit one page;
+   every existing page inside the region that the plan does not keep is removed (a month that shrank merges
+   its day pages back, a page that grew past PAGE_ENTRIES splits);
 3. the region's pages are rendered from its members (one Query with the region's prefix, one BatchGetItem);
 4. neighbours whose `prev-archive`/`next-archive` links change are re-rendered too: the pages around the
    changed months, found with one Query each way.
@@ -24,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from postfeed.feeds import archive as archive_rules
-from postfeed.feeds.archive import ARCHIVE_FORMATS, choose_page, plan_pages, render_archive_page
+from postfeed.feeds.archive import ARCHIVE_FORMATS, plan_pages, region_to_replan, render_archive_page
 from postfeed.feeds.paths import archive_key
 from postfeed.models import FeedRef, Post, Site
 from postfeed.store.bucket import FeedsBucket
@@ -73,7 +74,8 @@ def update_archives(
     limit = archive_rules.PAGE_ENTRIES if limit is None else limit
     pages = FeedPages(table)
     outcome = ArchiveOutcome()
-    touched = sorted(set(instants))
+    changes = list(instants)  # one per changed entry: how many a period may have lost
+    touched = sorted(set(changes))
     if not touched:
         outcome.newest_page = pages.newest_page(ref)
         return outcome
@@ -85,19 +87,11 @@ def update_archives(
             existing[month] = pages.pages(ref, month)
         return existing[month]
 
-    counts: dict[str, int] = {}  # one COUNT query per month (and per day of a big month), whatever the batch
-
-    def count(prefix: str, at_most: int) -> int:
-        if prefix not in counts:
-            counts[prefix] = pages.count_members(ref, prefix, at_most)
-        return counts[prefix]
-
-    # 1-2. the regions to re-plan
+    # 1-2. the regions to re-plan, from the page items' counts
     regions: set[str] = set()
     for instant in touched:
-        page = choose_page(instant, count, limit)
-        holders = [held for held in month_pages(instant[:MONTH]) if page.startswith(held) and held != page]
-        regions.add(min(holders, key=len) if holders else page)
+        counts = {page: int(item.get("count", 0)) for page, item in month_pages(instant[:MONTH]).items()}
+        regions.add(region_to_replan(instant, counts, changes, limit))
     regions = {r for r in regions if not any(o != r and r.startswith(o) for o in regions)}
 
     # 3. plan each region from its members

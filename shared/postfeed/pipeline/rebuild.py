@@ -35,29 +35,32 @@ LEASE_WAITS = (0.05, 0.1, 0.2, 0.4, 0.8, 1.6)  # then give up: the stream record
 
 def touched_pages(
     images: Iterable[tuple[Mapping[str, Any] | None, Mapping[str, Any] | None]],
-) -> dict[FeedRef, set[str]]:
+) -> dict[FeedRef, list[str]]:
     """Feeds whose documents change with these (old image, new image) pairs of post items, each with the UTC
-    instants of the entries that changed there (old and new date: the archive pages to update).
+    instants of the entries that changed there (old and new date: the archive pages to update), one per
+    changed entry and date, repeats kept (how many entries a period may have lost bounds its re-planning).
 
     A change of what a feed shows counts (the entry's hash), and so does a post re-derived under other site
     settings (`config_hash`) or re-ingested by a full rebuild (`generation`): the feed-level parts of the
     documents (titles, links, limits) may have changed. A rejected upload, a skipped duplicate or a
     sequencer bump regenerates nothing."""
-    touched: dict[FeedRef, set[str]] = {}
+    touched: dict[FeedRef, list[str]] = {}
     for old, new in images:
         item = new or old
         if not item or item.get("sk") != POST_SK:
             continue
         old_item, new_item = old or {}, new or {}
-        old_entry, new_entry = old_item.get("entry"), new_item.get("entry")
         if not _changed(old_item, new_item):
             continue
-        for entry in (old_entry, new_entry):
+        changed: dict[FeedRef, set[str]] = {}
+        for entry in (old_item.get("entry"), new_item.get("entry")):
             if not entry:
                 continue
             instant = utc_instant(datetime.fromisoformat(entry["date"]))
             for ref in refs_of_entry(entry):
-                touched.setdefault(ref, set()).add(instant)
+                changed.setdefault(ref, set()).add(instant)
+        for ref, instants in changed.items():
+            touched.setdefault(ref, []).extend(sorted(instants))
     return touched
 
 

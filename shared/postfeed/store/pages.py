@@ -53,18 +53,6 @@ class FeedPages:
 
     # -- memberships ---------------------------------------------------------------------------------
 
-    def count_members(self, ref: FeedRef, prefix: str, limit: int) -> int:
-        """How many entries of the feed have a sort key starting with `prefix`, counting at most `limit`."""
-        response = self.client.query(
-            TableName=self.name,
-            KeyConditionExpression="pk = :pk AND begins_with(sk, :p)",
-            ExpressionAttributeValues=to_attributes({":pk": feed_pk(ref), ":p": prefix}),
-            Select="COUNT",
-            Limit=max(1, limit),
-            ConsistentRead=True,
-        )
-        return int(response["Count"])
-
     def count_paged(self, ref: FeedRef) -> int:
         """The feed's entries as its archive pages count them (one Query over its page items). Not the
         memberships: some may be newer than the pages, and the rebuild that pages them adds them then."""

@@ -14,9 +14,9 @@ from postfeed.feeds import FeedFormat, render_feed
 from postfeed.feeds.archive import (
     PAGE_ENTRIES,
     SUMMARY_CHARS,
-    choose_page,
     page_label,
     plan_pages,
+    region_to_replan,
     render_archive_page,
     subscription_history,
 )
@@ -27,13 +27,6 @@ from tests.unit.feeds.support import NS, by_format, check_atom, check_rss, make_
 FH = {"fh": "http://purl.org/syndication/history/1.0", **NS}
 
 
-def counter(sort_keys: list[str]) -> object:
-    def count(prefix: str, limit: int) -> int:
-        return min(limit, sum(1 for key in sort_keys if key.startswith(prefix)))
-
-    return count
-
-
 def keys(*instants: str) -> list[str]:
     return [f"{instant}#/x/{n}#_posts/{n}.md" for n, instant in enumerate(instants)]
 
@@ -41,7 +34,7 @@ def keys(*instants: str) -> list[str]:
 def test_a_month_under_the_threshold_is_one_page() -> None:
     sort_keys = keys("2022-03-01T00:00:00Z", "2022-03-31T23:59:59Z")
     assert plan_pages(sort_keys, "2022-03", limit=2) == {"2022-03": sorted(sort_keys)}
-    assert choose_page("2022-03-05T07:00:00Z", counter(sort_keys), limit=2) == "2022-03"  # type: ignore[arg-type]
+    assert region_to_replan("2022-03-05T07:00:00Z", {"2022-03": 2}, [], limit=2) == "2022-03"
 
 
 def test_a_month_over_the_threshold_splits_into_days_and_a_full_day_into_hours() -> None:
@@ -54,9 +47,16 @@ def test_a_month_over_the_threshold_splits_into_days_and_a_full_day_into_hours()
     plan = plan_pages(sort_keys, "2022-03", limit=2)
     assert list(plan) == ["2022-03-01", "2022-03-02T01", "2022-03-02T05"]
     assert sum(len(v) for v in plan.values()) == 4
-    count = counter(sort_keys)
-    assert choose_page("2022-03-01T00:00:00Z", count, limit=2) == "2022-03-01"  # type: ignore[arg-type]
-    assert choose_page("2022-03-02T01:30:00Z", count, limit=2) == "2022-03-02T01"  # type: ignore[arg-type]
+    counts = {page: len(members) for page, members in plan.items()}
+    assert region_to_replan("2022-03-01T00:00:00Z", counts, [], limit=2) == "2022-03-01"
+    assert region_to_replan("2022-03-02T01:30:00Z", counts, [], limit=2) == "2022-03-02T01"
+    # a new hour of the split day, a new day of the split month, a new month: where their pages go
+    assert region_to_replan("2022-03-02T09:00:00Z", counts, [], limit=2) == "2022-03-02T09"
+    assert region_to_replan("2022-03-07T09:00:00Z", counts, [], limit=2) == "2022-03-07"
+    assert region_to_replan("2022-04-07T09:00:00Z", {}, [], limit=2) == "2022-04"
+    # a removal that may bring the month back to one page widens the region to the month
+    touched = ["2022-03-02T05:00:00Z", "2022-03-02T01:00:00Z"]
+    assert region_to_replan(touched[0], counts, touched, limit=2) == "2022-03"
 
 
 def test_an_hour_is_never_split_and_an_empty_region_has_no_page() -> None:
@@ -75,12 +75,17 @@ instants = st.builds(
 )
 
 
-@given(st.lists(instants, max_size=40), st.integers(1, 6))
-def test_plan_and_choose_agree_and_every_entry_is_on_exactly_one_page(raw: list[str], limit: int) -> None:
-    sort_keys = keys(*raw)
+def full_plan(sort_keys: list[str], limit: int) -> dict[str, list[str]]:
     plan: dict[str, list[str]] = {}
     for month in sorted({key[:7] for key in sort_keys}):
         plan |= plan_pages(sort_keys, month, limit=limit)
+    return plan
+
+
+@given(st.lists(instants, max_size=40), st.integers(1, 6))
+def test_every_entry_is_on_exactly_one_page_and_pages_never_overlap(raw: list[str], limit: int) -> None:
+    sort_keys = keys(*raw)
+    plan = full_plan(sort_keys, limit)
     held = [key for page in plan.values() for key in page]
     assert sorted(held) == sorted(sort_keys)
     pages = sorted(plan)
@@ -88,8 +93,28 @@ def test_plan_and_choose_agree_and_every_entry_is_on_exactly_one_page(raw: list[
         assert not b.startswith(a), "pages never overlap"
     for page, members in plan.items():
         assert len(page) == 13 or len(members) <= limit
-        for key in members:
-            assert choose_page(key[:20], counter(sort_keys), limit=limit) == page  # type: ignore[arg-type]
+
+
+@given(st.lists(instants, max_size=40), st.lists(instants, max_size=8), st.data(), st.integers(1, 6))
+def test_replanning_the_regions_of_a_change_gives_the_pages_of_a_full_plan(
+    before: list[str], added: list[str], data: st.DataObject, limit: int
+) -> None:
+    """The archive update's rule: pages re-planned only in the regions of the touched instants (added and
+    removed entries), from the stored pages' counts, end up exactly as planning everything from scratch."""
+    old_keys = keys(*before)
+    removed = data.draw(st.lists(st.sampled_from(old_keys), unique=True) if old_keys else st.just([]))
+    new_keys = [key for key in old_keys if key not in removed] + [f"{i}#/new/{n}" for n, i in enumerate(added)]
+    old_plan = full_plan(old_keys, limit)
+    changes = [key[:20] for key in removed] + added  # one per changed entry, as the feed function passes them
+    regions: set[str] = set()
+    for instant in set(changes):
+        counts = {page: len(members) for page, members in old_plan.items() if page.startswith(instant[:7])}
+        regions.add(region_to_replan(instant, counts, changes, limit))
+    regions = {r for r in regions if not any(o != r and r.startswith(o) for o in regions)}
+    incremental = {page: members for page, members in old_plan.items() if not any(page.startswith(r) for r in regions)}
+    for region in regions:
+        incremental |= plan_pages(new_keys, region, limit=limit)
+    assert incremental == full_plan(new_keys, limit)
 
 
 def test_page_ids_and_labels() -> None:
