@@ -48,6 +48,9 @@ class SplitPost:
     warnings: tuple[str, ...]
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 class _Loader(yaml.SafeLoader):
     """SafeLoader with Psych's timestamp rule; timestamps stay text so dates.py applies Ruby's rules."""
 
@@ -140,7 +143,7 @@ def load_yaml(path: str, yaml_text: str, first_line: int = 1) -> Any:
         node = loader.get_single_node()
         if node is None:
             return None
-        _check_expansion(path, node)
+        _check_nodes(path, node, first_line)
         return loader.construct_document(node)
     except yaml.constructor.ConstructorError as exc:
         line = _line(exc, first_line)
@@ -156,8 +159,9 @@ def load_yaml(path: str, yaml_text: str, first_line: int = 1) -> Any:
         loader.dispose()
 
 
-def _check_expansion(path: str, root: yaml.Node) -> None:
-    """Count nodes as if every alias were copied out; refuse cycles and billion-laughs expansions."""
+def _check_nodes(path: str, root: yaml.Node, first_line: int) -> None:
+    """Count nodes as if every alias were copied out, refusing cycles and billion-laughs expansions, and
+    refuse scalars with a lone surrogate (a `\\ud800` escape: no character, and no UTF-8 to write it in)."""
     sizes: dict[int, int] = {}
     active: set[int] = set()
 
@@ -170,7 +174,9 @@ def _check_expansion(path: str, root: yaml.Node) -> None:
         active.add(key)
         total = 1
         children: list[yaml.Node] = []
-        if isinstance(node, yaml.SequenceNode):
+        if isinstance(node, yaml.ScalarNode):
+            _check_scalar(path, node, first_line)
+        elif isinstance(node, yaml.SequenceNode):
             children = list(node.value)
         elif isinstance(node, yaml.MappingNode):
             children = [part for pair in node.value for part in pair]
@@ -186,6 +192,18 @@ def _check_expansion(path: str, root: yaml.Node) -> None:
         return total
 
     size(root)
+
+
+def _check_scalar(path: str, node: yaml.ScalarNode, first_line: int) -> None:
+    surrogate = _SURROGATE.search(node.value)
+    if surrogate:
+        line = node.start_mark.line + first_line
+        raise PostError(
+            errors.YAML_SYNTAX,
+            f"{path}: YAML error on line {line}: the escape \\u{ord(surrogate[0]):04x} is half of a UTF-16 surrogate "
+            "pair, not a character; write the character itself (or \\U and its full code point)",
+            line,
+        )
 
 
 def _line(exc: yaml.MarkedYAMLError, first_line: int) -> int:

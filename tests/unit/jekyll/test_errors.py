@@ -99,3 +99,18 @@ def test_unpublished_post_with_bad_date_is_still_rejected() -> None:
 def test_control_character_in_front_matter_is_a_yaml_syntax_error() -> None:
     result = rejected(post_bytes("title: x\nbad: \x1f\n"))
     assert (result.code, result.line) == (errors.YAML_SYNTAX, 3)
+
+
+@pytest.mark.parametrize(
+    "front_matter",
+    [
+        'title: "\\ud83d\\ude80"\n',  # json.dumps("🚀"): a surrogate pair, which YAML escapes cannot write
+        'permalink: "/a/\\udc80/"\n',
+        'tags: ["ok", "\\ud800"]\n',
+        '"\\ud800": key\n',
+    ],
+)
+def test_a_surrogate_escape_is_a_yaml_syntax_error_naming_the_line(front_matter: str) -> None:
+    result = rejected(post_bytes("layout: post\n" + front_matter))
+    assert (result.code, result.line) == (errors.YAML_SYNTAX, 3)
+    assert "surrogate" in result.message
