@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import time
 
 import pytest
@@ -31,6 +32,32 @@ def test_poison_message_lands_in_the_dead_letter_queue_intact(pipeline: LocalPip
     assert [m["Body"] for m in dead] == [body]
     assert pipeline.glue.delivery.sqs_failures == 5  # maxReceiveCount in template.yaml
     assert sqs.receive_message(QueueUrl=pipeline.stack.queue_url).get("Messages", []) == []
+
+
+def test_an_invocation_error_leaves_its_traceback_in_the_function_log(
+    pipeline: LocalPipeline, capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+) -> None:
+    # GIVEN a post ingested, then a misconfigured feeds function: each invocation fails before any record
+    pipeline.upload(KEY, post())
+    while pipeline.glue.pump_queue():
+        pass
+    pipeline.glue.environment = {"POSTS_LIMIT": "lots"}
+    caplog.set_level(logging.ERROR, logger="postfeed.local.glue")
+    pipeline.glue.pump_stream()
+    invocations = pipeline.glue.delivery.stream_invocations
+    assert invocations > 1  # retried as the template says, then given up
+    # THEN as in Lambda, the function's log holds each error with its traceback (one JSON object each)
+    logged = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith('{"errorMessage"')]
+    assert {(record["errorType"], record["errorMessage"]) for record in logged} == {
+        ("ValueError", "invalid literal for int() with base 10: 'lots'")
+    }
+    assert len(logged) == invocations
+    assert all(any("handle" in frame for frame in record["stackTrace"]) for record in logged)
+    # AND the console gets one line per failed invocation that names the function and says it is retried
+    lines = [record.getMessage() for record in caplog.records if record.name == "postfeed.local.glue"]
+    assert len(lines) == invocations
+    assert lines[0].startswith("BuildFeedsFunction failed: ValueError: invalid literal")
+    assert lines[0].endswith("the batch is retried)")
 
 
 def test_a_rebuild_waits_for_the_feed_lease_and_never_overlaps(pipeline: LocalPipeline) -> None:

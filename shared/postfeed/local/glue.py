@@ -18,7 +18,9 @@ import contextlib
 import importlib.util
 import itertools
 import json
+import logging
 import os
+import traceback
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -32,6 +34,7 @@ if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
 
 Handler = Callable[[dict[str, Any], Any], Any]
+LOGGER = logging.getLogger("postfeed.local.glue")
 
 
 @dataclass
@@ -318,12 +321,35 @@ class EventGlue:
         return function_environment({**function.environment, **self.environment})
 
     def _invoke(self, function: LocalFunction, event: dict[str, Any]) -> Any:
-        context = LambdaContext(function_name=function.logical_id, timeout_seconds=function.timeout)
+        context = LambdaContext(
+            function_name=function.logical_id, timeout_seconds=function.timeout, memory_limit_in_mb=function.memory_mb
+        )
         # As in Lambda, the module is initialised with the function's environment (Powertools reads it then).
         with self.environment_of(function):
-            if function.logical_id not in self._handlers:
-                self._handlers[function.logical_id] = load_handler(function)
-            return self._handlers[function.logical_id](event, context)
+            try:
+                if function.logical_id not in self._handlers:
+                    self._handlers[function.logical_id] = load_handler(function)
+                return self._handlers[function.logical_id](event, context)
+            except Exception as exc:
+                report_invocation_error(function, context, exc)
+                raise
+
+
+def report_invocation_error(function: LocalFunction, context: LambdaContext, exc: BaseException) -> None:
+    """What Lambda's runtime does with an unhandled error: the error and its traceback in the function's
+    log (here sys.stdout, where the functions' output goes), and a line for the console."""
+    record = {
+        "errorMessage": str(exc),
+        "errorType": type(exc).__name__,
+        "requestId": context.aws_request_id,
+        "stackTrace": traceback.format_tb(exc.__traceback__),
+    }
+    print(json.dumps(record, ensure_ascii=False), flush=True)
+    LOGGER.error(
+        f"{function.logical_id} failed: {type(exc).__name__}: {exc} (traceback in the functions' log; "
+        "the batch is retried)",
+        extra={"function": function.logical_id},
+    )
 
 
 def stamp_sequencers(body: str, counter: Iterator[int]) -> str:

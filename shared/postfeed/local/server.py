@@ -37,7 +37,7 @@ if TYPE_CHECKING:
 POLL_SECONDS = 0.5
 FORMAT_MEDIA_TYPES = {"atom": "application/atom+xml", "rss": "application/rss+xml", "json": "application/feed+json"}
 FORMAT_ORDER = ("atom", "rss", "json")
-FUNCTION_LOGGERS = ("postfeed-ingest", "postfeed-feeds")
+FUNCTION_LOGGERS = ("postfeed-ingest", "postfeed-feeds", "postfeed.local.glue")
 
 
 # -- the feeds over HTTP ------------------------------------------------------------------------------

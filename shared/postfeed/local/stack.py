@@ -42,6 +42,7 @@ class LocalFunction:
     environment: dict[str, str]
     timeout: int
     source: EventSource
+    memory_mb: int = 128
 
 
 @dataclass
@@ -275,6 +276,7 @@ def _function(
         handler=props["Handler"],
         environment=environment,
         timeout=int(props.get("Timeout", globals_.get("Timeout", 3))),
+        memory_mb=int(props.get("MemorySize", globals_.get("MemorySize", 128))),
         source=source,
     )
 
