@@ -2,7 +2,7 @@
 handler durations, at us-east-1 list prices (on-demand, no free tier).
 
 Per post ingested:
-- Lambda: one request per invocation (ingest, feeds), GB-seconds at the template's MemorySize. Durations
+- Lambda: one request per invocation (ingest, feeds), GB-seconds at each function's MemorySize. Durations
   are those measured here (handler wall time in-process, moto standing in for AWS latency); the bound
   also scales them by Lambda's CPU share at that memory (1,769 MB buys one vCPU), as if all were CPU.
 - DynamoDB on-demand: RRU and WRU from `CapacityMeter`. Streams read by Lambda are free.
@@ -38,15 +38,17 @@ def per_post_usage(
     units: Mapping[str, float],
     invocations: Mapping[str, int],
     seconds: Mapping[str, float],
-    memory_mb: int,
+    memory_mb: Mapping[str, int],
 ) -> dict[str, float]:
-    """Billable quantities per post ingested, from totals over `posts` posts."""
+    """Billable quantities per post ingested, from totals over `posts` posts (`seconds` and `memory_mb`
+    by function)."""
     ingest_invocations = sum(n for name, n in invocations.items() if "Ingest" in name)
-    gb_seconds = sum(seconds.values()) * memory_mb / 1024
+    gb_seconds = {name: spent * memory_mb[name] / 1024 for name, spent in seconds.items()}
+    cpu_bound = sum(gb * max(1.0, VCPU_MB / memory_mb[name]) for name, gb in gb_seconds.items())
     return {
         "lambda_requests": sum(invocations.values()) / posts,
-        "lambda_gb_seconds": gb_seconds / posts,
-        "lambda_gb_seconds_cpu_bound": gb_seconds * max(1.0, VCPU_MB / memory_mb) / posts,
+        "lambda_gb_seconds": sum(gb_seconds.values()) / posts,
+        "lambda_gb_seconds_cpu_bound": cpu_bound / posts,
         "dynamodb_rru": units.get("RRU", 0) / posts,
         "dynamodb_wru": units.get("WRU", 0) / posts,
         "s3_put": 1 + calls.get("s3.PutObject", 0) / posts,  # the post itself, then the feed documents
@@ -69,14 +71,14 @@ def usd_per_1000(usage: Mapping[str, float], *, cpu_bound: bool = False) -> dict
     return {**{name: round(value, 6) for name, value in parts.items()}, "total": round(sum(parts.values()), 6)}
 
 
-def cost_report(scenarios: Mapping[str, Mapping[str, Any]], *, memory_mb: int) -> dict[str, Any]:
+def cost_report(scenarios: Mapping[str, Mapping[str, Any]], *, memory_mb: Mapping[str, int]) -> dict[str, Any]:
     """Each scenario (totals over its posts) priced per 1,000 posts; the headline is the one-at-a-time
     scenario (every upload settles alone: the steady state of a bot) with CPU-bound durations."""
     report: dict[str, Any] = {
         "region": REGION,
         "prices_as_of": PRICES_AS_OF,
         "prices_usd": PRICES,
-        "memory_mb": memory_mb,
+        "memory_mb": dict(memory_mb),
         "scenarios": {},
     }
     for name, totals in scenarios.items():

@@ -103,12 +103,18 @@ def template_parameter(name: str) -> str:
     return str(parameter_defaults(load_template(TEMPLATE))[name])
 
 
-def template_memory_mb() -> int:
-    """The functions' MemorySize (Globals) in template.yaml."""
+def template_memory_mb() -> dict[str, int]:
+    """Each function's MemorySize in template.yaml (its own, else Globals'), by logical id."""
     from postfeed.local.stack import TEMPLATE
     from postfeed.local.template import load_template
 
-    return int(load_template(TEMPLATE).get("Globals", {}).get("Function", {}).get("MemorySize", 128))
+    template = load_template(TEMPLATE)
+    default = int(template.get("Globals", {}).get("Function", {}).get("MemorySize", 128))
+    return {
+        logical_id: int(resource.get("Properties", {}).get("MemorySize", default))
+        for logical_id, resource in template["Resources"].items()
+        if resource["Type"] == "AWS::Serverless::Function"
+    }
 
 
 class MotoClock:

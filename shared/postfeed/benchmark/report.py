@@ -118,8 +118,9 @@ def format_report(result: dict[str, Any]) -> str:
     if "cost" in result:
         cost = result["cost"]
         lines.append(
-            f"7. Cost per 1,000 posts ingested, {cost['region']} list prices as of {cost['prices_as_of']}, "
-            f"{cost['memory_mb']} MB arm64"
+            f"7. Cost per 1,000 posts ingested, {cost['region']} list prices as of {cost['prices_as_of']}; "
+            + ", ".join(f"{name} {mb} MB" for name, mb in _memory(cost["memory_mb"]).items())
+            + " (arm64)"
         )
         for name, s in cost["scenarios"].items():
             usd, bound = s["usd_per_1000_posts"], s["usd_per_1000_posts_cpu_bound"]
@@ -144,3 +145,8 @@ def _batches(sizes: list[int]) -> str:
     for size in sizes:
         counts[size] = counts.get(size, 0) + 1
     return " + ".join(f"{n}x{size}" for size, n in counts.items()) + " records"
+
+
+def _memory(memory_mb: int | dict[str, int]) -> dict[str, int]:
+    """MemorySize by function (runs saved before functions had their own: one figure for all)."""
+    return memory_mb if isinstance(memory_mb, dict) else {"every function": memory_mb}
