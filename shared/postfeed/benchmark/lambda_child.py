@@ -8,6 +8,7 @@ Only the standard library before the handler loads, so the figures are the handl
 from __future__ import annotations
 
 import json
+import os
 import resource
 import sys
 import time
@@ -59,7 +60,7 @@ def main(argv: list[str]) -> None:
     with open(event_file, encoding="utf-8") as handle:
         event: dict[str, Any] = json.load(handle)
     invoked = time.perf_counter()
-    result = app.lambda_handler(event, Context("bench", 256))
+    result = app.lambda_handler(event, Context("bench", int(os.environ.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128"))))
     finished = time.perf_counter()
     print(
         json.dumps(

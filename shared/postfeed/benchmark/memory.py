@@ -45,7 +45,7 @@ def invoke_in_child(pipeline: LocalPipeline, function_id: str, event: dict[str, 
     """Invoke one handler in a fresh interpreter with the function's environment; its RSS figures."""
     function = pipeline.stack.functions[function_id]
     environment = {**os.environ, **function.environment, **pipeline.glue.environment}
-    environment["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"] = "256"
+    environment["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"] = str(function.memory_mb)
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False, encoding="utf-8") as handle:
         json.dump(event, handle)
     try:
@@ -56,6 +56,7 @@ def invoke_in_child(pipeline: LocalPipeline, function_id: str, event: dict[str, 
     if done.returncode != 0:
         raise RuntimeError(f"{function_id} in a child process failed:\n{done.stderr[-2000:]}")
     figures: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    figures["memory_size_mb"] = function.memory_mb  # the template's MemorySize for this function
     return figures
 
 

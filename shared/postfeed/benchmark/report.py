@@ -95,9 +95,9 @@ def format_report(result: dict[str, Any]) -> str:
                 if "post" in h
                 else f"{h['records']} records, site feed of {h['site_feed_entries']} entries with full content"
             )
-            lines.append(
-                f"   {name:<12} after import {h['after_import_mb']:>5.1f} MB, peak {h['peak_mb']:>5.1f} MB  ({what})"
-            )
+            size = f" of {h['memory_size_mb']} MB (its MemorySize)" if "memory_size_mb" in h else ""
+            peak = f"peak {h['peak_mb']:>5.1f} MB{size}"
+            lines.append(f"   {name:<12} after import {h['after_import_mb']:>5.1f} MB, {peak}  ({what})")
         lines += [f"   max {mem['max_peak_mb']:.1f} MB: {mem['headroom_mb_at_128']:.1f} MB left of 128 MB", ""]
     if "core" in result:
         core = result["core"]
