@@ -107,28 +107,9 @@ def encode_entry(post: Post) -> tuple[dict[str, Any], list[bytes]]:
     )
     stored = StoredEntry(post, zlib.compress(html.encode(), 6))
     chunks = stored.chunks
-    entry: dict[str, Any] = {
-        "path": post.path,
-        "title": post.title,
-        "date": post.date.isoformat(),
-        "slug": post.slug,
-        "url": post.url,
-        "absolute_url": post.absolute_url,
-        "id": post.id,
-        "categories": list(post.categories),
-        "tags": list(post.tags),
-        "chunks": len(chunks),
-    }
+    entry: dict[str, Any] = {**post_fields(post), "chunks": len(chunks)}
     if not chunks:
         entry["blob"] = stored.blob
-    if post.author is not None:
-        entry["author"] = {
-            k: v
-            for k, v in (("name", post.author.name), ("email", post.author.email), ("uri", post.author.uri))
-            if v is not None
-        }
-    if post.updated is not None:
-        entry["updated"] = post.updated.isoformat()
     entry["hash"] = entry_hash(entry, stored.blob)
     return entry, chunks
 
@@ -144,21 +125,50 @@ def entry_hash(entry: dict[str, Any], blob: bytes) -> str:
 def decode_entry(entry: dict[str, Any], blob: bytes) -> Post:
     """The Post a feed renders, from a post item's `entry` map and its (joined) content blob."""
     html = json.loads(zlib.decompress(blob)) if blob else {"content_html": "", "excerpt_html": "", "excerpt_text": ""}
-    author = entry.get("author")
-    updated = entry.get("updated")
+    return post_of_fields(entry, html["content_html"], html["excerpt_html"], html["excerpt_text"])
+
+
+def post_fields(post: Post) -> dict[str, Any]:
+    """What an entry and an archive line both store of a post (all but its content)."""
+    fields: dict[str, Any] = {
+        "path": post.path,
+        "title": post.title,
+        "date": post.date.isoformat(),
+        "slug": post.slug,
+        "url": post.url,
+        "absolute_url": post.absolute_url,
+        "id": post.id,
+        "categories": list(post.categories),
+        "tags": list(post.tags),
+    }
+    if post.author is not None:
+        fields["author"] = {
+            k: v
+            for k, v in (("name", post.author.name), ("email", post.author.email), ("uri", post.author.uri))
+            if v is not None
+        }
+    if post.updated is not None:
+        fields["updated"] = post.updated.isoformat()
+    return fields
+
+
+def post_of_fields(fields: dict[str, Any], content_html: str, excerpt_html: str, excerpt_text: str) -> Post:
+    """The Post of stored `post_fields` and its content."""
+    author = fields.get("author")
+    updated = fields.get("updated")
     return Post(
-        path=entry["path"],
-        title=entry["title"],
-        date=datetime.fromisoformat(entry["date"]),
-        slug=entry["slug"],
-        url=entry["url"],
-        absolute_url=entry["absolute_url"],
-        id=entry["id"],
-        categories=tuple(entry["categories"]),
-        tags=tuple(entry["tags"]),
-        content_html=html["content_html"],
-        excerpt_html=html["excerpt_html"],
-        excerpt_text=html["excerpt_text"],
+        path=fields["path"],
+        title=fields["title"],
+        date=datetime.fromisoformat(fields["date"]),
+        slug=fields["slug"],
+        url=fields["url"],
+        absolute_url=fields["absolute_url"],
+        id=fields["id"],
+        categories=tuple(fields["categories"]),
+        tags=tuple(fields["tags"]),
+        content_html=content_html,
+        excerpt_html=excerpt_html,
+        excerpt_text=excerpt_text,
         author=Author(**author) if author else None,
         updated=datetime.fromisoformat(updated) if updated else None,
     )
@@ -174,26 +184,7 @@ LINE_SUMMARY_CHARS = 600  # the excerpt, whitespace collapsed, cut (archive page
 def member_line(post: Post) -> dict[str, Any] | None:
     """The archive line of a post (see MAX_LINE_BYTES), or None when it would be too big."""
     summary = " ".join(post.excerpt_text.split())[:LINE_SUMMARY_CHARS]
-    line: dict[str, Any] = {
-        "path": post.path,
-        "title": post.title,
-        "date": post.date.isoformat(),
-        "slug": post.slug,
-        "url": post.url,
-        "absolute_url": post.absolute_url,
-        "id": post.id,
-        "categories": list(post.categories),
-        "tags": list(post.tags),
-        "summary": summary,
-    }
-    if post.author is not None:
-        line["author"] = {
-            k: v
-            for k, v in (("name", post.author.name), ("email", post.author.email), ("uri", post.author.uri))
-            if v is not None
-        }
-    if post.updated is not None:
-        line["updated"] = post.updated.isoformat()
+    line = {**post_fields(post), "summary": summary}
     if len(json.dumps(line, ensure_ascii=False).encode()) > MAX_LINE_BYTES:
         return None
     return line
@@ -201,24 +192,7 @@ def member_line(post: Post) -> dict[str, Any] | None:
 
 def post_from_line(line: dict[str, Any]) -> Post:
     """The Post an archive page renders from a membership's archive line (excerpt only, no content)."""
-    author = line.get("author")
-    updated = line.get("updated")
-    return Post(
-        path=line["path"],
-        title=line["title"],
-        date=datetime.fromisoformat(line["date"]),
-        slug=line["slug"],
-        url=line["url"],
-        absolute_url=line["absolute_url"],
-        id=line["id"],
-        categories=tuple(line["categories"]),
-        tags=tuple(line["tags"]),
-        content_html="",
-        excerpt_html="",
-        excerpt_text=line["summary"],
-        author=Author(**author) if author else None,
-        updated=datetime.fromisoformat(updated) if updated else None,
-    )
+    return post_of_fields(line, "", "", line["summary"])
 
 
 def refs_of_entry(entry: dict[str, Any] | None) -> tuple[FeedRef, ...]:
