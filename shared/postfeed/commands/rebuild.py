@@ -35,15 +35,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def queue_url_of_stack(cloudformation: Any, stack: str) -> str:
     """The ingest queue's URL from the stack's outputs (`cloudformation`: a boto3 CloudFormation client)."""
+    from postfeed.store.outputs import StackOutputError, stack_output
+
     try:
-        stacks = cloudformation.describe_stacks(StackName=stack)["Stacks"]
-    except cloudformation.exceptions.ClientError as exc:
-        raise RebuildError(f"stack {stack}: {exc.response.get('Error', {}).get('Message', exc)}") from exc
-    outputs = {o.get("OutputKey"): o.get("OutputValue") for s in stacks for o in s.get("Outputs", [])}
-    url = outputs.get(QUEUE_OUTPUT)
-    if not url:
-        raise RebuildError(f"stack {stack} has no {QUEUE_OUTPUT} output (deployed before `postfeed rebuild`?)")
-    return str(url)
+        return stack_output(cloudformation, stack, QUEUE_OUTPUT, missing_hint="deployed before `postfeed rebuild`?")
+    except StackOutputError as exc:
+        raise RebuildError(str(exc)) from exc
 
 
 def run(args: argparse.Namespace) -> int:

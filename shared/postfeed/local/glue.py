@@ -71,13 +71,12 @@ def load_handler(function: LocalFunction) -> Handler:
 
 
 @contextlib.contextmanager
-def function_environment(variables: dict[str, str]) -> Iterator[None]:
-    """The function's environment variables, set for the duration of an invocation."""
-    from postfeed.pipeline.wiring import reset_adapters
-
+def environment_variables(variables: dict[str, str], reset: Callable[[], None]) -> Iterator[None]:
+    """Set environment variables for the duration, calling `reset` on the way in and out (to forget what
+    was built from the variables before)."""
     saved = {key: os.environ.get(key) for key in variables}
     os.environ.update(variables)
-    reset_adapters()
+    reset()
     try:
         yield
     finally:
@@ -86,7 +85,15 @@ def function_environment(variables: dict[str, str]) -> Iterator[None]:
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
-        reset_adapters()
+        reset()
+
+
+def function_environment(variables: dict[str, str]) -> contextlib.AbstractContextManager[None]:
+    """The function's environment variables, set for the duration of an invocation (its adapters are built
+    anew from them; the boto3 clients stay, as across warm invocations in Lambda)."""
+    from postfeed.pipeline.wiring import reset_adapters
+
+    return environment_variables(variables, reset_adapters)
 
 
 def matches(pattern: Any, value: Any) -> bool:

@@ -126,24 +126,13 @@ def free_port(host: str = "127.0.0.1") -> int:
         return port
 
 
-@contextlib.contextmanager
-def process_environment(variables: dict[str, str]) -> Iterator[None]:
+def process_environment(variables: dict[str, str]) -> contextlib.AbstractContextManager[None]:
     """Set environment variables for the duration (the handlers' boto3 session reads them when it builds
     its clients, so those are rebuilt on the way in and out)."""
+    from postfeed.local.glue import environment_variables
     from postfeed.store.clients import reset_clients
 
-    saved = {key: os.environ.get(key) for key in variables}
-    os.environ.update(variables)
-    reset_clients()
-    try:
-        yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-        reset_clients()
+    return environment_variables(variables, reset_clients)
 
 
 @contextlib.contextmanager

@@ -51,15 +51,12 @@ class RedriveResult:
 
 def dlq_url_of_stack(cloudformation: Any, stack: str) -> str:
     """The ingest DLQ's URL from the stack's outputs (`cloudformation`: a boto3 CloudFormation client)."""
+    from postfeed.store.outputs import StackOutputError, stack_output
+
     try:
-        stacks = cloudformation.describe_stacks(StackName=stack)["Stacks"]
-    except cloudformation.exceptions.ClientError as exc:
-        raise RedriveError(f"stack {stack}: {exc.response.get('Error', {}).get('Message', exc)}") from exc
-    outputs = {o.get("OutputKey"): o.get("OutputValue") for s in stacks for o in s.get("Outputs", [])}
-    url = outputs.get(DLQ_OUTPUT)
-    if not url:
-        raise RedriveError(f"stack {stack} has no {DLQ_OUTPUT} output")
-    return str(url)
+        return stack_output(cloudformation, stack, DLQ_OUTPUT)
+    except StackOutputError as exc:
+        raise RedriveError(str(exc)) from exc
 
 
 def source_queue_of(sqs: SQSClient, dlq_url: str) -> str:
