@@ -19,7 +19,6 @@ bytes change (hashes in the page items); new pages are published before stale on
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -214,16 +213,10 @@ def _publish_page(
     outcome: ArchiveOutcome,
 ) -> None:
     posts = page_posts(table, members)
-    published: dict[str, str] = dict(item.get("hashes") or {})
-    hashes: dict[str, str] = {}
-    for document in render_archive_page(ref, page, posts, site, prev_page=prev_page, next_page=next_page):
-        digest = hashlib.sha256(document.body).hexdigest()
-        hashes[document.key] = digest
-        if published.get(document.key) == digest:
-            outcome.unchanged.append(document.key)
-            continue
-        feeds.put(document.key, document.body, document.media_type)
-        outcome.written.append(document.key)
+    documents = render_archive_page(ref, page, posts, site, prev_page=prev_page, next_page=next_page)
+    done = feeds.put_changed(((d.key, d.body, d.media_type) for d in documents), item.get("hashes") or {})
+    outcome.written += done.written
+    outcome.unchanged += done.unchanged
     count = len(members)
-    FeedPages(table).put_page(ref, page, {"count": count, "prev": prev_page, "next": next_page, "hashes": hashes})
+    FeedPages(table).put_page(ref, page, {"count": count, "prev": prev_page, "next": next_page, "hashes": done.hashes})
     outcome.pages_rendered.append(page)

@@ -84,20 +84,14 @@ def publish_discovery(
             (OPML_KEY, render_opml(listed, site), OPML_MEDIA_TYPE),
             (INDEX_KEY, render_index(listed, site), INDEX_MEDIA_TYPE),
         )
-        published: dict[str, str] = dict(state.get("hashes") or {})
-        hashes: dict[str, str] = {}
-        for key, body, media_type in documents:
-            hashes[key] = hashlib.sha256(body).hexdigest()
-            if published.get(key) == hashes[key]:
-                outcome.unchanged.append(key)
-                continue
-            feeds.put(key, body, media_type)
-            outcome.written.append(key)
+        done = feeds.put_changed(documents, state.get("hashes") or {})
+        outcome.written += done.written
+        outcome.unchanged += done.unchanged
     except BaseException:
         _release_quietly(pages, owner)
         raise
     seen = int(state.get("pending", 0))
-    pages.release_index(owner, {"hashes": hashes, "site": fingerprint, "feeds": outcome.feeds, "published": seen})
+    pages.release_index(owner, {"hashes": done.hashes, "site": fingerprint, "feeds": outcome.feeds, "published": seen})
     return outcome
 
 

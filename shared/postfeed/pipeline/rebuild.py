@@ -15,7 +15,6 @@ its expiry while the stream retries run out.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -117,18 +116,12 @@ def rebuild_feed(
         outcome = RebuildOutcome(ref, entries=len(posts), archive=archive)
         outcome.written += archive.written + archive.deleted
         outcome.unchanged += archive.unchanged
-        published: dict[str, str] = dict(state.get("hashes") or {})
-        hashes: dict[str, str] = {}
         history = subscription_history(ref, archive.newest_page, site)
-        for document in render_feed(ref, posts, site, history=history):
-            digest = hashlib.sha256(document.body).hexdigest()
-            hashes[document.key] = digest
-            if published.get(document.key) == digest:
-                outcome.unchanged.append(document.key)
-                continue
-            feeds.put(document.key, document.body, document.media_type)
-            outcome.written.append(document.key)
-            outcome.changed_urls.append(feed_url(ref, document.format, site))
+        documents = list(render_feed(ref, posts, site, history=history))
+        done = feeds.put_changed(((d.key, d.body, d.media_type) for d in documents), state.get("hashes") or {})
+        outcome.written += done.written
+        outcome.unchanged += done.unchanged
+        outcome.changed_urls += [feed_url(ref, d.format, site) for d in documents if d.key in done.written]
         pages = FeedPages(table)
         if state.get("lease_owner") or state.get("recount") or "total" not in state:
             # A new feed, one from before archives, or the last rebuild died midway: count the pages once.
@@ -152,7 +145,7 @@ def rebuild_feed(
         ref,
         owner,
         {
-            "hashes": hashes,
+            "hashes": done.hashes,
             "entries": len(posts),
             "total": outcome.total,
             "listed": listed,

@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import hashlib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -107,6 +109,15 @@ def served_content_type(media_type: str, *, browser: bool) -> str:
     return BROWSER_CONTENT_TYPES[kind.strip()] + sep + parameters
 
 
+@dataclass(slots=True)
+class Published:
+    """What `FeedsBucket.put_changed` did: every document's hash, and which it wrote or left alone."""
+
+    hashes: dict[str, str] = field(default_factory=dict)
+    written: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+
+
 class FeedsBucket:
     def __init__(self, name: str, client: S3Client, *, cache_control: str, browser_types: bool = True) -> None:
         self.name = name
@@ -122,6 +133,20 @@ class FeedsBucket:
             ContentType=served_content_type(media_type, browser=self.browser_types),
             CacheControl=self.cache_control,
         )
+
+    def put_changed(self, documents: Iterable[tuple[str, bytes, str]], published: Mapping[str, str]) -> Published:
+        """Put each (key, body, media type) whose SHA-256 differs from `published[key]` (the hashes recorded
+        when the documents were last put): an unchanged document costs no PutObject."""
+        result = Published()
+        for key, body, media_type in documents:
+            digest = hashlib.sha256(body).hexdigest()
+            result.hashes[key] = digest
+            if published.get(key) == digest:
+                result.unchanged.append(key)
+                continue
+            self.put(key, body, media_type)
+            result.written.append(key)
+        return result
 
     def get(self, key: str) -> bytes | None:
         try:
