@@ -15,14 +15,12 @@ so the newest-entries query (`sk < "~"`) never sees them.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
-from decimal import Decimal
 from typing import Any, NamedTuple
 
 from postfeed.models import FeedKind, FeedRef
 from postfeed.store.items import feed_id, feed_pk
-from postfeed.store.table import LeaseBusyError, PostsTable, from_attributes, to_attributes
+from postfeed.store.table import PostsTable, from_attributes, to_attributes
 
 PAGE_PREFIX = "~PAGE#"
 PAGE_UPPER = "~PAGE#~"  # above every page id (ids start with a digit)
@@ -149,22 +147,8 @@ class FeedPages:
     def acquire_index(self, owner: str, seconds: float) -> dict[str, Any]:
         """Take the lease on the root documents (index.html, feeds.opml, feed.xsl) or raise LeaseBusyError;
         returns their state item as it was (hashes of what is published)."""
-        now = time.time()
-        try:
-            response = self.client.update_item(
-                TableName=self.name,
-                Key=to_attributes({"pk": INDEX_PK, "sk": INDEX_SK}),
-                UpdateExpression="SET lease_owner = :me, lease_until = :until",
-                # Our own lease (see `lease_owner`) is taken again: a retried attempt must not wait for itself.
-                ConditionExpression="attribute_not_exists(lease_until) OR lease_until < :now OR lease_owner = :me",
-                ExpressionAttributeValues=to_attributes(
-                    {":me": owner, ":until": Decimal(str(now + seconds)), ":now": Decimal(str(now))}
-                ),
-                ReturnValues="ALL_OLD",
-            )
-        except self.client.exceptions.ConditionalCheckFailedException as exc:
-            raise LeaseBusyError("the feeds index is being published by another invocation") from exc
-        return from_attributes(response.get("Attributes") or {})
+        busy = "the feeds index is being published by another invocation"
+        return self.table.take_lease({"pk": INDEX_PK, "sk": INDEX_SK}, owner, seconds, busy=busy)
 
     def bump_index(self) -> None:
         """Say the registry changed: the root documents are due (`pending` above `published`)."""
@@ -182,17 +166,7 @@ class FeedPages:
         return from_attributes(response["Item"]) if "Item" in response else {}
 
     def release_index(self, owner: str, state: dict[str, Any]) -> None:
-        names = {"#lo": "lease_owner", "#lu": "lease_until"} | {f"#a{i}": name for i, name in enumerate(state)}
-        values = {f":v{i}": value for i, value in enumerate(state.values())}
-        sets = ", ".join(f"#a{i} = :v{i}" for i in range(len(state)))
-        self.client.update_item(
-            TableName=self.name,
-            Key=to_attributes({"pk": INDEX_PK, "sk": INDEX_SK}),
-            UpdateExpression=(f"SET {sets} " if sets else "") + "REMOVE #lo, #lu",
-            ConditionExpression="#lo = :me",
-            ExpressionAttributeNames=names,
-            ExpressionAttributeValues=to_attributes({**values, ":me": owner}),
-        )
+        self.table.give_lease_back({"pk": INDEX_PK, "sk": INDEX_SK}, owner, state)
 
     # -- helpers -----------------------------------------------------------------------------------
 

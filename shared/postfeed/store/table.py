@@ -224,15 +224,23 @@ class PostsTable:
 
     def acquire_lease(self, ref: FeedRef, owner: str, seconds: float) -> dict[str, Any]:
         """Take the feed's rebuild lease (or raise LeaseBusyError); returns the feed's state item as it was
-        before (empty for a new feed). A `lease_owner` in it means the previous holder never released.
+        before (empty for a new feed). A `lease_owner` in it means the previous holder never released."""
+        busy = f"feed {feed_pk(ref)} is being rebuilt by another invocation"
+        return self.take_lease({"pk": feed_pk(ref), "sk": STATE_SK}, owner, seconds, busy=busy)
 
-        A lease `owner` already holds is taken again: a retried request whose first attempt was applied (its
-        answer lost) must not find itself in its own way."""
+    def release_lease(self, ref: FeedRef, owner: str, state: dict[str, Any]) -> None:
+        """Record what was published and give the feed's lease back (only if we still hold it)."""
+        self.give_lease_back({"pk": feed_pk(ref), "sk": STATE_SK}, owner, state)
+
+    def take_lease(self, key: dict[str, str], owner: str, seconds: float, *, busy: str) -> dict[str, Any]:
+        """Take the lease kept on the item at `key` (or raise LeaseBusyError with `busy`); returns the item as
+        it was before. A lease `owner` already holds is taken again: a retried request whose first attempt
+        was applied (its answer lost) must not find itself in its own way."""
         now = time.time()
         try:
             response = self.client.update_item(
                 TableName=self.name,
-                Key=to_attributes({"pk": feed_pk(ref), "sk": STATE_SK}),
+                Key=to_attributes(key),
                 UpdateExpression="SET lease_owner = :me, lease_until = :until",
                 ConditionExpression="attribute_not_exists(lease_until) OR lease_until < :now OR lease_owner = :me",
                 ExpressionAttributeValues=to_attributes(
@@ -241,18 +249,18 @@ class PostsTable:
                 ReturnValues="ALL_OLD",
             )
         except self.client.exceptions.ConditionalCheckFailedException as exc:
-            raise LeaseBusyError(f"feed {feed_pk(ref)} is being rebuilt by another invocation") from exc
+            raise LeaseBusyError(busy) from exc
         return from_attributes(response.get("Attributes") or {})
 
-    def release_lease(self, ref: FeedRef, owner: str, state: dict[str, Any]) -> None:
-        """Record what was published and give the lease back (only if we still hold it)."""
+    def give_lease_back(self, key: dict[str, str], owner: str, state: dict[str, Any]) -> None:
+        """Set `state` on the item at `key` and remove its lease, only if `owner` still holds it."""
         names = {"#lo": "lease_owner", "#lu": "lease_until"}
         names |= {f"#a{i}": name for i, name in enumerate(state)}
         values = {f":v{i}": value for i, value in enumerate(state.values())}
         sets = ", ".join(f"#a{i} = :v{i}" for i in range(len(state)))
         self.client.update_item(
             TableName=self.name,
-            Key=to_attributes({"pk": feed_pk(ref), "sk": STATE_SK}),
+            Key=to_attributes(key),
             UpdateExpression=(f"SET {sets} " if sets else "") + "REMOVE #lo, #lu",
             ConditionExpression="#lo = :me",
             ExpressionAttributeNames=names,
