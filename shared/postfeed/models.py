@@ -106,6 +106,7 @@ class Skipped:
     reason: str  # short machine code, e.g. "name_lacks_date", "unpublished", "future"
     detail: str
     status: Literal[Status.SKIPPED] = Status.SKIPPED
+    due: datetime | None = None  # a future-dated post: when Jekyll would publish it
 
 
 @dataclass(frozen=True, slots=True)

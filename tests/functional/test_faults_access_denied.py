@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import fnmatch
 import os
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -183,6 +185,15 @@ def test_every_call_of_every_function_is_allowed_by_its_policy(pipeline: LocalPi
     pipeline.upload("_posts/2026-11-26-b.md", post(title='B "broken'))
     pipeline.delete("_posts/2026-10-01-c.md")
     pipeline.settle()
+    # a future-dated post under `future: false`, published by the scheduled function once due
+    pipeline.upload("_config.yml", b"title: Policies\nurl: https://news.example.org\nfuture: false\n")
+    pipeline.settle()
+    due = (datetime.now(UTC) + timedelta(seconds=2)).replace(microsecond=0)
+    pipeline.upload("_posts/2026-11-27-d.md", post(title="D", date=due.strftime("%Y-%m-%d %H:%M:%S +0000")))
+    pipeline.settle()
+    time.sleep(max(0.0, (due - datetime.now(UTC)).total_seconds()) + 0.05)
+    assert pipeline.glue.run_schedule()["due"] == 1
+    pipeline.settle()
     pipeline.delete("_config.yml")
     pipeline.settle()
     start_rebuild(WorkQueue(pipeline.stack.queue_url, pipeline.glue.sqs), reason="policy test")
@@ -197,7 +208,7 @@ def test_every_call_of_every_function_is_allowed_by_its_policy(pipeline: LocalPi
     }
     resolver = policy_resolver(pipeline)
     calls = set(recorder.calls)
-    assert {c.function for c in calls} == set(policies)  # both functions ran, nothing ran outside them
+    assert {c.function for c in calls} == set(policies)  # every function ran, nothing ran outside them
     actions = {c.action for c in calls}
     assert {"s3:DeleteObject", "s3:ListBucket", "sqs:SendMessage", "dynamodb:DeleteItem"} <= actions  # paths taken
     denied = sorted(

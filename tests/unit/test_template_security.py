@@ -205,6 +205,8 @@ def test_table_is_encrypted_and_recoverable() -> None:
 def test_no_function_is_invocable_from_outside() -> None:
     for lid, props in of_type("AWS::Serverless::Function").items():
         assert "FunctionUrlConfig" not in props, lid
-        assert all(e["Type"] in ("SQS", "DynamoDB") for e in props["Events"].values()), lid
+        # Triggers only: a queue, the table's stream, a schedule (EventBridge Scheduler invokes through a role
+        # SAM scopes to this function). No resource policy lets anything else invoke.
+        assert all(e["Type"] in ("SQS", "DynamoDB", "ScheduleV2") for e in props["Events"].values()), lid
     assert of_type("AWS::Lambda::Permission") == {}
     assert of_type("AWS::Lambda::Url") == {}

@@ -89,7 +89,8 @@ def _parse(path: str, body: bytes, site: Site, now: datetime | None) -> Post | S
         return Skipped(path, errors.SKIP_UNPUBLISHED, f"{path}: front matter published: {data['published']}")
     build_time = now or site.time or datetime.now(UTC)
     if not site.future and int(date.timestamp()) > int(build_time.timestamp()):
-        return Skipped(path, errors.SKIP_FUTURE, f"{path}: dated {date.isoformat()}, after {build_time.isoformat()}")
+        detail = f"{path}: dated {date.isoformat()}, after {build_time.isoformat()}"
+        return Skipped(path, errors.SKIP_FUTURE, detail, due=date)
 
     rendered = content.render(path, post.body, ext)
     excerpt_html, excerpt_warnings = _excerpt(path, data, post.body, ext, site)

@@ -4,6 +4,8 @@
   delete what succeeded, make failures visible again (the queue's redrive policy moves a message to the
   DLQ after maxReceiveCount receives). moto's S3 events carry no `sequencer`: we stamp one per message,
   increasing in the order S3 sent them, as S3 does (kept across redeliveries of the same message).
+- EventBridge Scheduler -> PublishDueFunction: `run_schedule` is one scheduled run (`serve` runs it every
+  SCHEDULE_SECONDS; tests call it).
 - DynamoDB stream -> BuildFeedsFunction: read every shard from where we left off, apply the template's
   filter criteria, invoke in batches of BatchSize with Lambda's stream event shape, retry from the
   reported failure (bisecting a batch that errors), and after MaximumRetryAttempts send the batch's
@@ -309,6 +311,13 @@ class EventGlue:
                 }
             ),
         )
+
+    # -- schedule -> due posts ----------------------------------------------------------------------
+
+    def run_schedule(self) -> Any:
+        """One run of the scheduled function, as EventBridge Scheduler invokes it (no Input: `{}`); what it
+        sends goes through the ingest queue at the next pump."""
+        return self._invoke(self.stack.publish_due, {})
 
     # -- both ---------------------------------------------------------------------------------------
 

@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from postfeed.local.pipeline import LocalPipeline
 
 POLL_SECONDS = 0.5
+SCHEDULE_SECONDS = 60.0  # how often `serve` runs the scheduled function (future-dated posts that are due)
 FORMAT_MEDIA_TYPES = {"atom": "application/atom+xml", "rss": "application/rss+xml", "json": "application/feed+json"}
 FORMAT_ORDER = ("atom", "rss", "json")
 FUNCTION_LOGGERS = ("postfeed-ingest", "postfeed-feeds", "postfeed.local.glue")
@@ -267,12 +268,22 @@ class FeedRequestHandler(BaseHTTPRequestHandler):
 
 
 class Poller(threading.Thread):
-    """Delivers the queue and the stream through the handlers every `interval` seconds, until stopped."""
+    """Delivers the queue and the stream through the handlers every `interval` seconds, and runs the
+    scheduled function every `schedule_interval` seconds, until stopped."""
 
-    def __init__(self, pipeline: LocalPipeline, *, interval: float = POLL_SECONDS, console: IO[str]) -> None:
+    def __init__(
+        self,
+        pipeline: LocalPipeline,
+        *,
+        interval: float = POLL_SECONDS,
+        schedule_interval: float = SCHEDULE_SECONDS,
+        console: IO[str],
+    ) -> None:
         super().__init__(name="postfeed-poller", daemon=True)
         self.pipeline = pipeline
         self.interval = interval
+        self.schedule_interval = schedule_interval
+        self.next_schedule = 0.0  # monotonic time of the next scheduled run (the first round runs it)
         self.console = console
         self.stopping = threading.Event()
         self.lock = threading.Lock()  # held while the glue runs: callers can settle in step with it
@@ -286,6 +297,9 @@ class Poller(threading.Thread):
     def settle_once(self) -> None:
         with self.lock:
             try:
+                if time.monotonic() >= self.next_schedule:
+                    self.next_schedule = time.monotonic() + self.schedule_interval
+                    self.pipeline.glue.run_schedule()
                 self.pipeline.settle()
             except Exception as exc:  # a local server hiccup must not end the poller
                 self.console.write(f"{time.strftime('%H:%M:%S')}  poller: {type(exc).__name__}: {exc}\n")

@@ -26,7 +26,7 @@ TEMPLATE = REPO_ROOT / "template.yaml"
 class EventSource:
     """An event source mapping of a function, as the template declares it."""
 
-    kind: str  # "SQS" | "DynamoDB"
+    kind: str  # "SQS" | "DynamoDB" | "ScheduleV2"
     batch_size: int
     window_seconds: int
     filter_patterns: tuple[dict[str, Any], ...] = ()
@@ -67,6 +67,10 @@ class LocalStack:
     @property
     def build_feeds(self) -> LocalFunction:
         return next(f for f in self.functions.values() if f.source.kind == "DynamoDB")
+
+    @property
+    def publish_due(self) -> LocalFunction:
+        return next(f for f in self.functions.values() if f.source.kind == "ScheduleV2")
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,7 +21,7 @@ from postfeed.models import Post, Rejected, Site, Skipped, feeds_of
 from postfeed.pipeline.settings import Settings
 from postfeed.store.bucket import ObjectTooLargeError, PostsBucket
 from postfeed.store.events import ChangeKind, ObjectChange
-from postfeed.store.items import content_hash, encode_entry, member_line, member_sk, refs_of_entry
+from postfeed.store.items import content_hash, encode_entry, member_line, member_sk, refs_of_entry, utc_instant
 from postfeed.store.table import ConcurrentUpdateError, PostsTable, PostWrite, TooManyActionsError
 from postfeed.store.work import WorkQueue
 
@@ -130,14 +130,10 @@ def _ingest_post(
         return _record_rejection(change, stored, table, result, body_hash=body_hash, config_hash=config_hash)
     hashes = {"body_hash": body_hash, "config_hash": config_hash}
     if isinstance(result, Skipped):
-        _commit(
-            change,
-            stored,
-            table,
-            state="skipped",
-            post=None,
-            extra={**hashes, "skip": {"reason": result.reason, "detail": result.detail}},
-        )
+        extra: dict[str, Any] = {**hashes, "skip": {"reason": result.reason, "detail": result.detail}}
+        if result.due is not None:  # found by `publish_due` once its date has come (pipeline.schedule)
+            extra |= {"scheduled": "1", "due_at": utc_instant(result.due)}
+        _commit(change, stored, table, state="skipped", post=None, extra=extra)
         return Outcome(change.key, Action.SKIPPED, code=result.reason, message=result.detail)
     return _publish(change, stored, table, result, hashes)
 

@@ -13,7 +13,8 @@ One table, generic keys `pk`/`sk`:
 "Newest N entries of feed F" is one Query on `pk = FEED#F` with `ScanIndexForward=False`, `Limit=N`:
 membership sort keys start with the entry's UTC instant (fixed width, so string order is time order);
 `~STATE` sorts after every date, so a descending query reads it first and we skip it with the key
-condition `sk < "~"`. Rejected posts carry `rejected = "1"` and sit in a sparse GSI.
+condition `sk < "~"`. Rejected posts carry `rejected = "1"` and sit in a sparse GSI; future-dated posts
+carry `scheduled = "1"` and `due_at` (UTC instant) and sit in another, ordered by when they are due.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ STATE_SK = "~STATE"
 SITE_PK = "SITE"
 CONFIG_SK = "CONFIG"
 REJECTED_INDEX = "rejected"
+SCHEDULED_INDEX = "scheduled"
 MEMBER_SK_LIMIT = "~"  # every membership sort key is below it, the state item above
 
 # DynamoDB caps keys at 2048 (pk) / 1024 (sk) bytes and items at 400 KB; keep well clear.
@@ -41,8 +43,11 @@ INLINE_BLOB_BYTES = 300_000
 MAX_TRANSACTION_ACTIONS = 100
 
 
+POST_PK_PREFIX = "POST#"
+
+
 def post_pk(key: str) -> str:
-    return "POST#" + key
+    return POST_PK_PREFIX + key
 
 
 def feed_id(ref: FeedRef) -> str:

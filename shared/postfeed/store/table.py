@@ -21,8 +21,10 @@ from postfeed.store.items import (
     CONFIG_SK,
     MAX_TRANSACTION_ACTIONS,
     MEMBER_SK_LIMIT,
+    POST_PK_PREFIX,
     POST_SK,
     REJECTED_INDEX,
+    SCHEDULED_INDEX,
     SITE_PK,
     STATE_SK,
     feed_pk,
@@ -205,6 +207,18 @@ class PostsTable:
             ExpressionAttributeValues=to_attributes({":r": "1"}),
         ):
             yield from page
+
+    def due_posts(self, until: str) -> list[tuple[str, str]]:
+        """(key, due instant) of every future-dated post due at or before `until` (a UTC instant), soonest
+        first (sparse GSI, keys only: no Scan, and nothing read while no post is scheduled)."""
+        due: list[tuple[str, str]] = []
+        for page in self._query_pages(
+            IndexName=SCHEDULED_INDEX,
+            KeyConditionExpression="scheduled = :s AND due_at <= :until",
+            ExpressionAttributeValues=to_attributes({":s": "1", ":until": until}),
+        ):
+            due += [(item["pk"].removeprefix(POST_PK_PREFIX), item["due_at"]) for item in page]
+        return due
 
     # -- feeds -------------------------------------------------------------------------------------
 

@@ -124,6 +124,7 @@ def test_future_posts_follow_site_future() -> None:
     result = parse(fm, site=load_site(future=False))
     assert isinstance(result, Skipped)
     assert result.reason == codes.SKIP_FUTURE
+    assert result.due == datetime(2030, 1, 1, tzinfo=UTC)  # when Jekyll would publish it (the scheduled check)
     past = parse_post("_posts/2024-01-02-a.md", post_bytes("title: x\n"), load_site(future=False), now=NOW)
     assert isinstance(past, Post)
 
