@@ -111,6 +111,12 @@ def test_sample_events_drive_the_handlers(pipeline: LocalPipeline, seed_bytes: b
         result = build(load_event("ddb_stream_post_batch.json"), LambdaContext("BuildFeedsFunction", 60))
     assert result == {"batchItemFailures": []}
     assert "feed/yangxingwangzhan.xml" in pipeline.feed_keys()
+    due = load_handler(pipeline.stack.publish_due)
+    with pipeline.glue.environment_of(pipeline.stack.publish_due):
+        assert due(load_event("schedule_due_check.json"), LambdaContext("PublishDueFunction", 30)) == {
+            "due": 0,
+            "batches": 0,
+        }
 
 
 def pipeline_settings(pipeline: LocalPipeline) -> Settings:
