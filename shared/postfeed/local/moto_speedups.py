@@ -6,18 +6,22 @@
   change — the items it names and the length of the table's stream — and restores exactly those on
   failure. Same semantics, O(actions).
 * Queries: moto's `Table.query` on the table's own key sorts *every item of the table* to find one
-  partition (O(table) per query: 40 ms each once a feed has 2,000 entries). This hands it that partition's
-  items only, already in order (so moto's own sort of DynamoType objects is linear); moto then filters
-  and pages them exactly as before. Index queries are untouched.
+  partition (O(table) per query: 40 ms each once a feed has 2,000 entries), then walks it from the start.
+  Each partition (the dict moto keeps per hash key) becomes a `_Partition`, which also keeps its items in
+  moto's query order, built on its first query and updated by every put/delete after (O(log P) to find
+  the place). A query bisects that order for its sort-key condition, ExclusiveStartKey and Limit and hands
+  moto only the items its loop would look at (O(log P + k)); moto then filters, pages and projects them
+  exactly as before (same results, counts and LastEvaluatedKey). Index queries are untouched.
 """
 
 from __future__ import annotations
 
 import bisect
 import copy
+import functools
 import inspect
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, Self
 
 _INSTALLED = "_postfeed_targeted_rollback"
 
@@ -52,7 +56,7 @@ def install() -> None:
 
 
 class _PartitionView:
-    """A table seen by `Table.query` as holding one partition (everything else is the table's own)."""
+    """A table seen by `Table.query` as holding only `items` (everything else is the table's own)."""
 
     def __init__(self, table: Any, items: list[Any]) -> None:
         self._table = table
@@ -65,49 +69,268 @@ class _PartitionView:
         return getattr(self._table, name)
 
 
-def _plain_range_key(item: Any) -> tuple[str, Any]:
-    key = item.range_key
-    if key is None:
-        return ("", "")
-    if key.type == "N":
-        return (key.type, float(key.value))
-    return (key.type, key.value)
+def _sort_key(item: Any) -> Any:
+    """What moto's query sorts a partition by: `item.range_key`, whose `<` compares `cast_value`s
+    (`Decimal` for N, the value itself for S and B)."""
+    return item.range_key.cast_value
 
 
-def _candidates(partition: list[Any], comparison: str | None, values: list[Any]) -> list[Any]:
-    """The slice of a sorted partition that can satisfy a string sort-key condition (a superset: moto
-    still applies the condition itself); the whole partition for anything else."""
-    if not comparison or not values or any(getattr(v, "type", None) != "S" for v in values):
-        return partition
-    if any(item.range_key is None or item.range_key.type != "S" for item in partition):
-        return partition
-    keys = [item.range_key.value for item in partition]
-    op, first, last = comparison.upper(), values[0].value, values[-1].value
-    low, high = 0, len(partition)
-    if op in ("=", "EQ", "BETWEEN", ">", ">=", "GT", "GE", "BEGINS_WITH"):
-        low = bisect.bisect_left(keys, first)
-    if op in ("=", "EQ", "BETWEEN", "<", "<=", "LT", "LE"):
-        high = bisect.bisect_right(keys, last)
-    if op == "BEGINS_WITH":
-        high = low
-        while high < len(keys) and keys[high].startswith(first):
-            high += 1
-    return partition[low:high]
+class _Partition(dict[Any, Any]):
+    """One partition of a table with a sort key (range key -> Item), as moto stores it, that also keeps its
+    items in the order moto's query sorts them into, and their sort keys for bisecting.
+
+    That order is a stable sort of the dict's insertion order by `_sort_key`, built on the first query and
+    then kept up to date by every change of the dict: a new key goes after the items with an equal sort key
+    (as it goes after them in the dict); a replaced item takes its predecessor's place; a removed item
+    leaves. Anything less common (`update`, `clear`, a replacement whose sort key differs, ...) drops the
+    order, to be rebuilt by the next query. Items change in place (UpdateItem) but never their `range_key`,
+    so in-place updates cannot reorder a partition."""
+
+    __slots__ = ("_keys", "_order")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._order: list[Any] | None = None
+        self._keys: list[Any] | None = None
+
+    def __reduce__(self) -> Any:
+        # copy / deepcopy / pickle: the items only (the order is rebuilt on demand).
+        return (type(self), (dict(self),))
+
+    def sorted_items(self) -> tuple[list[Any], list[Any]] | None:
+        """The items in moto's query order and their sort keys; None if they do not sort (moto's own
+        query then raises or copes, as it would without this cache)."""
+        if self._order is None or self._keys is None:
+            try:
+                order = sorted(self.values(), key=_sort_key)
+            except Exception:  # e.g. mixed key types, a NaN: leave it to moto
+                return None
+            self._order, self._keys = order, [_sort_key(item) for item in order]
+        return self._order, self._keys
+
+    def _drop_order(self) -> None:
+        self._order = self._keys = None
+
+    def _position(self, item: Any) -> int | None:
+        """Where `item` (this very object) is in the order."""
+        order, keys = self._order or [], self._keys or []
+        key = _sort_key(item)
+        position = bisect.bisect_left(keys, key)
+        while position < len(order) and keys[position] == key:
+            if order[position] is item:
+                return position
+            position += 1
+        return None
+
+    def _removed(self, item: Any) -> None:
+        if self._order is None:
+            return
+        try:
+            position = self._position(item)
+        except Exception:  # an incomparable key: rebuild on demand
+            position = None
+        if position is None or self._keys is None:
+            self._drop_order()
+            return
+        del self._order[position]
+        del self._keys[position]
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        old = self.get(key, _MISSING)
+        super().__setitem__(key, value)
+        if self._order is None or self._keys is None:
+            return
+        try:
+            new_key = _sort_key(value)
+            if old is _MISSING:
+                position = bisect.bisect_right(self._keys, new_key)
+                self._order.insert(position, value)
+                self._keys.insert(position, new_key)
+                return
+            found = self._position(old)
+            if found is not None and type(new_key) is type(self._keys[found]) and new_key == self._keys[found]:
+                self._order[found] = value
+                return
+        except Exception:  # an incomparable key: rebuild on demand
+            pass
+        self._drop_order()
+
+    def __delitem__(self, key: Any) -> None:
+        old = self[key]
+        super().__delitem__(key)
+        self._removed(old)
+
+    def pop(self, key: Any, *default: Any) -> Any:
+        if key not in self:
+            return super().pop(key, *default)
+        old = super().pop(key)
+        self._removed(old)
+        return old
+
+    def popitem(self) -> tuple[Any, Any]:
+        self._drop_order()
+        return super().popitem()
+
+    def clear(self) -> None:
+        self._drop_order()
+        super().clear()
+
+    def update(self, *args: Any, **kwargs: Any) -> None:
+        self._drop_order()
+        super().update(*args, **kwargs)
+
+    def setdefault(self, key: Any, default: Any = None) -> Any:
+        self._drop_order()
+        return super().setdefault(key, default)
+
+    def __ior__(self, other: Any) -> Self:  # type: ignore[misc]
+        self._drop_order()
+        return super().__ior__(other)
+
+
+_MISSING = object()
+
+# An item is at most this big: moto's LimitedSizeDict refuses more on every write of a top-level attribute,
+# as DynamoDB refuses items over 400 KB. (Only an UpdateExpression that grows a nested map or list in place
+# escapes moto's check; only such an item could end a page already holding > 595 KB where `window` does not.)
+_MAX_ITEM_SIZE = 405_000
 
 
 def _install_partition_queries(table_class: Any) -> None:
+    from moto.dynamodb.comparisons import COMPARISON_FUNCS
+    from moto.dynamodb.models.table import RESULT_SIZE_LIMIT
+
     original = table_class.query
     signature = inspect.signature(original)
+    # moto's own comparison functions, by identity, for the operators a key condition can use.
+    operators = {
+        COMPARISON_FUNCS["="]: ("EQ", 1),
+        COMPARISON_FUNCS["<"]: ("LT", 1),
+        COMPARISON_FUNCS["<="]: ("LE", 1),
+        COMPARISON_FUNCS[">"]: ("GT", 1),
+        COMPARISON_FUNCS[">="]: ("GE", 1),
+        COMPARISON_FUNCS["BETWEEN"]: ("BETWEEN", 2),
+        COMPARISON_FUNCS["BEGINS_WITH"]: ("BEGINS_WITH", 1),
+    }
 
+    def matching(table: Any, keys: list[Any], arguments: dict[str, Any]) -> tuple[int, int] | None:
+        """The slice of the sorted partition whose items satisfy the sort-key condition, exactly as moto
+        decides it (same cast values, same operators); None when that cannot be told by bisecting.
+        (moto tests the sort-key *attribute*; it is `range_key` unless a legacy AttributeUpdates rewrote it,
+        which moto allows and DynamoDB refuses: such a table may answer differently.)"""
+        comparison = arguments.get("range_comparison")
+        if not comparison:
+            return 0, len(keys)
+        conditions = arguments.get("range_key_conditions")
+        if conditions and (len(conditions) != 1 or conditions[-1][0] != table.range_key_attr):
+            return None
+        operator = operators.get(COMPARISON_FUNCS.get(comparison))  # type: ignore[arg-type]
+        if operator is None:
+            return None
+        name, arity = operator
+        try:
+            values = [value.cast_value for value in arguments.get("range_objs") or []]
+        except Exception:  # not DynamoTypes: leave it to moto
+            return None
+        key_type = type(keys[0])
+        if len(values) != arity or any(type(value) is not key_type for value in values):
+            return None
+        first = values[0]
+        try:
+            if name == "EQ":
+                return bisect.bisect_left(keys, first), bisect.bisect_right(keys, first)
+            if name == "LT":
+                return 0, bisect.bisect_left(keys, first)
+            if name == "LE":
+                return 0, bisect.bisect_right(keys, first)
+            if name == "GT":
+                return bisect.bisect_right(keys, first), len(keys)
+            if name == "GE":
+                return bisect.bisect_left(keys, first), len(keys)
+            if name == "BETWEEN":
+                low = bisect.bisect_left(keys, first)
+                return low, max(low, bisect.bisect_right(keys, values[1]))
+            if key_type not in (str, bytes):
+                return None
+            # BEGINS_WITH: the keys with a prefix are contiguous and start at the prefix itself.
+            low = bisect.bisect_left(keys, first)
+            return low, bisect.bisect_left(keys, True, lo=low, key=lambda key: not key.startswith(first))
+        except Exception:  # e.g. a NaN bound: leave it to moto
+            return None
+
+    def window(table: Any, order: list[Any], keys: list[Any], arguments: dict[str, Any]) -> list[Any]:
+        """The items of the sorted partition moto's query loop must see to answer exactly as it would over
+        the whole partition: the matches after ExclusiveStartKey, up to Limit, and the item after them.
+
+        moto's loop (per item, in order): skip while before ExclusiveStartKey; stop (LastEvaluatedKey) if
+        Limit results are in, or if this item's size would take the results over 1 MB; keep it if it
+        satisfies the sort-key condition. So the items before the start key change nothing; non-matching
+        items before the matches change nothing either (no results yet, and no item is 1 MB); after the
+        last match, only the next item can stop on Limit, and a later one only on size, which cannot
+        happen while the results plus the largest possible item stay under 1 MB (else: all of them)."""
+        forward = arguments.get("scan_index_forward", True)
+        limit = arguments.get("limit")
+        bounds = matching(table, keys, arguments)
+        if (
+            bounds is None
+            or arguments.get("filter_kwargs")  # legacy QueryFilter: counts and keeps per item
+            or not isinstance(forward, bool)
+            or (limit is not None and (type(limit) is not int or limit < 1))
+        ):
+            return order
+        low, high = bounds
+        start, stop = 0, len(order)
+        exclusive_start_key = arguments.get("exclusive_start_key")
+        if exclusive_start_key is not None:
+            hash_attrs, range_attrs = [table.hash_key_attr], [table.range_key_attr]
+
+            def before(item: Any) -> bool:
+                return bool(table._item_comes_before_dct(item, exclusive_start_key, hash_attrs, range_attrs, forward))
+
+            # moto's predicate, bisected: in query order it holds for a prefix of the partition.
+            if forward:
+                start = bisect.bisect_left(order, True, key=lambda item: not before(item))
+            else:
+                stop = bisect.bisect_left(order, True, key=before)
+        low, high = max(low, start), min(high, stop)
+        if low >= high:
+            return []
+        count = high - low
+        taken = count if limit is None else min(limit, count)
+        if forward:
+            first, last = low, low + taken
+            shown = order[first : last + 1]
+            later = len(order) - (last + 1)
+        else:
+            first, last = high - taken, high
+            shown = order[max(0, first - 1) : last]
+            later = first - 1
+        if taken < count or later <= 0:
+            return shown
+        if sum(item.size() for item in order[first:last]) + _MAX_ITEM_SIZE <= RESULT_SIZE_LIMIT:
+            return shown
+        return order[first:] if forward else order[:last]
+
+    @functools.wraps(original)  # `Table.query.__wrapped__`: moto's own (the tests compare the two)
     def query(self: Any, hash_key: Any, *args: Any, **kwargs: Any) -> Any:
-        index_name = signature.bind(self, hash_key, *args, **kwargs).arguments.get("index_name")
-        if index_name or hash_key is None or not self.range_key_attr:
-            return original(self, hash_key, *args, **kwargs)
         arguments = signature.bind(self, hash_key, *args, **kwargs).arguments
-        # Pre-sorted on the plain values: moto's own sort (DynamoType comparisons) then runs in linear time.
-        partition = sorted(self.items.get(hash_key, {}).values(), key=_plain_range_key)
-        partition = _candidates(partition, arguments.get("range_comparison"), arguments.get("range_objs") or [])
-        return original(_PartitionView(self, partition), hash_key, *args, **kwargs)
+        if arguments.get("index_name") or hash_key is None or not self.range_key_attr:
+            return original(self, hash_key, *args, **kwargs)
+        partition = self.items.get(hash_key)
+        if partition is None:
+            items: list[Any] = []
+        else:
+            if type(partition) is dict:  # a partition moto created: give it an order (same place, same items)
+                partition = self.items[hash_key] = _Partition(partition)
+            if not isinstance(partition, _Partition):
+                return original(self, hash_key, *args, **kwargs)
+            sorted_items = partition.sorted_items()
+            if sorted_items is None:
+                return original(self, hash_key, *args, **kwargs)
+            order, keys = sorted_items
+            items = window(self, order, keys, arguments) if order else []
+        # moto then filters, pages and sorts (linear: already in order) only these, exactly as before.
+        return original(_PartitionView(self, items), hash_key, *args, **kwargs)
 
     table_class.query = query
 
