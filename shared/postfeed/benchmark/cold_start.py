@@ -15,7 +15,7 @@ from typing import Any
 
 from postfeed.benchmark.harness import REPO_ROOT, median, ratio
 
-FUNCTIONS = {"ingest_post": "postfeed-ingest", "build_feeds": "postfeed-feeds"}
+FUNCTIONS = {"ingest_post": "postfeed-ingest", "build_feeds": "postfeed-feeds", "publish_due": "postfeed-schedule"}
 RUNS = 9
 
 _TIMED_IMPORT = """
