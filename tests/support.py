@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import random
+import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from http.server import HTTPServer
+from typing import Any, TypeVar
 
 from postfeed.local.pipeline import LocalPipeline
 from postfeed.store.table import from_attributes
+
+ServerT = TypeVar("ServerT", bound=HTTPServer)
 
 # Bookkeeping that legitimately differs between two runs reaching the same state.
 VOLATILE = {"changed_at", "version", "sequencer", "lease_owner", "lease_until", "pending", "published"}
@@ -104,3 +110,15 @@ def redeliver(pipeline: LocalPipeline, bodies: list[str], rng: random.Random, du
 
 def is_test_event(body: str) -> bool:
     return bool(json.loads(body).get("Event") == "s3:TestEvent")
+
+
+@contextlib.contextmanager
+def serving(server: ServerT) -> Iterator[ServerT]:
+    """Run a local HTTP server in a daemon thread for the duration; shut down and closed after."""
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()

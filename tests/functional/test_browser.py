@@ -11,7 +11,6 @@ import os
 import shutil
 import subprocess
 import tempfile
-import threading
 from collections.abc import Iterator
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -27,6 +26,7 @@ from postfeed.local.pipeline import LocalPipeline
 from tests.conftest import REPO
 from tests.functional.conftest import FINEWS_PARAMETERS
 from tests.functional.test_pipeline_rules import post
+from tests.support import serving
 
 SCREENSHOTS = REPO / "out" / "screenshots"
 CHROMIUM_FLAGS = (
@@ -87,12 +87,8 @@ class _Handler(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def documents() -> Iterator[Documents]:
-    server = Documents()
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server
-    server.shutdown()
-    server.server_close()
+    with serving(Documents()) as server:
+        yield server
 
 
 def browse(url: str, *extra: str) -> str:

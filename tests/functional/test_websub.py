@@ -21,6 +21,7 @@ from postfeed.local.pipeline import LocalPipeline
 from postfeed.pipeline.websub import WebSubPolicy, notify_hub
 from tests.functional.conftest import FEED_BASE_URL, FINEWS_PARAMETERS
 from tests.functional.test_pipeline_rules import post
+from tests.support import serving
 
 NS = {"a": "http://www.w3.org/2005/Atom"}
 
@@ -75,12 +76,8 @@ class _HubHandler(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def hub() -> Iterator[Hub]:
-    server = Hub()
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server
-    server.shutdown()
-    server.server_close()
+    with serving(Hub()) as server:
+        yield server
 
 
 FAST = WebSubPolicy(timeout=0.5, attempts=3, backoff=0.05, budget=3.0)

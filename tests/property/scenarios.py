@@ -23,8 +23,9 @@ from postfeed.local.pipeline import LocalPipeline
 from postfeed.models import FeedRef, Site
 from postfeed.store.items import refs_of_entry
 from postfeed.store.table import from_attributes
-from tests.hostile.checks import body_problem
-from tests.support import Change, assert_same_outcome, is_test_event, take_messages
+from tests.hostile.checks import assert_feeds_sound, body_problem, site_of
+from tests.property.stats import Totals
+from tests.support import Change, assert_same_outcome, is_test_event, snapshot, take_messages
 
 KEYS = (
     "_posts/2026-11-25-alpha.md",
@@ -227,3 +228,15 @@ def assert_same_end_state(actual: dict[str, Any], reference: dict[str, Any]) -> 
         }
 
     assert_same_outcome(without_roots(actual), without_roots(reference))
+
+
+def assert_reference_reached(pipeline: LocalPipeline, expected: dict[str, Any], totals: Totals) -> None:
+    """No post lost or shown twice, no queue or failed batch left over, the reference's end state, sound feeds."""
+    lost = lost_posts(pipeline, site_of(pipeline))
+    totals.posts_lost += len(lost)
+    assert lost == []
+    assert queue_bodies(pipeline, pipeline.stack.dead_letter_queue_url) == []
+    assert queue_bodies(pipeline, pipeline.stack.failure_queue_url) == []
+    assert pipeline.glue.delivery.stream_failed_batches == 0
+    assert_same_end_state(snapshot(pipeline), expected)
+    assert_feeds_sound(pipeline)

@@ -86,11 +86,12 @@ def update_archives(
             existing[month] = pages.pages(ref, month)
         return existing[month]
 
-    # 1-2. the regions to re-plan, from the page items' counts
-    regions: set[str] = set()
-    for instant in touched:
-        counts = {page: int(item.get("count", 0)) for page, item in month_pages(instant[:MONTH]).items()}
-        regions.add(region_to_replan(instant, counts, changes, limit))
+    # 1-2. the regions to re-plan, from the page items' counts (once per month)
+    counts = {
+        month: {page: int(item.get("count", 0)) for page, item in month_pages(month).items()}
+        for month in {instant[:MONTH] for instant in touched}
+    }
+    regions = {region_to_replan(instant, counts[instant[:MONTH]], changes, limit) for instant in touched}
     regions = {r for r in regions if not any(o != r and r.startswith(o) for o in regions)}
 
     # 3. plan each region from its members

@@ -74,11 +74,6 @@ def _changed(old: Mapping[str, Any], new: Mapping[str, Any]) -> bool:
     return bool(new.get("generation")) and new.get("generation") != old.get("generation")
 
 
-def touched_feeds(images: Iterable[tuple[Mapping[str, Any] | None, Mapping[str, Any] | None]]) -> set[FeedRef]:
-    """Feeds whose content changes with these (old image, new image) pairs of post items (see touched_pages)."""
-    return set(touched_pages(images))
-
-
 @dataclass(slots=True)
 class RebuildOutcome:
     ref: FeedRef
