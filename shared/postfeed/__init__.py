@@ -17,6 +17,8 @@ from postfeed.models import (
     feeds_of,
 )
 
+__version__ = "0.1.0"
+
 __all__ = (
     "Author",
     "FeedKind",

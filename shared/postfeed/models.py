@@ -5,7 +5,7 @@ Everything here is plain data: frozen dataclasses, no I/O, no AWS. Datetimes are
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 from enum import StrEnum
@@ -22,6 +22,39 @@ class Author:
     uri: str | None = None
 
 
+DEFAULT_TAGS_PATH = "feed/by_tag/"
+
+
+@dataclass(frozen=True, slots=True)
+class TagFeeds:
+    """jekyll-feed's `feed.tags`: which tags get a feed, and in which folder.
+
+    Unset (`explicit` False), postfeed writes a feed for every tag; `feed.tags: false` writes none; `true` or a
+    mapping follow jekyll-feed (`only`, then `except`, then `path`)."""
+
+    enabled: bool = True
+    explicit: bool = False
+    only: tuple[str, ...] | None = None
+    exclude: tuple[str, ...] = ()
+    path: str = DEFAULT_TAGS_PATH  # a bucket folder: no leading `/`, one trailing `/`
+
+    def has_feed(self, tag: str) -> bool:
+        if not self.enabled:
+            return False
+        if self.only is not None and tag not in self.only:
+            return False
+        return tag not in self.exclude
+
+
+@dataclass(frozen=True, slots=True)
+class CollectionFeed:
+    """A collection other than posts that jekyll-feed's `feed.collections` asks a feed for."""
+
+    name: str
+    path: str | None = None  # the Atom key of the collection's feed; None: `feed/<name>.xml`
+    categories: tuple[str, ...] | None = None  # category feeds of the collection; None: every category
+
+
 @dataclass(frozen=True, slots=True)
 class FeedSettings:
     """The `feed:` block of jekyll-feed, plus postfeed's own additions."""
@@ -29,6 +62,14 @@ class FeedSettings:
     path: str = "feed.xml"
     posts_limit: int = 10
     excerpt_only: bool = False
+    # `feed.categories`: the categories that get a feed; None (unset) = every category, postfeed's default.
+    categories: tuple[str, ...] | None = None
+    tags: TagFeeds = field(default_factory=TagFeeds)
+    collections: tuple[CollectionFeed, ...] = ()
+    icon: str | None = None
+    logo: str | None = None
+    # The site has its own `feed.xslt.xml` at its root: jekyll-feed links it instead of our stylesheet.
+    xslt: bool = False
     # Public base URL the feeds are served from; defaults to the site's url + baseurl.
     base_url: str | None = None
     # Optional WebSub hub advertised in feeds.
@@ -42,9 +83,16 @@ class Site:
     url: str = ""
     baseurl: str = ""
     title: str = ""
+    name: str = ""  # jekyll-feed's fallback for `title`
     description: str = ""
-    lang: str = "en"
+    lang: str | None = None  # as written; None: the site declares no language
     author: Author | None = None
+    # `site.data.authors` (`_data/authors.yml`): an author named by key in front matter is looked up here.
+    authors: Mapping[str, Author] = field(default_factory=dict)
+    # Front matter defaults (`defaults:`), as (path prefix, type, values) in config order.
+    defaults: tuple[tuple[str, str | None, Mapping[str, object]], ...] = ()
+    # Collections other than posts that `collections:` declares, with their `permalink` (None: Jekyll's default).
+    collections: Mapping[str, str | None] = field(default_factory=dict)
     # IANA zone name; None means UTC (GitHub Pages' builders and Lambda run in UTC).
     timezone: str | None = None
     permalink: str = "date"
@@ -96,6 +144,11 @@ class Post:
     updated: datetime | None = None  # front matter last_modified_at/updated, when given
     warnings: tuple[str, ...] = ()
     status: Literal[Status.PUBLISHED] = Status.PUBLISHED
+    image: str | None = None  # front matter `image` or `image.path`, as written
+    lang: str | None = None  # front matter `lang`, as written
+    description: str | None = None  # front matter `description`: the summary when given
+    excerpt_only: bool | None = None  # front matter `feed.excerpt_only`: wins over the site's
+    collection: str = "posts"
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,34 +182,56 @@ class FeedKind(StrEnum):
     TAG = "tag"
 
 
+POSTS = "posts"
+
+
 @dataclass(frozen=True, slots=True, order=True)
 class FeedRef:
-    """Which feed: the site-wide one, or one category's, or one tag's (`name` as written in posts)."""
+    """Which feed: the site-wide one, or one category's, or one tag's (`name` as written in posts).
+
+    `collection` is `posts` for the posts' feeds; another collection's feed (jekyll-feed's `feed.collections`)
+    is its SITE feed, and its categories' feeds are CATEGORY feeds with that collection."""
 
     kind: FeedKind
     name: str = ""
+    collection: str = POSTS
 
     @classmethod
-    def site(cls) -> FeedRef:
-        return cls(FeedKind.SITE)
+    def site(cls, collection: str = POSTS) -> FeedRef:
+        return cls(FeedKind.SITE, "", collection)
 
     @classmethod
-    def category(cls, name: str) -> FeedRef:
-        return cls(FeedKind.CATEGORY, name)
+    def category(cls, name: str, collection: str = POSTS) -> FeedRef:
+        return cls(FeedKind.CATEGORY, name, collection)
 
     @classmethod
     def tag(cls, name: str) -> FeedRef:
         return cls(FeedKind.TAG, name)
 
 
-def feed_refs(categories: Iterable[str], tags: Iterable[str]) -> tuple[FeedRef, ...]:
-    """Every feed a post with these categories and tags belongs to: site-wide, each category, each tag."""
-    refs = [FeedRef.site()]
-    refs += [FeedRef.category(name) for name in categories]
-    refs += [FeedRef.tag(name) for name in tags]
+def feed_refs(
+    categories: Iterable[str], tags: Iterable[str], feed: FeedSettings | None = None, collection: str = POSTS
+) -> tuple[FeedRef, ...]:
+    """Every feed a document with these categories and tags belongs to under the `feed:` settings (None: every
+    feed, postfeed's default): its collection's feed, each category's that has one, each tag's that has one.
+
+    Another collection has feeds only when `feed.collections` names it, and no tag feeds (jekyll-feed's tag
+    feeds are of posts)."""
+    feed = feed or FeedSettings()
+    if collection == POSTS:
+        wanted: tuple[str, ...] | None = feed.categories
+    else:
+        meta = next((c for c in feed.collections if c.name == collection), None)
+        if meta is None:
+            return ()
+        wanted = meta.categories
+    refs = [FeedRef.site(collection)]
+    refs += [FeedRef.category(name, collection) for name in categories if wanted is None or name in wanted]
+    if collection == POSTS:
+        refs += [FeedRef.tag(name) for name in tags if feed.tags.has_feed(name)]
     return tuple(dict.fromkeys(refs))
 
 
-def feeds_of(post: Post) -> tuple[FeedRef, ...]:
-    """Every feed a published post belongs to (no duplicates, in a stable order)."""
-    return feed_refs(post.categories, post.tags)
+def feeds_of(post: Post, feed: FeedSettings | None = None) -> tuple[FeedRef, ...]:
+    """Every feed a published post belongs to under the `feed:` settings (no duplicates, in a stable order)."""
+    return feed_refs(post.categories, post.tags, feed, post.collection)

@@ -38,7 +38,7 @@ def test_run_on_the_sample_site(tmp_path: Path, capsys: pytest.CaptureFixture[st
         assert (out / doc["key"]).is_file()
     parsed = feedparser.parse((out / "feed/by_tag/东财滚动新闻.xml").read_bytes())
     assert parsed.bozo == 0
-    assert parsed.feed.title == "财经速递 » #东财滚动新闻"
+    assert parsed.feed.title == "财经速递 | #东财滚动新闻"
     # AND the functions' logs went to a file, not to stdout
     assert '"level":"WARNING"' in (out / "functions.log").read_text(encoding="utf-8")
     assert '"level"' not in printed

@@ -172,7 +172,7 @@ def test_an_uploaded_post_is_served_in_its_feeds(served: Served, seed_bytes: byt
     assert hrefs[f"{served.feeds}/feed/nanchangribao.rss"] == "application/rss+xml"
     assert hrefs[tag_url] == "application/feed+json"
     assert len(hrefs) == 9  # site, category and tag feeds, three formats each
-    assert "postfeed » nanchangribao" in page.decode("utf-8")
+    assert "postfeed | Nanchangribao" in page.decode("utf-8")
     # AND the console told what happened
     assert f"put {SEED_KEY}: published" in served.text()
 

@@ -123,7 +123,7 @@ def test_a_feed_reads_as_a_page_in_a_browser(aws: None, documents: Documents) ->
     dom = html.document_fromstring(browse(atom_url, "--dump-dom"))
     # THEN it shows the feed as a page: title, entries with links and dates, the URL to subscribe to
     assert "feed.xsl" in documents.requests
-    assert dom.findtext(".//h1[@id='feed-title']") == "金融消息 » emnews"
+    assert dom.findtext(".//h1[@id='feed-title']") == "金融消息 | Emnews"
     assert dom.findtext(".//code[@id='subscribe-url']").strip() == atom_url
     titles = [a.text_content() for a in dom.xpath("//article[@class='entry']/h2/a")]
     assert titles == ["央行开展逆回购操作", "港股午评：恒指涨1%"]

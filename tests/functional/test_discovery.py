@@ -67,18 +67,19 @@ def test_index_and_opml_list_every_feed_with_titles_and_counts(pipeline: LocalPi
     subs = subscriptions(root)
     assert subs == {
         f"{FEED_BASE_URL}/feed.xml": ("金融消息", "3 entries"),
-        f"{FEED_BASE_URL}/feed/cailianshe.xml": ("金融消息 » cailianshe", "1 entry"),
-        f"{FEED_BASE_URL}/feed/emnews.xml": ("金融消息 » emnews", "2 entries"),
-        f"{FEED_BASE_URL}/feed/by_tag/A%E8%82%A1.xml": ("金融消息 » #A股", "1 entry"),
-        f"{FEED_BASE_URL}/feed/by_tag/a-b~4e012385d7caf841.xml": ("金融消息 » #a&b", "1 entry"),
-        f"{FEED_BASE_URL}/feed/by_tag/%E6%B8%AF%E8%82%A1.xml": ("金融消息 » #港股", "2 entries"),
+        f"{FEED_BASE_URL}/feed/cailianshe.xml": ("金融消息 | Cailianshe", "1 entry"),
+        f"{FEED_BASE_URL}/feed/emnews.xml": ("金融消息 | Emnews", "2 entries"),
+        f"{FEED_BASE_URL}/feed/by_tag/A%E8%82%A1.xml": ("金融消息 | #A股", "1 entry"),
+        f"{FEED_BASE_URL}/feed/by_tag/a-b~4e012385d7caf841.xml": ("金融消息 | #a&b", "1 entry"),
+        f"{FEED_BASE_URL}/feed/by_tag/%E6%B8%AF%E8%82%A1.xml": ("金融消息 | #港股", "2 entries"),
     }
     assert [o.get("text") for o in root.find("body")] == ["Site", "Categories", "Tags"]
-    # AND index.html lists the same feeds, each with its three formats, and autodiscovery links in its head
+    # AND index.html lists the same feeds, each titled with a link to its HTML page, with its three formats, and
+    # autodiscovery links in its head
     page = index(pipeline)
     assert page.get("lang") == "zh-CN"
     listed = {a.get("href") for a in page.xpath("//body//li/a[1]")}
-    assert listed == set(subs)
+    assert listed == {url.removesuffix(".xml") + ".html" for url in subs}
     for url in subs:
         stem = url.removesuffix(".xml")
         assert {f"{stem}.xml", f"{stem}.rss", f"{stem}.json"} <= {a.get("href") for a in page.xpath("//a")}
@@ -89,7 +90,7 @@ def test_index_and_opml_list_every_feed_with_titles_and_counts(pipeline: LocalPi
         "application/rss+xml",
         "application/feed+json",
     }
-    emnews = f"{FEED_BASE_URL}/feed/emnews.xml"
+    emnews = f"{FEED_BASE_URL}/feed/emnews.html"
     assert "(2 entries)" in page.xpath(f"string(//li[a[1]/@href='{emnews}'])")
     assert pipeline.feed_object("index.html")["content_type"] == "text/html; charset=utf-8"
     assert pipeline.feed_object("feeds.opml")["content_type"] == "text/x-opml; charset=utf-8"
@@ -120,8 +121,8 @@ def test_nothing_is_published_when_the_lists_did_not_change(pipeline: LocalPipel
     pipeline.upload("_posts/2026-11-25-a.md", post(title="甲（更新）", categories="emnews"))
     pipeline.settle()
     # THEN the feeds are rebuilt, but the root documents are not even rendered: one GetItem says so
-    # site, emnews and 央行公告 (post()'s tag): subscription documents and the archive page
-    assert counter["s3.PutObject"] == 3 * (3 + 2)
+    # site, emnews and 央行公告 (post()'s tag): subscription documents, HTML page and the archive page
+    assert counter["s3.PutObject"] == 3 * (3 + 1 + 2)
     after = {key: pipeline.feed_object(key) for key in before}
     assert after == before
 

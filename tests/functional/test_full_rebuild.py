@@ -88,12 +88,12 @@ def test_a_new_config_rederives_every_post_and_rebuilds_every_feed(
     assert site.entries[0].published.startswith("2026-11-11T16:30:00")
     # AND every category and tag feed, every archive page and the index were rendered again
     for stem in ("feed/emnews", "feed/by_tag/港股", "feed/cailianshe", "feed/by_tag/A股"):
-        assert feedparser.parse(pipeline.feed(f"{stem}.xml")).feed.title.startswith("新标题 » ")
+        assert feedparser.parse(pipeline.feed(f"{stem}.xml")).feed.title.startswith("新标题 | ")
         for key, page in walk(pipeline, f"{stem}.xml"):
-            assert page.findtext("{http://www.w3.org/2005/Atom}title").startswith("新标题 » "), key
+            assert page.findtext("{http://www.w3.org/2005/Atom}title").startswith("新标题 | "), key
             assert "https://news.example.org/" in (pipeline.feed(key) or b"").decode()
     index = (pipeline.feed("index.html") or b"").decode()
-    assert "新标题 » emnews" in index
+    assert "新标题 | Emnews" in index
     assert "金融消息" not in index
     # AND every post item was re-ingested by one generation, logged as it went
     generations = {item.get("generation") for item in post_items(pipeline).values()}

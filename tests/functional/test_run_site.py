@@ -99,7 +99,7 @@ def test_example_site_reports_every_post_and_writes_valid_feeds(site_pipeline: L
         for ext in (".xml", ".rss", ".json"):
             assert f"{stem}{ext}" in documents
     assert documents["feed.xml"]["entries"] == 10  # jekyll-feed's posts_limit
-    assert documents["feed/emnews.xml"]["title"] == "财经速递 » emnews"
+    assert documents["feed/emnews.xml"]["title"] == "财经速递 | Emnews"
     # AND links point at the site's url (protocol-relative ones made absolute)
     site_feed = feedparser.parse((out / "feed.xml").read_bytes())
     assert all(entry.link.startswith("https://finews.example.com/") for entry in site_feed.entries)

@@ -23,13 +23,15 @@ from email.utils import format_datetime
 from feedgen.feed import FeedGenerator
 from lxml import etree  # type: ignore[import-untyped]  # no lxml-stubs pinned
 
-from postfeed.feeds.channel import GENERATOR, Channel, Entry, History, Person
+from postfeed.feeds.channel import GENERATOR, GENERATOR_URI, Channel, Entry, History, Person, language_tag
 from postfeed.feeds.paths import FeedFormat
 
 __all__ = ("render_atom", "render_rss", "rfc822", "rfc3339")
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
 FH_NS = "http://purl.org/syndication/history/1.0"  # RFC 5005 feed history
+MEDIA_NS = "http://search.yahoo.com/mrss/"  # Media RSS: jekyll-feed's entry image
+XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True, remove_blank_text=True)
 _HTML = "text/html"
 
@@ -57,19 +59,33 @@ def _generator(channel: Channel, fmt: FeedFormat) -> FeedGenerator:
     fg.title(channel.title)
     fg.updated(channel.updated)
     fg.lastBuildDate(channel.updated)
-    fg.generator(GENERATOR)
+    fg.generator(GENERATOR, version=channel.generator_version or None, uri=GENERATOR_URI)
     fg.author(_person_dict(channel.author))
     if channel.subtitle:
         fg.subtitle(channel.subtitle)  # feedgen's description() would set the Atom subtitle too
     if fmt is FeedFormat.RSS:
         fg.description(channel.description)
-    if channel.language:
-        fg.language(channel.language)
+    # Atom's xml:lang as the site declares it (jekyll-feed); RSS <language> must be a language tag.
+    language = channel.language if fmt is FeedFormat.ATOM else language_tag(channel.language)
+    if language:
+        fg.language(language)
+    if fmt is FeedFormat.ATOM:
+        if channel.icon:
+            fg.icon(channel.icon)
+        if channel.logo:
+            fg.logo(channel.logo)
+    elif channel.logo:
+        fg.image(url=channel.logo, title=channel.title, link=channel.home_url)
     fg.link(href=channel.urls[fmt], rel="self", type=fmt.media_type.partition(";")[0])
     if channel.hub:
         fg.link(href=channel.hub, rel="hub")
-    # Last: feedgen takes the RSS <link> from the last feed link set.
-    fg.link(href=channel.home_url, rel="alternate", type=_HTML)
+    if fmt is FeedFormat.ATOM and channel.page_url:
+        # RFC 4287 allows one text/html alternate: the feed's own page, which links the site; the site is related.
+        fg.link(href=channel.page_url, rel="alternate", type=_HTML)
+        fg.link(href=channel.home_url, rel="related", type=_HTML)
+    else:
+        # Last: feedgen takes the RSS <link> (the website, as RSS means it) from the last feed link set.
+        fg.link(href=channel.home_url, rel="alternate", type=_HTML)
     for entry in channel.entries:
         _add_entry(fg, entry, fmt)
     return fg
@@ -144,12 +160,29 @@ def _child(parent: etree._Element, tag: str) -> etree._Element:
     return child
 
 
+def _add_entry_extras(root: etree._Element, items: list[etree._Element], channel: Channel, atom: bool) -> None:
+    """jekyll-feed's per-entry extras: the post's image (Media RSS thumbnail and content) and, in Atom, the
+    post's `lang` as the entry's xml:lang; the site's language as `hreflang` of the Atom HTML links."""
+    for item, entry in zip(items, channel.entries, strict=True):
+        if atom and entry.language:
+            item.set(XML_LANG, entry.language)
+        if entry.image:
+            etree.SubElement(item, f"{{{MEDIA_NS}}}thumbnail", url=entry.image)
+            etree.SubElement(item, f"{{{MEDIA_NS}}}content", medium="image", url=entry.image)
+    if atom and channel.language:
+        for link in root.iterfind(f"{{{ATOM_NS}}}link[@type='{_HTML}']"):
+            link.set("hreflang", channel.language)
+    if any(entry.image for entry in channel.entries):
+        etree.cleanup_namespaces(root, top_nsmap={"media": MEDIA_NS})
+
+
 def render_atom(channel: Channel) -> bytes:
     """The Atom 1.0 document (RFC 4287)."""
     root = etree.fromstring(_generator(channel, FeedFormat.ATOM).atom_str(), _PARSER)
     for link in root.iterfind(f"{{{ATOM_NS}}}entry/{{{ATOM_NS}}}link"):
         link.set("rel", "alternate")
         link.set("type", _HTML)
+    _add_entry_extras(root, root.findall(f"{{{ATOM_NS}}}entry"), channel, atom=True)
     media_type = FeedFormat.ATOM.media_type.partition(";")[0]
     root = _add_history(root, root, channel.history.get(FeedFormat.ATOM), media_type)
     return _serialize(root, channel)
@@ -164,9 +197,15 @@ def render_rss(channel: Channel) -> bytes:
     for item, entry in zip(channel_elem.iterfind("item"), channel.entries, strict=True):
         for pub_date in item.iterfind("pubDate"):
             pub_date.text = rfc822(entry.published)
+    _add_entry_extras(root, channel_elem.findall("item"), channel, atom=False)
     if channel.hub:
         hub = etree.Element(f"{{{ATOM_NS}}}link", href=channel.hub, rel="hub")
         _child(channel_elem, f"{{{ATOM_NS}}}link").addnext(hub)
+    if channel.page_url:
+        # <link> stays the website. The feed's page goes before it: parsers that read an atom:link alternate as
+        # the channel link (feedparser) take the last one, which so remains <link>.
+        page = etree.Element(f"{{{ATOM_NS}}}link", href=channel.page_url, rel="alternate", type=_HTML)
+        _child(channel_elem, "link").addprevious(page)
     media_type = FeedFormat.RSS.media_type.partition(";")[0]
     root = _add_history(root, channel_elem, channel.history.get(FeedFormat.RSS), media_type)
     return _serialize(root, channel)

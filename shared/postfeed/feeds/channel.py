@@ -6,6 +6,7 @@ date in the site's zone, so the format writers only lay it out.
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -13,8 +14,8 @@ from datetime import UTC, datetime
 from urllib.parse import quote, urlsplit
 
 from postfeed.feeds.content import clean_line, sanitize_html
-from postfeed.feeds.paths import URI_SAFE, FeedFormat, feed_url, stylesheet_href
-from postfeed.models import Author, FeedKind, FeedRef, Post, Site
+from postfeed.feeds.paths import URI_SAFE, FeedFormat, feed_page_url, feed_url, stylesheet_href
+from postfeed.models import POSTS, Author, FeedKind, FeedRef, Post, Site
 
 __all__ = ("EMPTY_FEED_UPDATED", "Channel", "Entry", "History", "Person", "build_channel", "feed_title")
 
@@ -23,6 +24,7 @@ __all__ = ("EMPTY_FEED_UPDATED", "Channel", "Entry", "History", "Person", "build
 EMPTY_FEED_UPDATED = datetime(2000, 1, 1, tzinfo=UTC)
 FALLBACK_TITLE_CHARS = 80
 GENERATOR = "postfeed"
+GENERATOR_URI = "https://github.com/postfeed/postfeed"
 _EMAIL = re.compile(
     r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$"
 )
@@ -49,6 +51,8 @@ class Entry:
     terms: tuple[str, ...]  # categories then tags, without duplicates or empty names
     summary: str  # plain text, may be empty
     content_html: str | None  # sanitised, absolute links; None when the site publishes excerpts only
+    image: str | None = None  # the post's image (front matter `image`), absolute when the site has a url
+    language: str | None = None  # the post's `lang`, as written
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +85,10 @@ class Channel:
     # Root-relative URL of the XSLT stylesheet browsers use to show the document (None: no stylesheet).
     stylesheet: str | None = None
     history: Mapping[FeedFormat, History] = field(default_factory=dict)
+    page_url: str | None = None  # the feed's HTML page (feeds.page): Atom's alternate, RSS's atom:link alternate
+    icon: str | None = None  # `feed.icon` (Atom <icon>, JSON Feed favicon)
+    logo: str | None = None  # `feed.logo` (Atom <logo>, RSS <image>, JSON Feed icon)
+    generator_version: str = ""
 
     @property
     def atom_id(self) -> str:
@@ -92,17 +100,45 @@ def _uri(url: str) -> str:
     return quote(clean_line(url), safe=URI_SAFE)
 
 
+def plain_text(text: str) -> str:
+    """Text as jekyll-feed shows titles: `smartify | strip_html | normalize_whitespace`, as plain text."""
+    from postfeed.jekyll.content import html_to_text, smartify
+
+    return clean_line(html.unescape(html_to_text(smartify(clean_line(text)))))
+
+
 def _site_name(site: Site) -> str:
-    return clean_line(site.title) or urlsplit(site.root_url).hostname or site.root_url or "Feed"
+    """jekyll-feed's `site.title | default: site.name`; postfeed falls back to the host when there is neither."""
+    return (
+        plain_text(site.title) or plain_text(site.name) or urlsplit(site.root_url).hostname or site.root_url or "Feed"
+    )
+
+
+def _capitalize(name: str) -> str:
+    """Liquid's `capitalize` (Ruby's String#capitalize): first character upper case, the rest lower case."""
+    return name[:1].upper() + name[1:].lower()
 
 
 def feed_title(ref: FeedRef, site: Site) -> str:
-    """Title of a feed: the site's title, then ``» name`` for a category and ``» #name`` for a tag."""
-    base = _site_name(site)
-    if ref.kind is FeedKind.SITE:
-        return base
-    name = clean_line(ref.name) or "(unnamed)"
-    return f"{base} » {name}" if ref.kind is FeedKind.CATEGORY else f"{base} » #{name}"
+    """jekyll-feed's titles: the site's title, then ` | Collection` for another collection and ` | Category` for a
+    category (capitalised as Liquid's `capitalize`); a tag feed (postfeed's) adds ` | #tag` as written."""
+    parts = [_site_name(site)]
+    if ref.collection != POSTS:
+        parts.append(_capitalize(plain_text(ref.collection)))
+    if ref.kind is FeedKind.CATEGORY:
+        parts.append(_capitalize(plain_text(ref.name)) or "(unnamed)")
+    elif ref.kind is FeedKind.TAG:
+        parts.append("#" + (plain_text(ref.name) or "(unnamed)"))
+    return " | ".join(parts)
+
+
+def _resolve_author(author: Author | None, site: Site) -> Author | None:
+    """jekyll-feed's `site.data.authors[post_author] | default: post_author`: an author given by name alone is
+    looked up in `_data/authors.yml`."""
+    if author is None or author.email or author.uri:
+        return author
+    found = site.authors.get(author.name)
+    return found if found is not None else author
 
 
 def _person(author: Author | None, fallback: Person) -> Person:
@@ -118,8 +154,9 @@ def _person(author: Author | None, fallback: Person) -> Person:
     return Person(name=name, email=valid_email, uri=valid_uri)
 
 
-def _language(lang: str) -> str | None:
-    tag = clean_line(lang).replace("_", "-")
+def language_tag(lang: str | None) -> str | None:
+    """A declared language as a BCP 47 tag for RSS and JSON Feed (`en_US` -> `en-US`); None if it is not one."""
+    tag = clean_line(lang or "").replace("_", "-")
     return tag if _LANGUAGE.match(tag) else None
 
 
@@ -130,13 +167,23 @@ def _in_zone(moment: datetime, site: Site) -> datetime:
 
 
 def _entry_title(post: Post, published: datetime) -> str:
-    title = clean_line(post.title)
+    title = plain_text(post.title)
     if title:
         return title
     excerpt = clean_line(post.excerpt_text)
     if len(excerpt) > FALLBACK_TITLE_CHARS:
         return excerpt[: FALLBACK_TITLE_CHARS - 1].rstrip() + "…"
     return excerpt or published.date().isoformat()
+
+
+def _image(post: Post, site: Site) -> str | None:
+    """jekyll-feed's image: as written when it holds `://`, else `| absolute_url` (relative without a site url)."""
+    if not post.image or not clean_line(post.image):
+        return None
+    image = clean_line(post.image)
+    if "://" not in image:
+        image = site.root_url + "/" + image.lstrip("/")
+    return _uri(image)
 
 
 def _entry(post: Post, site: Site, fallback_author: Person) -> Entry:
@@ -149,10 +196,12 @@ def _entry(post: Post, site: Site, fallback_author: Person) -> Entry:
         title=_entry_title(post, published),
         published=published,
         updated=_in_zone(post.updated or post.date, site),
-        author=_person(post.author, fallback_author),
+        author=_person(_resolve_author(post.author, site), fallback_author),
         terms=tuple(dict.fromkeys(term for term in terms if term)),
-        summary=clean_line(post.excerpt_text),
-        content_html=None if site.feed.excerpt_only else sanitize_html(post.content_html, link),
+        summary=plain_text(post.description) if post.description else clean_line(post.excerpt_text),
+        content_html=None if (post.excerpt_only or site.feed.excerpt_only) else sanitize_html(post.content_html, link),
+        image=_image(post, site),
+        language=clean_line(post.lang or "") or None,
     )
 
 
@@ -170,7 +219,7 @@ def select_posts(posts: Sequence[Post], limit: int) -> list[Post]:
 def build_channel(ref: FeedRef, posts: Sequence[Post], site: Site) -> Channel:
     """Everything the three formats say about this feed, from its posts (any order) and the site."""
     title = feed_title(ref, site)
-    site_author = _person(site.author, Person(name=_site_name(site)))
+    site_author = _person(_resolve_author(site.author, site), Person(name=_site_name(site)))
     entries = tuple(_entry(post, site, site_author) for post in select_posts(posts, site.feed.posts_limit))
     description = clean_line(site.description)
     hub = clean_line(site.feed.hub or "")
@@ -178,7 +227,7 @@ def build_channel(ref: FeedRef, posts: Sequence[Post], site: Site) -> Channel:
         title=title,
         description=description or title,
         subtitle=description or None,
-        language=_language(site.lang),
+        language=clean_line(site.lang or "") or None,
         home_url=_uri(site.root_url) + "/",
         urls={fmt: feed_url(ref, fmt, site) for fmt in FeedFormat},
         hub=_uri(hub) if urlsplit(hub).scheme.lower() in ("http", "https") else None,
@@ -186,4 +235,22 @@ def build_channel(ref: FeedRef, posts: Sequence[Post], site: Site) -> Channel:
         author=site_author,
         entries=entries,
         stylesheet=stylesheet_href(site),
+        page_url=feed_page_url(ref, site),
+        icon=_site_asset(site.feed.icon, site),
+        logo=_site_asset(site.feed.logo, site),
+        generator_version=_version(),
     )
+
+
+def _site_asset(path: str | None, site: Site) -> str | None:
+    """An image of the site (`feed.icon`, `feed.logo`) as an absolute URL when it can be one."""
+    path = clean_line(path or "")
+    if not path:
+        return None
+    return _uri(path if "://" in path else site.root_url + "/" + path.lstrip("/"))
+
+
+def _version() -> str:
+    from postfeed import __version__
+
+    return __version__

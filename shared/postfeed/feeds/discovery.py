@@ -17,9 +17,9 @@ from urllib.parse import quote
 from lxml import etree  # type: ignore[import-untyped]  # no lxml-stubs pinned
 
 from postfeed.feeds.atom_rss import rfc822
-from postfeed.feeds.channel import feed_title
+from postfeed.feeds.channel import feed_title, language_tag
 from postfeed.feeds.content import clean_line
-from postfeed.feeds.paths import OPML_KEY, STYLESHEET_KEY, URI_SAFE, FeedFormat, feed_url, root_url
+from postfeed.feeds.paths import OPML_KEY, STYLESHEET_KEY, URI_SAFE, FeedFormat, feed_page_url, feed_url, root_url
 from postfeed.models import FeedKind, FeedRef, Site
 
 __all__ = (
@@ -62,9 +62,9 @@ def _site_title(site: Site) -> str:
     return feed_title(FeedRef.site(), site)
 
 
-def _lang(site: Site) -> str:
-    tag = clean_line(site.lang).replace("_", "-")
-    return tag if tag and all(part.isalnum() and part.isascii() for part in tag.split("-")) else "en"
+def _lang(site: Site) -> str | None:
+    """The page's `lang`: the site's language as a BCP 47 tag, or none when the site declares none."""
+    return language_tag(site.lang)
 
 
 def _entries_text(count: int) -> str:
@@ -72,8 +72,9 @@ def _entries_text(count: int) -> str:
 
 
 def render_index(feeds: Sequence[ListedFeed], site: Site) -> bytes:
-    """``index.html``: every feed with entries (site, categories, tags), its title, entry count and the URL of
-    each format; ``<link rel="alternate">`` autodiscovery in the head. HTML5, UTF-8, no script."""
+    """``index.html``: every feed with entries (site, categories, tags), its title linking its HTML page, entry
+    count and the URL of each format; ``<link rel="alternate">`` autodiscovery in the head. HTML5, UTF-8, no
+    script."""
     listed = _ordered(feeds)
     esc = html.escape
     title = f"{_site_title(site)} — feeds"
@@ -82,7 +83,7 @@ def render_index(feeds: Sequence[ListedFeed], site: Site) -> bytes:
     head_feeds += others[:MAX_HEAD_LINKS]
     lines = [
         "<!DOCTYPE html>",
-        f'<html lang="{esc(_lang(site))}">',
+        f'<html lang="{esc(lang)}">' if (lang := _lang(site)) else "<html>",
         "<head>",
         '<meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
@@ -105,8 +106,8 @@ def render_index(feeds: Sequence[ListedFeed], site: Site) -> bytes:
         "</head>",
         "<body>",
         f"<h1>{esc(title)}</h1>",
-        f'<p>Subscribe to any feed below in your feed reader, or import them all: <a href="{OPML_KEY}">'
-        f"{OPML_KEY}</a> (OPML).</p>",
+        "<p>Read a feed by its title, subscribe to it in your feed reader with its Atom, RSS or JSON link, or import"
+        f' them all: <a href="{OPML_KEY}">{OPML_KEY}</a> (OPML).</p>',
     ]
     for kind, heading in _SECTIONS:
         section = [feed for feed in listed if feed.ref.kind is kind]
@@ -119,8 +120,9 @@ def render_index(feeds: Sequence[ListedFeed], site: Site) -> bytes:
                 f'<a href="{esc(urls[fmt])}" type="{fmt.media_type.partition(";")[0]}">{label}</a>'
                 for fmt, label in ((FeedFormat.ATOM, "Atom"), (FeedFormat.RSS, "RSS"), (FeedFormat.JSON, "JSON"))
             )
+            # The title opens the feed's HTML page (feeds.page), readable in any browser, with or without XSLT.
             lines.append(
-                f'<li><a href="{esc(urls[FeedFormat.ATOM])}">{esc(feed_title(feed.ref, site))}</a>'
+                f'<li><a href="{esc(feed_page_url(feed.ref, site))}" type="text/html">{esc(feed_title(feed.ref, site))}</a>'
                 f' <span class="count">({_entries_text(feed.entries)})</span>'
                 f' <span class="formats">{links}</span></li>'
             )

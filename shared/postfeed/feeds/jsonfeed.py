@@ -12,7 +12,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict
 
 from postfeed.feeds.atom_rss import rfc3339
-from postfeed.feeds.channel import Channel, Entry, Person
+from postfeed.feeds.channel import Channel, Entry, Person, language_tag
 from postfeed.feeds.paths import FeedFormat
 
 __all__ = ("JSONFEED_VERSION", "JsonAuthor", "JsonFeed", "JsonHub", "JsonItem", "render_json")
@@ -41,6 +41,7 @@ class JsonItem(_Model):
     content_html: str | None = None
     content_text: str | None = None
     summary: str | None = None
+    image: str | None = None
     date_published: str
     date_modified: str
     authors: list[JsonAuthor]
@@ -54,6 +55,8 @@ class JsonFeed(_Model):
     home_page_url: str
     feed_url: str
     description: str | None = None
+    icon: str | None = None
+    favicon: str | None = None
     authors: list[JsonAuthor]
     language: str | None = None
     hubs: list[JsonHub] | None = None
@@ -74,10 +77,12 @@ def _item(entry: Entry) -> JsonItem:
         content_html=entry.content_html,
         content_text=entry.summary if entry.content_html is None else None,
         summary=entry.summary or None,
+        image=entry.image,
         date_published=rfc3339(entry.published),
         date_modified=rfc3339(entry.updated),
         authors=[_author(entry.author)],
         tags=list(entry.terms) or None,
+        language=language_tag(entry.language),
     )
 
 
@@ -87,8 +92,10 @@ def build_json_feed(channel: Channel) -> JsonFeed:
         home_page_url=channel.home_url,
         feed_url=channel.urls[FeedFormat.JSON],
         description=channel.subtitle,
+        icon=channel.logo,
+        favicon=channel.icon,
         authors=[_author(channel.author)],
-        language=channel.language,
+        language=language_tag(channel.language),
         hubs=[JsonHub(type="WebSub", url=channel.hub)] if channel.hub else None,
         items=[_item(entry) for entry in channel.entries],
     )

@@ -20,18 +20,22 @@ import unicodedata
 from enum import StrEnum
 from urllib.parse import quote, urlsplit
 
-from postfeed.models import FeedKind, FeedRef, Site
+from postfeed.models import POSTS, FeedKind, FeedRef, Site
 
 __all__ = (
     "ARCHIVE_FOLDER",
     "CATEGORY_PREFIX",
     "MAX_VERBATIM_BYTES",
+    "PAGE_EXTENSION",
+    "PAGE_MEDIA_TYPE",
     "ROOT_KEYS",
     "TAG_PREFIX",
     "FeedFormat",
     "archive_key",
     "archive_url",
     "feed_key",
+    "feed_page_key",
+    "feed_page_url",
     "feed_url",
     "is_page_id",
     "key_segment",
@@ -60,6 +64,9 @@ INDEX_KEY = "index.html"
 OPML_KEY = "feeds.opml"
 STYLESHEET_KEY = "feed.xsl"
 ROOT_KEYS = (INDEX_KEY, OPML_KEY, STYLESHEET_KEY)
+# A feed's HTML page (a view for people that needs no XSLT) sits beside its Atom document with this extension.
+PAGE_EXTENSION = ".html"
+PAGE_MEDIA_TYPE = "text/html; charset=utf-8"
 
 
 class FeedFormat(StrEnum):
@@ -126,28 +133,69 @@ def key_segment(name: str) -> str:
     return f"{stem}{_MARK}{digest}"
 
 
-def _site_stem(site: Site) -> tuple[str, str]:
-    """(Atom key, stem for the other formats) of the site-wide feed."""
-    path = site.feed.path.strip().lstrip("/")
+def _clean_path(path: str, default: str) -> str:
+    """A configured feed path as a key: leading `/` dropped; an unsafe one (empty, an empty, `.`, `..` or
+    dot-first segment, `\\`, `~`, a non-printable character) replaced by ``default``."""
+    path = path.strip().lstrip("/")
     segments = path.split("/")
     unsafe = (
         path == ""
         or any(seg in ("", ".", "..") or seg.startswith(".") for seg in segments)
         or any(not char.isprintable() or char in "\\~" for char in path)
     )
-    if unsafe:
-        path = DEFAULT_SITE_PATH
-    stem = path.removesuffix(".xml") if path.endswith(".xml") and path != ".xml" else path
-    return path, stem
+    return default if unsafe else path
+
+
+def _stem(path: str) -> str:
+    return path.removesuffix(".xml") if path.endswith(".xml") and path != ".xml" else path
+
+
+def _site_stem(site: Site) -> tuple[str, str]:
+    """(Atom key, stem for the other formats) of the site-wide feed."""
+    path = _clean_path(site.feed.path, DEFAULT_SITE_PATH)
+    return path, _stem(path)
+
+
+def _collection_stem(collection: str, site: Site) -> tuple[str, str]:
+    """(Atom key, stem) of another collection's feed: its `feed.collections.<name>.path`, else `feed/<name>.xml`."""
+    default = f"{CATEGORY_PREFIX}{key_segment(collection)}.xml"
+    meta = next((c for c in site.feed.collections if c.name == collection), None)
+    path = _clean_path(meta.path, default) if meta is not None and meta.path else default
+    return path, _stem(path)
+
+
+def _folder(ref: FeedRef, site: Site) -> str:
+    """The folder a category or tag feed lives in: `feed/`, `feed/<collection>/`, or the tags' folder."""
+    if ref.kind is FeedKind.TAG:
+        return site.feed.tags.path
+    if ref.collection == POSTS:
+        return CATEGORY_PREFIX
+    return f"{CATEGORY_PREFIX}{key_segment(ref.collection)}/"
+
+
+def _atom_key_and_stem(ref: FeedRef, site: Site) -> tuple[str, str]:
+    if ref.kind is FeedKind.SITE:
+        return _site_stem(site) if ref.collection == POSTS else _collection_stem(ref.collection, site)
+    stem = _folder(ref, site) + key_segment(ref.name)
+    return stem + FeedFormat.ATOM.extension, stem
 
 
 def feed_key(ref: FeedRef, fmt: FeedFormat, site: Site) -> str:
     """Key of the feed in the feeds bucket: its URL path under ``site.feed_base_url``, unescaped."""
-    if ref.kind is FeedKind.SITE:
-        atom_key, stem = _site_stem(site)
-        return atom_key if fmt is FeedFormat.ATOM else stem + fmt.extension
-    prefix = CATEGORY_PREFIX if ref.kind is FeedKind.CATEGORY else TAG_PREFIX
-    return prefix + key_segment(ref.name) + fmt.extension
+    atom_key, stem = _atom_key_and_stem(ref, site)
+    return atom_key if fmt is FeedFormat.ATOM else stem + fmt.extension
+
+
+def feed_page_key(ref: FeedRef, site: Site) -> str:
+    """Key of the feed's HTML page: beside its Atom document, ``.html`` for ``.xml`` (``feed/emnews.html``;
+    a site path without ``.xml`` gets ``.html`` appended, as its other formats get their extension).
+
+    It is the stem the feed's RSS and JSON keys share plus ``.html``: feeds have distinct stems, the other
+    documents end in ``.xml``, ``.rss`` or ``.json`` and archive pages sit below the stem, so a page takes
+    no other document's key."""
+    key = feed_key(ref, FeedFormat.RSS, site).removesuffix(FeedFormat.RSS.extension) + PAGE_EXTENSION
+    # `site.feed.path: index.xml` would take the discovery page's key.
+    return key if key not in ROOT_KEYS else key.removesuffix(PAGE_EXTENSION) + "-feed" + PAGE_EXTENSION
 
 
 def url_path(key: str) -> str:
@@ -160,14 +208,16 @@ def feed_url(ref: FeedRef, fmt: FeedFormat, site: Site) -> str:
     return f"{quote(site.feed_base_url, safe=URI_SAFE)}/{url_path(feed_key(ref, fmt, site))}"
 
 
+def feed_page_url(ref: FeedRef, site: Site) -> str:
+    """Absolute public URL of the feed's HTML page (percent-encoded)."""
+    return f"{root_url(site)}/{url_path(feed_page_key(ref, site))}"
+
+
 def _archive_folder(ref: FeedRef, site: Site) -> str:
     """Folder (with its final ``/``) of a feed's archive pages: beside the feed, named after its stem."""
-    if ref.kind is FeedKind.SITE:
-        atom_key, stem = _site_stem(site)
-        # `feed.xml` -> `feed/archive/`; a path without `.xml` is a file, so its folder gets a suffix.
-        return f"{stem}/{ARCHIVE_FOLDER}/" if atom_key != stem else f"{stem}-{ARCHIVE_FOLDER}/"
-    prefix = CATEGORY_PREFIX if ref.kind is FeedKind.CATEGORY else TAG_PREFIX
-    return f"{prefix}{key_segment(ref.name)}/{ARCHIVE_FOLDER}/"
+    atom_key, stem = _atom_key_and_stem(ref, site)
+    # `feed.xml` -> `feed/archive/`; a path without `.xml` is a file, so its folder gets a suffix.
+    return f"{stem}/{ARCHIVE_FOLDER}/" if atom_key != stem else f"{stem}-{ARCHIVE_FOLDER}/"
 
 
 def is_page_id(page: str) -> bool:

@@ -6,6 +6,7 @@ markdown-it-py (CommonMark + tables + strikethrough, raw HTML passed through, kr
 
 from __future__ import annotations
 
+import html
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -129,3 +130,14 @@ def html_to_text(html: str) -> str:
     text = _ANY_TAG.sub("", _STYLE.sub("", _HTML_COMMENT.sub("", _SCRIPT.sub("", html))))
     # Ruby's \s is ASCII-only: an ideographic space (U+3000) is content, not whitespace.
     return re.sub(r"[ \t\r\n\f\v]+", " ", text).strip(" \t\r\n\f\v\0")
+
+
+@lru_cache(maxsize=1)
+def _smartypants() -> MarkdownIt:
+    # Inline text only (no emphasis, links or HTML): quotes, dashes and ellipses, as kramdown's SmartyPants.
+    return MarkdownIt("zero", {"typographer": True}).enable(["smartquotes", "replacements"])
+
+
+def smartify(text: str) -> str:
+    """Jekyll's `smartify` filter on plain text: typographic quotes, dashes and ellipses; plain text out."""
+    return html.unescape(_smartypants().renderInline(text))

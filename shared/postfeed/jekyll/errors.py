@@ -65,6 +65,12 @@ SKIP_UNPUBLISHED: Final = "unpublished"
 """Front matter `published: false` (or a null `published:`)."""
 SKIP_FUTURE: Final = "future"
 """Dated after the build time while the site has `future: false`."""
+SKIP_DRAFT: Final = "draft"
+"""A file under `_drafts/`: jekyll-feed leaves drafts out of every feed, even with `show_drafts`."""
+SKIP_NO_COLLECTION_FEED: Final = "no_collection_feed"
+"""A document of a collection that `feed.collections` does not name: no feed shows it."""
+SKIP_UNDATED_DOCUMENT: Final = "undated_document"
+"""A collection document with neither a dated name nor a front matter date (Jekyll would date it at build time)."""
 
 # --- config ------------------------------------------------------------------------------------
 CONFIG_YAML: Final = "config_yaml"

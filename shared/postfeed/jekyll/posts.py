@@ -12,7 +12,7 @@ from datetime import UTC, datetime, tzinfo
 from posixpath import splitext
 from typing import Any
 
-from postfeed.models import Author, Post, Rejected, Site, Skipped
+from postfeed.models import POSTS, Author, Post, Rejected, Site, Skipped
 
 from . import content, errors
 from .config import author_from
@@ -23,6 +23,9 @@ from .permalinks import generate_url, placeholders, post_id, style_to_template, 
 
 POST_EXTENSIONS = content.MARKDOWN_EXTENSIONS | content.HTML_EXTENSIONS
 POSTS_DIR = "_posts"
+DRAFTS_DIR = "_drafts"
+# A collection's default permalink (Jekyll's `/:collection/:path:output_ext`).
+COLLECTION_PERMALINK = "/:collection/:path:output_ext"
 # Document::DATE_FILENAME_MATCHER, applied to the file name.
 _DATED_NAME = re.compile(r"^(\d{2,4}-\d{1,2}-\d{1,2})-(.*)(\.[^.]+)$", re.DOTALL)
 _HAS_TIME = re.compile(r"\d:\d")
@@ -34,46 +37,85 @@ def is_post_path(path: str) -> bool:
     return POSTS_DIR in parts[:-1] and splitext(parts[-1])[1].lower() in POST_EXTENSIONS
 
 
+def collection_of(path: str, site: Site) -> str | None:
+    """The collection a site file belongs to: `posts` under a `_posts/` folder, `drafts` under `_drafts/`, a
+    declared collection's name under its `_<name>/` folder at the site root; None for anything else."""
+    parts = _parts(path)
+    if POSTS_DIR in parts[:-1]:
+        return POSTS
+    if DRAFTS_DIR in parts[:-1]:
+        return "drafts"
+    if len(parts) > 1 and parts[0].startswith("_") and parts[0][1:] in site.collections:
+        return parts[0][1:]
+    return None
+
+
 def parse_post(path: str, body: bytes, site: Site, *, now: datetime | None = None) -> Post | Skipped | Rejected:
-    """Read one post as Jekyll does. Pure: no I/O. Never raises for bad input (-> Rejected)."""
+    """Read one post (or draft, or document of a declared collection) as Jekyll does. Pure: no I/O. Never
+    raises for bad input (-> Rejected)."""
     try:
+        collection = collection_of(path, site)
+        if collection == "drafts":
+            return Skipped(path, errors.SKIP_DRAFT, f"{path}: a draft; jekyll-feed leaves drafts out of feeds")
+        if collection is not None and collection != POSTS:
+            return _parse_document(path, body, site, collection, now)
         return _parse(path, body, site, now)
     except PostError as exc:
         return Rejected(path, exc.code, exc.message, exc.line)
+
+
+def _parse_document(path: str, body: bytes, site: Site, collection: str, now: datetime | None) -> Post | Skipped:
+    """A document of another collection: read like a post, with the collection's folder and permalink."""
+    if not any(c.name == collection for c in site.feed.collections):
+        detail = f"{path}: collection {collection!r} has no feed (add it to feed.collections)"
+        return Skipped(path, errors.SKIP_NO_COLLECTION_FEED, detail)
+    return _parse(path, body, site, now, collection=collection)
 
 
 def _parts(path: str) -> list[str]:
     return [part for part in path.replace("\\", "/").split("/") if part and part != "."]
 
 
-def _parse(path: str, body: bytes, site: Site, now: datetime | None) -> Post | Skipped:
+def _parse(path: str, body: bytes, site: Site, now: datetime | None, *, collection: str = POSTS) -> Post | Skipped:
     parts = _parts(path)
-    if POSTS_DIR not in parts[:-1]:
+    folder = POSTS_DIR if collection == POSTS else "_" + collection
+    if folder not in parts[:-1]:
         return Skipped(path, errors.SKIP_NOT_IN_POSTS, f"{path}: not under a {POSTS_DIR}/ folder")
-    posts_at = len(parts) - 1 - parts[::-1].index(POSTS_DIR)
+    posts_at = len(parts) - 1 - parts[::-1].index(folder)
     name = parts[-1]
     if any(p.startswith((".", "_", "#")) or p.endswith("~") for p in parts[posts_at + 1 :]):
         return Skipped(path, errors.SKIP_HIDDEN, f"{path}: Jekyll ignores names starting with . _ # or ending ~")
     if splitext(name)[1].lower() not in POST_EXTENSIONS:
         return Skipped(path, errors.SKIP_EXTENSION, f"{path}: not a Markdown or .html file")
     dated = _DATED_NAME.match(name)
-    if dated is None:
+    if dated is None and collection == POSTS:
         return Skipped(path, errors.SKIP_NAME_LACKS_DATE, f"{path}: name does not start with YYYY-MM-DD-")
-    name_date, name_slug, ext = dated.groups()
+    if dated is not None:
+        name_date, name_slug, ext = dated.groups()
+    else:
+        name_date, (name_slug, ext) = None, splitext(name)
     name_slug = name_slug.rstrip(".")  # Jekyll: slugs shouldn't end with a period
 
     post = split(path, decode(path, body))
-    data = post.data
+    data = _with_defaults(post.data, "/".join(parts), collection, site)
     tz = site.tz
-    date = _date(path, data, name_date, tz)
+    if name_date is None and "date" not in data:
+        detail = f"{path}: a {collection} document needs a dated name (YYYY-MM-DD-title) or a date in front matter"
+        return Skipped(path, errors.SKIP_UNDATED_DOCUMENT, detail)
+    date = _date(path, data, name_date or "", tz)
     title = _title(data, name_slug)
     slug = ruby_str(data["slug"]) if data.get("slug") not in (None, False, "") else name_slug
-    categories = _categories(parts[:posts_at], data)
+    categories = _categories(parts[:posts_at] if collection == POSTS else [], data)
     tags = _tags(data)
 
     output_ext = ".html"
     permalink = data.get("permalink")
-    template = ruby_str(permalink) if permalink not in (None, False, "") else style_to_template(site.permalink)
+    if permalink not in (None, False, ""):
+        template = ruby_str(permalink)
+    elif collection == POSTS:
+        template = style_to_template(site.permalink)
+    else:
+        template = style_to_template(site.collections.get(collection) or COLLECTION_PERMALINK)
     values = placeholders(
         date=date,
         slug=slug,
@@ -82,6 +124,7 @@ def _parse(path: str, body: bytes, site: Site, now: datetime | None) -> Post | S
         output_ext=output_ext,
         relative_path="/" + splitext("/".join(parts[posts_at + 1 :]))[0],
     )
+    values["collection"] = collection
     url = generate_url(path, template, values)
 
     # Publisher#publish? runs after the whole document is read: a bad date fails even an unpublished post.
@@ -111,7 +154,66 @@ def _parse(path: str, body: bytes, site: Site, now: datetime | None) -> Post | S
         author=_author(data),
         updated=updated,
         warnings=tuple(dict.fromkeys((*post.warnings, *rendered.warnings, *excerpt_warnings, *updated_warnings))),
+        image=_image(data),
+        lang=_optional_text(data.get("lang")),
+        description=_optional_text(data.get("description")),
+        excerpt_only=_excerpt_only(data),
+        collection=collection,
     )
+
+
+def _with_defaults(data: dict[str, Any], path: str, collection: str, site: Site) -> dict[str, Any]:
+    """Front matter over the site's `defaults:` whose scope holds this file (Jekyll's FrontmatterDefaults):
+    a scope applies when its `path` is empty or a prefix of the file's path and its `type` is unset or the
+    collection; the more specific scope (longer path, then a type) wins, front matter wins over all."""
+    matching = [
+        (len(prefix.strip("/")), kind is not None, values)
+        for prefix, kind, values in site.defaults
+        if _path_in_scope(path, prefix) and kind in (None, collection, collection.rstrip("s"))
+    ]
+    merged: dict[str, Any] = {}
+    for _, _, values in sorted(matching, key=lambda rule: (rule[0], rule[1])):
+        merged = _deep_merge(merged, dict(values))
+    return _deep_merge(merged, data) if merged else data
+
+
+def _path_in_scope(path: str, prefix: str) -> bool:
+    prefix = prefix.strip().strip("/")
+    return prefix in ("", ".") or path == prefix or path.startswith(prefix + "/")
+
+
+def _deep_merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in over.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _optional_text(value: object) -> str | None:
+    if value is None or value is False or isinstance(value, list | dict):
+        return None
+    text = ruby_str(value)
+    return text if text.strip() else None
+
+
+def _image(data: dict[str, Any]) -> str | None:
+    """jekyll-feed's `post.image.path | default: post.image`."""
+    value = data.get("image")
+    if isinstance(value, dict):
+        value = value.get("path")
+    return _optional_text(value)
+
+
+def _excerpt_only(data: dict[str, Any]) -> bool | None:
+    """Front matter `feed: {excerpt_only: true}`. jekyll-feed reads `post.feed.excerpt_only | default: site's`,
+    and Liquid's `default` replaces false too: only a true value decides, a false one leaves the site's."""
+    feed = data.get("feed")
+    if not isinstance(feed, dict) or feed.get("excerpt_only") in (None, False, ""):
+        return None
+    return True
 
 
 def _date(path: str, data: dict[str, Any], name_date: str, tz: tzinfo) -> datetime:

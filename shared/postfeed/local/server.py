@@ -235,7 +235,7 @@ class FeedRequestHandler(BaseHTTPRequestHandler):
         page = "\n".join(
             [
                 "<!DOCTYPE html>",
-                f'<html lang="{html.escape(site.lang)}">',
+                f'<html lang="{html.escape(site.lang or "")}">' if site.lang else "<html>",
                 "<head>",
                 '<meta charset="utf-8">',
                 f"<title>{site_title}: feeds</title>",

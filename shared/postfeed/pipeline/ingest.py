@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from postfeed.models import Post, Rejected, Site, Skipped, feeds_of
+from postfeed.models import FeedRef, Post, Rejected, Site, Skipped, feeds_of
 from postfeed.pipeline.settings import Settings
 from postfeed.store.bucket import ObjectTooLargeError, PostsBucket
 from postfeed.store.events import ChangeKind, ObjectChange
@@ -135,14 +135,19 @@ def _ingest_post(
             extra |= {"scheduled": "1", "due_at": utc_instant(result.due)}
         _commit(change, stored, table, state="skipped", post=None, extra=extra)
         return Outcome(change.key, Action.SKIPPED, code=result.reason, message=result.detail)
-    return _publish(change, stored, table, result, hashes)
+    return _publish(change, stored, table, result, hashes, feeds_of(result, site.feed))
 
 
 def _publish(
-    change: ObjectChange, stored: dict[str, Any] | None, table: PostsTable, post: Post, hashes: dict[str, str]
+    change: ObjectChange,
+    stored: dict[str, Any] | None,
+    table: PostsTable,
+    post: Post,
+    hashes: dict[str, str],
+    feeds: tuple[FeedRef, ...],
 ) -> Outcome:
     extra: dict[str, Any] = {**hashes, "warnings": list(post.warnings)}
-    entry, _ = encode_entry(post)
+    entry, _ = encode_entry(post, feeds)
     entry_bytes = len(json.dumps({k: v for k, v in entry.items() if k != "blob"}, ensure_ascii=False).encode())
     if entry_bytes > MAX_ENTRY_BYTES:
         message = (
@@ -150,10 +155,10 @@ def _publish(
         )
         return _record_rejection(change, stored, table, Rejected(post.path, METADATA_TOO_LARGE, message), **hashes)
     try:
-        _commit(change, stored, table, state="published", post=post, extra=extra)
+        _commit(change, stored, table, state="published", post=post, feeds=feeds, extra=extra)
     except TooManyActionsError as exc:
         message = (
-            f"{post.path}: in {len(feeds_of(post))} feeds (the site feed, {len(post.categories)} categories and "
+            f"{post.path}: in {len(feeds)} feeds (the site feed, {len(post.categories)} categories and "
             f"{len(post.tags)} tags), but a post can be in at most {exc.membership_budget - 1} categories and tags "
             "together"
         )
@@ -193,6 +198,7 @@ def _commit(
     *,
     state: str,
     post: Post | None,
+    feeds: tuple[FeedRef, ...] | None = None,
     keep_entry: bool = False,
     extra: dict[str, Any] | None = None,
 ) -> None:
@@ -220,9 +226,10 @@ def _commit(
     new_refs: set[Any] = set()
     new_sk = None
     if post is not None:
-        entry, chunks = encode_entry(post)
+        feeds = feeds_of(post) if feeds is None else feeds  # None: every feed of its categories and tags
+        entry, chunks = encode_entry(post, feeds)
         new_sk = member_sk(post)
-        new_refs = set(feeds_of(post))
+        new_refs = set(feeds)
         item["entry"], item["member_sk"] = entry, new_sk
         write.chunks = chunks
     write.stale_chunks = max(0, old_chunks - len(write.chunks))

@@ -22,11 +22,12 @@ from __future__ import annotations
 import hashlib
 import json
 import zlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from postfeed.models import Author, FeedKind, FeedRef, Post, feed_refs
+from postfeed.models import POSTS, Author, FeedKind, FeedRef, Post, feed_refs
 
 POST_SK = "POST"
 STATE_SK = "~STATE"
@@ -53,6 +54,12 @@ def post_pk(key: str) -> str:
 def feed_id(ref: FeedRef) -> str:
     """Stable id of a feed inside the table. Names too long for a DynamoDB key are hashed; the two forms
     use different separators (`=` vs `#`) so a readable id can never equal a hashed one."""
+    if ref.collection != POSTS:
+        # Another collection's feeds: `@<collection>` after the kind never meets the `=`/`#` forms of posts.
+        name = f"{ref.collection}\x1f{ref.name}"
+        if len(name.encode()) <= _KEY_PART_BYTES:
+            return f"{ref.kind.value}@{name}"
+        return f"{ref.kind.value}@#{hashlib.sha256(name.encode()).hexdigest()}"
     if ref.kind is FeedKind.SITE:
         return "site"
     if len(ref.name.encode()) <= _KEY_PART_BYTES:
@@ -104,8 +111,11 @@ class StoredEntry:
         return [self.blob[i : i + INLINE_BLOB_BYTES] for i in range(0, len(self.blob), INLINE_BLOB_BYTES)]
 
 
-def encode_entry(post: Post) -> tuple[dict[str, Any], list[bytes]]:
-    """The `entry` map of a post item, and the content chunks to store beside it (often none)."""
+def encode_entry(post: Post, feeds: Sequence[FeedRef] | None = None) -> tuple[dict[str, Any], list[bytes]]:
+    """The `entry` map of a post item, and the content chunks to store beside it (often none).
+
+    `feeds`: the feeds the post is in under the site's `feed:` settings; kept in the entry when they are not
+    every feed of its categories and tags (`refs_of_entry` reads them back)."""
     html = json.dumps(
         {"content_html": post.content_html, "excerpt_html": post.excerpt_html, "excerpt_text": post.excerpt_text},
         ensure_ascii=False,
@@ -113,6 +123,8 @@ def encode_entry(post: Post) -> tuple[dict[str, Any], list[bytes]]:
     stored = StoredEntry(post, zlib.compress(html.encode(), 6))
     chunks = stored.chunks
     entry: dict[str, Any] = {**post_fields(post), "chunks": len(chunks)}
+    if feeds is not None and tuple(feeds) != feed_refs(post.categories, post.tags, collection=post.collection):
+        entry["feeds"] = [[ref.kind.value, ref.name, ref.collection] for ref in feeds]
     if not chunks:
         entry["blob"] = stored.blob
     entry["hash"] = entry_hash(entry, stored.blob)
@@ -154,6 +166,12 @@ def post_fields(post: Post) -> dict[str, Any]:
         }
     if post.updated is not None:
         fields["updated"] = post.updated.isoformat()
+    # jekyll-feed's per-post extras, stored only when given (older items stay byte-identical).
+    for name in ("image", "lang", "description", "excerpt_only"):
+        if getattr(post, name) is not None:
+            fields[name] = getattr(post, name)
+    if post.collection != POSTS:
+        fields["collection"] = post.collection
     return fields
 
 
@@ -176,6 +194,11 @@ def post_of_fields(fields: dict[str, Any], content_html: str, excerpt_html: str,
         excerpt_text=excerpt_text,
         author=Author(**author) if author else None,
         updated=datetime.fromisoformat(updated) if updated else None,
+        image=fields.get("image"),
+        lang=fields.get("lang"),
+        description=fields.get("description"),
+        excerpt_only=fields.get("excerpt_only"),
+        collection=fields.get("collection", POSTS),
     )
 
 
@@ -202,4 +225,8 @@ def post_from_line(line: dict[str, Any]) -> Post:
 
 def refs_of_entry(entry: dict[str, Any] | None) -> tuple[FeedRef, ...]:
     """The feeds a stored entry appears in (none for a missing entry)."""
-    return feed_refs(entry["categories"], entry["tags"]) if entry else ()
+    if not entry:
+        return ()
+    if "feeds" in entry:
+        return tuple(FeedRef(FeedKind(kind), name, collection) for kind, name, collection in entry["feeds"])
+    return feed_refs(entry["categories"], entry["tags"], collection=entry.get("collection", POSTS))

@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any, NamedTuple
 
-from postfeed.models import FeedKind, FeedRef
+from postfeed.models import POSTS, FeedKind, FeedRef
 from postfeed.store.items import feed_id, feed_pk
 from postfeed.store.table import PostsTable, from_attributes, to_attributes
 
@@ -123,6 +123,7 @@ class FeedPages:
             "sk": feed_id(ref),
             "kind": ref.kind.value,
             "name": ref.name,
+            **({"collection": ref.collection} if ref.collection != POSTS else {}),
             "entries": entries,
             "updated": updated,
         }
@@ -139,7 +140,7 @@ class FeedPages:
             ConsistentRead=True,
         ):
             for item in map(from_attributes, page["Items"]):
-                ref = FeedRef(FeedKind(item["kind"]), item.get("name", ""))
+                ref = FeedRef(FeedKind(item["kind"]), item.get("name", ""), item.get("collection", POSTS))
                 yield ref, int(item.get("entries", 0)), item.get("updated")
 
     # -- index lease -------------------------------------------------------------------------------

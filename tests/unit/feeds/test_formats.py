@@ -39,13 +39,16 @@ def test_atom_feed_metadata() -> None:
     url = "https://news.example.org/feed/by_tag/%E5%8D%97%E6%98%8C%E6%97%A5%E6%8A%A5%E6%96%B0%E9%97%BB.xml"
     assert root.get("{http://www.w3.org/XML/1998/namespace}lang") == "zh-CN"
     assert root.findtext("a:id", namespaces=NS) == url
-    assert root.findtext("a:title", namespaces=NS) == "Example News » #南昌日报新闻"
+    assert root.findtext("a:title", namespaces=NS) == "Example News | #南昌日报新闻"
     assert root.findtext("a:subtitle", namespaces=NS) == "All the news"
     assert root.findtext("a:generator", namespaces=NS) == "postfeed"
     assert root.xpath("a:link[@rel='self']/@href", namespaces=NS) == [url]
     assert root.xpath("a:link[@rel='hub']/@href", namespaces=NS) == [HUB]
-    assert root.xpath("a:link[@rel='alternate']/@href", namespaces=NS) == ["https://news.example.org/"]
+    # the feed's HTML page is its one text/html alternate (RFC 4287); the website is related
+    page = "https://news.example.org/feed/by_tag/%E5%8D%97%E6%98%8C%E6%97%A5%E6%8A%A5%E6%96%B0%E9%97%BB.html"
+    assert root.xpath("a:link[@rel='alternate']/@href", namespaces=NS) == [page]
     assert root.xpath("a:link[@rel='alternate']/@type", namespaces=NS) == ["text/html"]
+    assert root.xpath("a:link[@rel='related']/@href", namespaces=NS) == ["https://news.example.org/"]
     assert root.xpath("a:author/a:name/text()", namespaces=NS) == ["Site Author"]
 
 
@@ -121,19 +124,20 @@ def test_rss_channel() -> None:
     _, rss, _ = _render(feed=FeedSettings(hub=HUB))
     channel = rss.find("channel")
     url = "https://news.example.org/feed/by_tag/%E5%8D%97%E6%98%8C%E6%97%A5%E6%8A%A5%E6%96%B0%E9%97%BB.rss"
-    assert channel.findtext("title") == "Example News » #南昌日报新闻"
+    assert channel.findtext("title") == "Example News | #南昌日报新闻"
     assert channel.findtext("link") == "https://news.example.org/"
     assert channel.findtext("description") == "All the news"
     assert channel.findtext("language") == "zh-CN"
     assert channel.findtext("lastBuildDate") == "Wed, 02 Mar 2022 08:00:00 +0800"
     assert channel.xpath("a:link[@rel='self']/@href", namespaces=NS) == [url]
     assert channel.xpath("a:link[@rel='hub']/@href", namespaces=NS) == [HUB]
+    assert channel.xpath("a:link[@rel='alternate']/@href", namespaces=NS) == [url.removesuffix(".rss") + ".html"]
     assert channel.find("pubDate") is None
 
 
 def test_rss_description_never_empty() -> None:
     _, rss, data = _render(description="  ")
-    assert rss.findtext("channel/description") == "Example News » #南昌日报新闻"
+    assert rss.findtext("channel/description") == "Example News | #南昌日报新闻"
     assert "description" not in data
 
 

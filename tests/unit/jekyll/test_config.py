@@ -13,7 +13,7 @@ from tests.conftest import CORPUS
 def test_defaults_without_config() -> None:
     site = load_site()
     assert site == Site(permalink="/:categories/:year/:month/:day/:title:output_ext")
-    assert (site.timezone, site.excerpt_separator, site.future, site.lang) == (None, "\n\n", True, "en")
+    assert (site.timezone, site.excerpt_separator, site.future, site.lang) == (None, "\n\n", True, None)
 
 
 def test_finews_config() -> None:
