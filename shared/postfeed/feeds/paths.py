@@ -63,6 +63,8 @@ _PAGE_ID = re.compile(r"[0-9]{4}-[0-9]{2}(?:-[0-9]{2}(?:T[0-9]{2})?)?")
 INDEX_KEY = "index.html"
 OPML_KEY = "feeds.opml"
 STYLESHEET_KEY = "feed.xsl"
+# The site's own stylesheet (jekyll-feed links `/feed.xslt.xml` when the site has one), copied beside the feeds.
+SITE_STYLESHEET_KEY = "feed.xslt.xml"
 ROOT_KEYS = (INDEX_KEY, OPML_KEY, STYLESHEET_KEY)
 # A feed's HTML page (a view for people that needs no XSLT) sits beside its Atom document with this extension.
 PAGE_EXTENSION = ".html"
@@ -247,6 +249,8 @@ def archive_url(ref: FeedRef, page: str, fmt: FeedFormat, site: Site) -> str:
 
 
 def stylesheet_href(site: Site) -> str:
-    """Root-relative URL of the feeds' XSLT stylesheet: same origin as the feeds wherever they are served."""
+    """Root-relative URL of the XSLT stylesheet the feeds link: the site's own `feed.xslt.xml` when it has one
+    (jekyll-feed), else ours; same origin as the feeds wherever they are served."""
     base_path = urlsplit(site.feed_base_url).path.rstrip("/")
-    return quote(f"{base_path}/{STYLESHEET_KEY}", safe=URI_SAFE)
+    key = SITE_STYLESHEET_KEY if site.feed.xslt else STYLESHEET_KEY
+    return quote(f"{base_path}/{key}", safe=URI_SAFE)

@@ -130,6 +130,8 @@ def _parse(path: str, body: bytes, site: Site, now: datetime | None, *, collecti
     # Publisher#publish? runs after the whole document is read: a bad date fails even an unpublished post.
     if "published" in data and data["published"] in (None, False):
         return Skipped(path, errors.SKIP_UNPUBLISHED, f"{path}: front matter published: {data['published']}")
+    if data.get("draft") is True:  # jekyll-feed's `where_exp: "post.draft != true"`
+        return Skipped(path, errors.SKIP_DRAFT, f"{path}: front matter draft: true; jekyll-feed leaves drafts out")
     build_time = now or site.time or datetime.now(UTC)
     if not site.future and int(date.timestamp()) > int(build_time.timestamp()):
         detail = f"{path}: dated {date.isoformat()}, after {build_time.isoformat()}"
