@@ -98,6 +98,7 @@ class Site:
     permalink: str = "date"
     excerpt_separator: str = "\n\n"
     future: bool = True
+    show_drafts: bool = False  # posts under `_drafts/` are published (and so in feeds) only with this
     # Jekyll's `site.time`: the build time, used for `future`. None means "now" at parse time.
     time: datetime | None = None
     feed: FeedSettings = field(default_factory=FeedSettings)

@@ -56,6 +56,8 @@ def load_site(config: bytes | str | None = None, **overrides: object) -> Site:
         fields["excerpt_separator"] = ruby_str(data["excerpt_separator"])
     if data.get("future") is not None:
         fields["future"] = _bool(data["future"], "future")
+    if data.get("show_drafts") is not None:
+        fields["show_drafts"] = _bool(data["show_drafts"], "show_drafts")
     fields["feed"] = _feed_settings(_mapping(data.get("feed"), "feed"))
     known = {f.name for f in dataclasses.fields(Site)}
     unknown = set(overrides) - known
@@ -115,13 +117,13 @@ def _tag_feeds(value: object) -> TagFeeds:
 
 
 def tag_folder(path: str) -> str:
-    """`feed.tags.path` as a bucket folder: jekyll-feed appends `<tag>.xml` to it, so it is cleaned to no
-    leading `/`, one trailing `/`, no empty, `.` or `..` segment."""
-    segments = [segment for segment in path.strip().split("/") if segment not in ("", ".")]
-    if not segments or ".." in segments or any(not c.isprintable() or c in "\\~" for c in path):
+    """`feed.tags.path` as a bucket folder, cleaned as Jekyll's `sanitized_path` keeps a path inside the site:
+    no leading `/`, no empty, `.` or `..` segment (`../../x/` is `x/`), one trailing `/`."""
+    segments = [segment for segment in path.strip().split("/") if segment not in ("", ".", "..")]
+    if not segments or any(not c.isprintable() or c in "\\~" for c in path):
         raise ConfigError(
             errors.CONFIG_VALUE,
-            f"_config.yml: feed.tags.path {path!r} must be a folder inside the site, e.g. feed/by_tag/",
+            f"_config.yml: feed.tags.path {path!r} must name a folder, e.g. feed/by_tag/",
         )
     return "/".join(segments) + "/"
 

@@ -24,6 +24,7 @@ from .permalinks import generate_url, placeholders, post_id, style_to_template, 
 POST_EXTENSIONS = content.MARKDOWN_EXTENSIONS | content.HTML_EXTENSIONS
 POSTS_DIR = "_posts"
 DRAFTS_DIR = "_drafts"
+DRAFTS = "drafts"
 # A collection's default permalink (Jekyll's `/:collection/:path:output_ext`).
 COLLECTION_PERMALINK = "/:collection/:path:output_ext"
 # Document::DATE_FILENAME_MATCHER, applied to the file name.
@@ -44,7 +45,7 @@ def collection_of(path: str, site: Site) -> str | None:
     if POSTS_DIR in parts[:-1]:
         return POSTS
     if DRAFTS_DIR in parts[:-1]:
-        return "drafts"
+        return DRAFTS
     if len(parts) > 1 and parts[0].startswith("_") and parts[0][1:] in site.collections:
         return parts[0][1:]
     return None
@@ -55,8 +56,10 @@ def parse_post(path: str, body: bytes, site: Site, *, now: datetime | None = Non
     raises for bad input (-> Rejected)."""
     try:
         collection = collection_of(path, site)
-        if collection == "drafts":
-            return Skipped(path, errors.SKIP_DRAFT, f"{path}: a draft; jekyll-feed leaves drafts out of feeds")
+        if collection == DRAFTS:
+            if not site.show_drafts:
+                return Skipped(path, errors.SKIP_DRAFT, f"{path}: a draft, published only with show_drafts: true")
+            return _parse(path, body, site, now, folder=DRAFTS_DIR)
         if collection is not None and collection != POSTS:
             return _parse_document(path, body, site, collection, now)
         return _parse(path, body, site, now)
@@ -76,9 +79,14 @@ def _parts(path: str) -> list[str]:
     return [part for part in path.replace("\\", "/").split("/") if part and part != "."]
 
 
-def _parse(path: str, body: bytes, site: Site, now: datetime | None, *, collection: str = POSTS) -> Post | Skipped:
+def _parse(
+    path: str, body: bytes, site: Site, now: datetime | None, *, collection: str = POSTS, folder: str | None = None
+) -> Post | Skipped:
+    """A post (or, with `folder`, a draft, read as a post), or a document of another `collection`."""
     parts = _parts(path)
-    folder = POSTS_DIR if collection == POSTS else "_" + collection
+    folder = folder or (POSTS_DIR if collection == POSTS else "_" + collection)
+    # Drafts and other collections' documents need no date in their name (Jekyll: DraftReader, Collection).
+    undated_ok = folder != POSTS_DIR
     if folder not in parts[:-1]:
         return Skipped(path, errors.SKIP_NOT_IN_POSTS, f"{path}: not under a {POSTS_DIR}/ folder")
     posts_at = len(parts) - 1 - parts[::-1].index(folder)
@@ -88,7 +96,7 @@ def _parse(path: str, body: bytes, site: Site, now: datetime | None, *, collecti
     if splitext(name)[1].lower() not in POST_EXTENSIONS:
         return Skipped(path, errors.SKIP_EXTENSION, f"{path}: not a Markdown or .html file")
     dated = _DATED_NAME.match(name)
-    if dated is None and collection == POSTS:
+    if dated is None and not undated_ok:
         return Skipped(path, errors.SKIP_NAME_LACKS_DATE, f"{path}: name does not start with YYYY-MM-DD-")
     if dated is not None:
         name_date, name_slug, ext = dated.groups()
@@ -100,7 +108,8 @@ def _parse(path: str, body: bytes, site: Site, now: datetime | None, *, collecti
     data = _with_defaults(post.data, "/".join(parts), collection, site)
     tz = site.tz
     if name_date is None and "date" not in data:
-        detail = f"{path}: a {collection} document needs a dated name (YYYY-MM-DD-title) or a date in front matter"
+        kind = "draft" if folder == DRAFTS_DIR else f"{collection} document"
+        detail = f"{path}: a {kind} needs a dated name (YYYY-MM-DD-title) or a date in front matter"
         return Skipped(path, errors.SKIP_UNDATED_DOCUMENT, detail)
     date = _date(path, data, name_date or "", tz)
     title = _title(data, name_slug)
@@ -130,8 +139,6 @@ def _parse(path: str, body: bytes, site: Site, now: datetime | None, *, collecti
     # Publisher#publish? runs after the whole document is read: a bad date fails even an unpublished post.
     if "published" in data and data["published"] in (None, False):
         return Skipped(path, errors.SKIP_UNPUBLISHED, f"{path}: front matter published: {data['published']}")
-    if data.get("draft") is True:  # jekyll-feed's `where_exp: "post.draft != true"`
-        return Skipped(path, errors.SKIP_DRAFT, f"{path}: front matter draft: true; jekyll-feed leaves drafts out")
     build_time = now or site.time or datetime.now(UTC)
     if not site.future and int(date.timestamp()) > int(build_time.timestamp()):
         detail = f"{path}: dated {date.isoformat()}, after {build_time.isoformat()}"

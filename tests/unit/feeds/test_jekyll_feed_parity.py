@@ -49,7 +49,6 @@ POSTS = {
     "_posts/2015-05-22-id.md": "---\nauthor: Pat\nlang: en\n---\nbody",
     "_posts/2015-08-08-stuck-in-the-middle.html": "---\ndescription: A short description.\n---\n<p>html</p>",
     "_posts/2016-04-25-author-reference.md": "---\nauthor: garthdb\nlang: fr-FR\n---\nbody",
-    "_posts/2024-01-31-hidden-sample.md": "---\ndraft: true\n---\nhidden",
 }
 AUTHORS = {"garthdb": Author("Garth", "example@mail.com", "http://garthdb.com")}
 
@@ -85,25 +84,34 @@ def entry_of(root: Any, slug: str) -> Any:
 # -- the site feed ---------------------------------------------------------------------------------
 
 
-def test_creates_the_site_feed_at_feed_xml_with_every_post_but_drafts() -> None:
+def test_creates_the_site_feed_at_feed_xml_with_every_post() -> None:
     site = site_of("feed: {posts_limit: 100}")
     posts = posts_of(site)
     assert feed_key(FeedRef.site(), FeedFormat.ATOM, site) == "feed.xml"
     links = [e.find(f"{ATOM}link").get("href") for e in atom_of(site, posts=posts).iter(f"{ATOM}entry")]
     assert "http://example.org/updates/2014/03/04/march-the-fourth.html" in links
     assert "http://example.org/news/2013/12/12/dec-the-second.html" in links
-    assert not any("hidden-sample" in link for link in links)
-    hidden = parse_post(
-        "_posts/2024-01-31-hidden-sample.md", POSTS["_posts/2024-01-31-hidden-sample.md"].encode(), site
-    )
-    assert isinstance(hidden, Skipped)
-    assert hidden.reason == "draft"
+    assert len(links) == len(POSTS)
 
 
-def test_posts_in_drafts_folder_are_never_in_a_feed() -> None:
-    result = parse_post("_drafts/a-draft.md", b"---\ntitle: A draft\n---\nx", site_of())
+DRAFT = b"---\ntitle: A draft\ndate: 2016-02-09\n---\nx"
+
+
+def test_drafts_are_left_out_without_show_drafts() -> None:
+    result = parse_post("_drafts/a-draft.md", DRAFT, site_of())
     assert isinstance(result, Skipped)
     assert result.reason == "draft"
+
+
+def test_drafts_are_posts_with_show_drafts() -> None:
+    site = site_of("show_drafts: true")
+    draft = parse_post("_drafts/a-draft.md", DRAFT, site)
+    assert isinstance(draft, Post)
+    assert draft.url == "/2016/02/09/a-draft.html"
+    assert FeedRef.site() in feeds_of(draft, site.feed)
+    undated = parse_post("_drafts/undated.md", b"---\ntitle: x\n---\n", site)
+    assert isinstance(undated, Skipped)
+    assert undated.reason == "undated_document"
 
 
 def test_no_blank_lines_or_trailing_whitespace() -> None:
@@ -188,7 +196,7 @@ def test_atom_with_self_link_and_generator() -> None:
 def test_items_count_contents_and_excerpt() -> None:
     site = site_of()
     parsed = feedparser.parse(render_feed(FeedRef.site(), posts_of(site), site)[0].body)
-    assert len(parsed.entries) == 9  # ten files, one of them a draft
+    assert len(parsed.entries) == 9
     oldest = parsed.entries[-1]
     assert oldest.title == "Dec The Second"
     assert oldest.link == "http://example.org/news/2013/12/12/dec-the-second.html"
@@ -216,6 +224,17 @@ def test_description_is_the_summary() -> None:
 )
 def test_feed_title_from_title_or_name_smartified(config: str, title: str) -> None:
     assert atom_of(site_of(config)).findtext(f"{ATOM}title") == title
+
+
+def test_site_title_special_characters_stay_text() -> None:
+    assert atom_of(site_of("title: My Site Title <&>")).findtext(f"{ATOM}title") == "My Site Title <&>"
+
+
+def test_entry_link_is_titled_without_markup() -> None:
+    site = site_of()
+    files = {"_posts/2020-01-01-x.md": "---\ntitle: <b>Sparkling</b> Title\n---\nx"}
+    link = atom_of(site, posts=posts_of(site, files)).find(f"{ATOM}entry/{ATOM}link")
+    assert link.get("title") == "Sparkling Title"
 
 
 def test_html_in_titles_is_stripped() -> None:
@@ -352,7 +371,7 @@ def test_excerpt_only_site_wide_and_per_post() -> None:
     assert entry_of(root, "full").find(f"{ATOM}content") is not None
 
 
-@pytest.mark.parametrize(("config", "count"), [("", 9), ("feed: {posts_limit: 5}", 5)])
+@pytest.mark.parametrize(("config", "count"), [("", 9), ("feed: {posts_limit: 5}", 5), ("feed: {posts_limit: 2}", 2)])
 def test_posts_limit(config: str, count: int) -> None:
     site = site_of(config)
     assert len(atom_of(site).findall(f"{ATOM}entry")) == min(count, 10)
@@ -381,6 +400,7 @@ def test_tag_feeds(config: str, tags: set[str]) -> None:
         ("/alternative/path/", "alternative/path/march.xml"),
         ("alternative/path", "alternative/path/march.xml"),
         ("./alternative//path/", "alternative/path/march.xml"),
+        ("../../../../../../../questionable/path/", "questionable/path/march.xml"),  # kept inside the site
     ],
 )
 def test_tag_feeds_path_is_cleaned(path: str, key: str) -> None:
@@ -388,11 +408,11 @@ def test_tag_feeds_path_is_cleaned(path: str, key: str) -> None:
     assert feed_key(FeedRef.tag("march"), FeedFormat.ATOM, site) == key
 
 
-def test_tag_feeds_path_outside_the_site_is_a_config_error() -> None:
+def test_tag_feeds_path_naming_no_folder_is_a_config_error() -> None:
     from postfeed.jekyll import ConfigError
 
     with pytest.raises(ConfigError, match=r"feed\.tags\.path"):
-        site_of("feed: {tags: {path: ../../etc}}")
+        site_of("feed: {tags: {path: ../..}}")
 
 
 def test_icon_and_logo() -> None:
