@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test property-long lint typecheck cfn-lint bench bench-quick check clean sam-build
+.PHONY: run test property-long lint typecheck cfn-lint bench bench-quick validate check clean sam-build
 
 $(STAMP): pyproject.toml shared/requirements.txt requirements-dev.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -43,6 +43,11 @@ bench: $(STAMP)
 ## bench-quick: the same measurements at smaller sizes (under two minutes)
 bench-quick: $(STAMP)
 	$(BIN)/postfeed bench --quick
+
+## validate: every corpus site through `postfeed run`, then each feed document through check_feeds and the W3C
+## validator's own code (../shared/tools); a table of feeds, invalid documents, W3C errors and warnings by type
+validate: $(STAMP)
+	$(BIN)/python bench/validate_feeds.py
 
 ## agreement: how closely the post parser agrees with what Jekyll published for the corpus
 agreement: $(STAMP)

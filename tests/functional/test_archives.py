@@ -20,12 +20,25 @@ from postfeed.models import Post
 from postfeed.pipeline.ingest import _commit
 from postfeed.store.events import ChangeKind, ObjectChange
 from postfeed.store.items import utc_instant
-from tests.functional.conftest import FEED_BASE_URL
+from tests.functional.conftest import FEED_BASE_URL, FINEWS_PARAMETERS
 from tests.functional.test_pipeline_rules import post
 
 NS = {"a": "http://www.w3.org/2005/Atom", "fh": "http://purl.org/syndication/history/1.0"}
 CST = timezone(timedelta(hours=8))
+POSTS_LIMIT = 1
 PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True)
+
+
+@pytest.fixture
+def pipeline(aws: None) -> LocalPipeline:
+    # One entry per subscription document: from a feed's second post on, its subscription document links the
+    # archive pages (with every entry in it, it would be complete: RFC 5005 §2, no archive link to walk).
+    parameters = {**FINEWS_PARAMETERS, "PostsLimit": str(POSTS_LIMIT)}
+    return LocalPipeline.create(parameters=parameters, feed_base_url=FEED_BASE_URL)
+
+
+def is_complete(root: Any, rss: bool) -> bool:
+    return bool(root.xpath("channel/fh:complete" if rss else "fh:complete", namespaces=NS))
 
 
 def key_of(url: str) -> str:
@@ -60,8 +73,11 @@ def walk(pipeline: LocalPipeline, subscription_key: str, *, rss: bool = False) -
         channel = page.find("channel") if rss else page
         assert len(channel.findall("fh:archive", NS)) == 1, key
         assert links(page, "self", rss) == [url]
-        assert links(page, "current", rss) == [current_url]
         assert links(page, "next-archive", rss) == ([newer] if newer else []), key
+        # A lone page holds the whole feed: complete, and so linked to no other document (RFC 5005 §2)
+        lone = newer is None and not links(page, "prev-archive", rss)
+        assert is_complete(page, rss) == lone, key
+        assert links(page, "current", rss) == ([] if lone else [current_url]), key
         pages.append((key, page))
         newer = url
         target = links(page, "prev-archive", rss)
@@ -146,7 +162,7 @@ def test_following_prev_archive_finds_every_post_of_a_2000_post_category_exactly
     # AND the subscription document shows the newest posts_limit entries, each also archived
     newest = feedparser.parse(pipeline.feed("feed/emnews.xml"))
     assert newest.bozo == 0
-    assert len(newest.entries) == 10
+    assert len(newest.entries) == POSTS_LIMIT
     # AND every archive document is a valid feed
     for key in pipeline.feed_keys():
         if "/archive/" in key:
@@ -295,8 +311,13 @@ def test_a_delete_updates_the_page_that_held_the_post(pipeline: LocalPipeline, w
     assert put - {"index.html", "feeds.opml"} == set().union(
         *(subscription(stem, "all") | archive_page(stem, "2026-10") for stem in FEEDS)
     )
-    (page,) = walk(pipeline, "feed.xml")
-    assert [i.rsplit("/", 1)[1] for i in entry_ids(page[1], rss=False)] == ["a"]
+    # AND with one post left the subscription document holds the whole feed: complete, no archive link
+    feed = etree.fromstring(pipeline.feed("feed.xml"), PARSER)
+    assert is_complete(feed, rss=False)
+    assert walk(pipeline, "feed.xml") == []
+    page = etree.fromstring(pipeline.feed("feed/archive/2026-10.xml"), PARSER)
+    assert is_complete(page, rss=False)
+    assert [i.rsplit("/", 1)[1] for i in entry_ids(page, rss=False)] == ["a"]
     # AND deleting the last post removes the page and the subscription document's prev-archive link
     pipeline.delete("_posts/2026-10-10-a.md")
     pipeline.settle()

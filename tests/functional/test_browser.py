@@ -105,13 +105,17 @@ def browse(url: str, *extra: str) -> str:
 
 
 def test_a_feed_reads_as_a_page_in_a_browser(aws: None, documents: Documents) -> None:
-    # GIVEN feeds published with the local server's address as their public base URL
+    # GIVEN feeds published with the local server's address as their public base URL, with more posts than a
+    # subscription document shows (one that shows them all is complete and links no archive page)
     base = documents.base_url
-    pipeline = LocalPipeline.create(parameters=FINEWS_PARAMETERS, feed_base_url=base)
+    pipeline = LocalPipeline.create(parameters={**FINEWS_PARAMETERS, "PostsLimit": "2"}, feed_base_url=base)
     pipeline.upload("_posts/2026-11-25-a.md", post(title="央行开展逆回购操作", categories="emnews"))
     pipeline.upload(
         "_posts/2026-10-26-b.md",
         post(title="港股午评：恒指涨1%", categories="emnews", date="2026-10-26 12:00:00 +0800"),
+    )
+    pipeline.upload(
+        "_posts/2026-09-01-c.md", post(title="九月旧闻", categories="emnews", date="2026-09-01 12:00:00 +0800")
     )
     pipeline.settle()
     for key in pipeline.feed_keys():

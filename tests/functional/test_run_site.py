@@ -153,7 +153,9 @@ def test_bare_folder_of_posts_goes_under_the_posts_prefix(aws: None, tmp_path: P
     # THEN both are published, settling after each upload
     assert [p["status"] for p in result.report["posts"]] == ["published", "published"]
     assert result.report["totals"]["settles"] == 2
-    assert result.report["config"] == {"key": None, "status": "absent"}
+    config = result.report["config"]
+    assert (config["key"], config["status"]) == (None, "absent")
+    assert "`url`" in config["notes"][0]  # no _config.yml, so no url: links stay relative, and the report says so
     assert "https://feeds.example.org/feed.xml" in (tmp_path / "out" / "feed.xml").read_text(encoding="utf-8")
 
 

@@ -22,6 +22,7 @@ from collections.abc import Mapping, Sequence
 
 from postfeed.feeds.atom_rss import render_atom, render_rss
 from postfeed.feeds.channel import Channel, History, build_channel, feed_title
+from postfeed.feeds.content import clip_text
 from postfeed.feeds.paths import FeedFormat, archive_key, archive_url, feed_url, is_page_id
 from postfeed.feeds.render import FeedDocument
 from postfeed.models import FeedRef, Post, Site
@@ -108,8 +109,14 @@ def page_label(page: str) -> str:
     return f"{page[:10]} {page[11:13]}:00" if len(page) == PAGE_LEVELS[2] else page
 
 
-def subscription_history(ref: FeedRef, newest_page: str | None, site: Site) -> dict[FeedFormat, History]:
-    """The subscription documents' RFC 5005 link: ``prev-archive`` to the newest archive page."""
+def subscription_history(
+    ref: FeedRef, newest_page: str | None, site: Site, *, complete: bool = False
+) -> dict[FeedFormat, History]:
+    """The subscription documents' RFC 5005 link: ``prev-archive`` to the newest archive page; or, when they hold
+    every entry of the feed (``complete``: it has at most ``posts_limit``), ``<fh:complete/>`` and no archive link
+    (RFC 5005 §2: the whole feed is in one document, and a complete feed links to no other part of it)."""
+    if complete:
+        return {fmt: History(complete=True) for fmt in ARCHIVE_FORMATS}
     if newest_page is None:
         return {}
     return {fmt: History(prev_archive=archive_url(ref, newest_page, fmt, site)) for fmt in ARCHIVE_FORMATS}
@@ -124,7 +131,7 @@ def _archive_channel(
     )
     channel = build_channel(ref, posts, page_site)
     entries = tuple(
-        dataclasses.replace(entry, summary=_clip(entry.summary, SUMMARY_CHARS)) for entry in channel.entries
+        dataclasses.replace(entry, summary=clip_text(entry.summary, SUMMARY_CHARS)) for entry in channel.entries
     )
     return dataclasses.replace(
         channel,
@@ -135,10 +142,6 @@ def _archive_channel(
         entries=entries,
         history=fmt_links,
     )
-
-
-def _clip(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 def render_archive_page(
@@ -154,13 +157,18 @@ def render_archive_page(
 
     Each carries ``<fh:archive/>``, ``current`` (the subscription document), ``prev-archive`` to the older
     neighbour page and ``next-archive`` to the newer one (each left out when there is none). The Atom
-    ``<id>`` is the subscription document's: every page is part of one logical feed."""
+    ``<id>`` is the subscription document's: every page is part of one logical feed.
+
+    A lone page (no neighbour) holds every entry of the feed: it is also complete (RFC 5005 §2,
+    ``<fh:complete/>``), and a complete feed links no other document of its feed, so it has no ``current``."""
+    lone = prev_page is None and next_page is None
     links = {
         fmt: History(
-            current=feed_url(ref, fmt, site),
+            current=None if lone else feed_url(ref, fmt, site),
             prev_archive=archive_url(ref, prev_page, fmt, site) if prev_page else None,
             next_archive=archive_url(ref, next_page, fmt, site) if next_page else None,
             archive=True,
+            complete=lone,
         )
         for fmt in ARCHIVE_FORMATS
     }

@@ -7,11 +7,12 @@ feedgen 1.0.0 gets most things right; what this module adds or fixes on its lxml
   switches the process-wide locale to format them);
 * entry ``<link>`` gets its ``rel="alternate"`` and ``type`` (feedgen 1.0.0 drops both);
 * RSS ``<atom:link rel="hub">`` (feedgen only copies the ``self`` link into RSS);
-* RSS ``<description>`` of an item holds the summary as escaped text, so a ``<`` in plain text is
-  never read as markup; HTML content goes to ``<content:encoded>``, escaped, never CDATA;
+* RSS ``<description>`` of an item holds the summary as HTML (it is HTML by convention, and the W3C
+  validator parses it as HTML): the plain text HTML-escaped once, so a ``<`` in plain text is never read as
+  markup; HTML content goes to ``<content:encoded>``, escaped, never CDATA;
 * ``<dc:creator>`` carries an author's name when there is no valid email for RSS ``<author>``;
-* RFC 5005 links (``prev-archive``, ``next-archive``, ``current``) and ``<fh:archive/>`` (RSS: Appendix B,
-  as ``<atom:link>``), and the ``<?xml-stylesheet?>`` that lets a browser show the feed as a page.
+* RFC 5005 links (``prev-archive``, ``next-archive``, ``current``), ``<fh:archive/>`` and ``<fh:complete/>``
+  (RSS: Appendix B, as ``<atom:link>``), and the ``<?xml-stylesheet?>`` that lets a browser show the feed as a page.
 """
 
 from __future__ import annotations
@@ -137,7 +138,8 @@ def _history_links(history: History | None, media_type: str) -> list[tuple[str, 
 def _add_history(
     root: etree._Element, parent: etree._Element, history: History | None, media_type: str
 ) -> etree._Element:
-    """RFC 5005 links after the parent's last feed-level link, then ``<fh:archive/>`` for an archive document.
+    """RFC 5005 links after the parent's last feed-level link, then ``<fh:archive/>`` for an archive document
+    and ``<fh:complete/>`` for one that holds the whole feed.
 
     Returns the root, rebuilt if ``fh`` had to be declared on it (lxml cannot add a prefix to an element)."""
     anchor = parent.findall(f"{{{ATOM_NS}}}link")[-1]
@@ -147,8 +149,14 @@ def _add_history(
             link.set("type", kind)
         anchor.addnext(link)
         anchor = link
-    if history is not None and history.archive:
-        anchor.addnext(etree.Element(f"{{{FH_NS}}}archive"))
+    if history is None:
+        return root
+    marks = [name for name, on in (("archive", history.archive), ("complete", history.complete)) if on]
+    for name in marks:
+        mark = etree.Element(f"{{{FH_NS}}}{name}")
+        anchor.addnext(mark)
+        anchor = mark
+    if marks:
         etree.cleanup_namespaces(root, top_nsmap={"fh": FH_NS})
     return root
 

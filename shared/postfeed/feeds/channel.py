@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from urllib.parse import quote, urlsplit
 
-from postfeed.feeds.content import clean_line, sanitize_html
+from postfeed.feeds.content import clean_line, clip_text, html_text, sanitize_html
 from postfeed.feeds.paths import URI_SAFE, FeedFormat, feed_page_url, feed_url, stylesheet_href
 from postfeed.models import POSTS, Author, FeedKind, FeedRef, Post, Site
 
@@ -23,6 +23,7 @@ __all__ = ("EMPTY_FEED_UPDATED", "Channel", "Entry", "History", "Person", "build
 # (2000 rather than 1970: validators call dates before 1970 implausible, and 1970 UTC is 1969 west of it.)
 EMPTY_FEED_UPDATED = datetime(2000, 1, 1, tzinfo=UTC)
 FALLBACK_TITLE_CHARS = 80
+TEXT_SUMMARY_CHARS = 500  # a summary taken from the post's text, when its excerpt has none
 GENERATOR = "postfeed"
 GENERATOR_URI = "https://github.com/postfeed/postfeed"
 _EMAIL = re.compile(
@@ -60,12 +61,15 @@ class History:
     """RFC 5005 (Feed Paging and Archiving) links of one document, in one format (absolute URLs).
 
     A subscription document has only ``prev_archive`` (the newest archive page); an archive document
-    has ``archive=True``, ``current`` (the subscription document) and its neighbours."""
+    has ``archive=True``, ``current`` (the subscription document) and its neighbours. A document that holds
+    every entry of the feed has ``complete=True`` (RFC 5005 §2, ``<fh:complete/>``) and no link to another
+    document of the feed."""
 
     prev_archive: str | None = None
     next_archive: str | None = None
     current: str | None = None
     archive: bool = False
+    complete: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,6 +190,20 @@ def _image(post: Post, site: Site) -> str | None:
     return _uri(image)
 
 
+def _excerpt_only(post: Post, site: Site) -> bool:
+    return bool(post.excerpt_only or site.feed.excerpt_only)
+
+
+def _excerpt_summary(post: Post, site: Site) -> str:
+    """The excerpt as plain text (``excerpt_text`` keeps Liquid's entities: decoded here, once). An entry that
+    shows no content and whose excerpt has no text (a lone image) would have no text at all: it gets the start
+    of the post's text instead."""
+    summary = html_text(post.excerpt_text)
+    if summary or not _excerpt_only(post, site):
+        return summary
+    return clip_text(html_text(post.content_html), TEXT_SUMMARY_CHARS)
+
+
 def _entry(post: Post, site: Site, fallback_author: Person) -> Entry:
     link = _uri(post.absolute_url)
     published = _in_zone(post.date, site)
@@ -198,8 +216,8 @@ def _entry(post: Post, site: Site, fallback_author: Person) -> Entry:
         updated=_in_zone(post.updated or post.date, site),
         author=_person(_resolve_author(post.author, site), fallback_author),
         terms=tuple(dict.fromkeys(term for term in terms if term)),
-        summary=plain_text(post.description) if post.description else clean_line(post.excerpt_text),
-        content_html=None if (post.excerpt_only or site.feed.excerpt_only) else sanitize_html(post.content_html, link),
+        summary=plain_text(post.description) if post.description else _excerpt_summary(post, site),
+        content_html=None if _excerpt_only(post, site) else sanitize_html(post.content_html, link),
         image=_image(post, site),
         language=clean_line(post.lang or "") or None,
     )
@@ -221,7 +239,8 @@ def build_channel(ref: FeedRef, posts: Sequence[Post], site: Site) -> Channel:
     title = feed_title(ref, site)
     site_author = _person(_resolve_author(site.author, site), Person(name=_site_name(site)))
     entries = tuple(_entry(post, site, site_author) for post in select_posts(posts, site.feed.posts_limit))
-    description = clean_line(site.description)
+    # Plain text, like the titles: markup in `description` must not reach readers that render it as HTML.
+    description = html_text(site.description)
     hub = clean_line(site.feed.hub or "")
     return Channel(
         title=title,

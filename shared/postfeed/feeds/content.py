@@ -1,17 +1,22 @@
-"""Making post text safe for feeds: XML-safe characters, absolute links, sanitised HTML.
+"""Making post text safe for feeds: XML-safe characters, absolute links, sanitised HTML, plain text.
 
 Every text that goes into a feed passes through :func:`xml_safe` (or :func:`clean_line`, which also
 collapses whitespace); post HTML passes through :func:`sanitize_html`, which resolves every link
-against the post's absolute URL and keeps only harmless markup.
+against the post's URL and keeps only harmless markup. Text taken from HTML (excerpts, descriptions)
+becomes plain text once, with :func:`html_text`; each format then escapes it once, as that format needs
+(XML for Atom text; RSS ``<description>`` is HTML, so HTML-escaped inside that).
 """
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Callable
 from urllib.parse import urljoin, urlsplit
 
 import nh3
+
+from postfeed.jekyll.content import html_to_text
 
 __all__ = (
     "ALLOWED_ATTRIBUTES",
@@ -20,6 +25,10 @@ __all__ = (
     "MEDIA_SCHEMES",
     "absolutize_url",
     "clean_line",
+    "clip_text",
+    "html_text",
+    "is_absolute_url",
+    "relative_links_note",
     "sanitize_html",
     "xml_safe",
 )
@@ -87,10 +96,45 @@ def clean_line(text: str) -> str:
     return _WHITESPACE.sub(" ", xml_safe(text)).strip()
 
 
+def html_text(fragment: str) -> str:
+    """The text a reader sees of an HTML fragment, on one line: tags dropped (Liquid's ``strip_html``), then
+    character references decoded, once (``a &amp;amp; b`` is the text ``a &amp; b``). Also for text already
+    stripped by Jekyll (``Post.excerpt_text`` keeps its entities)."""
+    return clean_line(html.unescape(html_to_text(fragment)))
+
+
+def clip_text(text: str, limit: int) -> str:
+    """``text`` cut to at most ``limit`` characters, ending in ``…`` when cut."""
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def is_absolute_url(url: str) -> bool:
+    """Whether ``url`` has a scheme and a host (``https://example.org/x``), as a feed's links need."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return False
+    return bool(parts.scheme and parts.netloc)
+
+
+def relative_links_note(site_url: str) -> str | None:
+    """Why a site's feeds carry relative links, or None when its ``url`` gives them an absolute base."""
+    if is_absolute_url(site_url):
+        return None
+    return (
+        "_config.yml has no absolute `url`: links and images in the feeds stay relative (root-relative to the "
+        "site, as jekyll-feed leaves them), and so do entry links and ids; readers resolve them against the "
+        "feed's own URL. Set `url` (e.g. https://example.org) for absolute links."
+    )
+
+
 def absolutize_url(url: str, base: str, schemes: frozenset[str] = LINK_SCHEMES) -> str | None:
     """``url`` resolved against ``base`` (protocol-relative ``//host`` becomes https), or None.
 
-    None when the result is not a URL with one of ``schemes`` (``javascript:``, ``data:``...).
+    None when the result is not a URL with one of ``schemes`` (``javascript:``, ``data:``...). When ``base``
+    is not absolute (a site without ``url``), a relative ``url`` stays relative, resolved against ``base``'s
+    path (``img.png`` in ``/2022/03/x.html`` is ``/2022/03/img.png``): dropping it would lose the target,
+    and jekyll-feed keeps such links too. Other schemes are still dropped.
     """
     url = xml_safe(url).strip()
     if url.startswith("//"):
@@ -101,10 +145,13 @@ def absolutize_url(url: str, base: str, schemes: frozenset[str] = LINK_SCHEMES) 
         except ValueError:  # e.g. an invalid IPv6 host
             return None
     try:
-        scheme = urlsplit(resolved).scheme.lower()
+        parts = urlsplit(resolved)
     except ValueError:
         return None
-    return resolved if scheme in schemes else None
+    if parts.scheme.lower() in schemes:
+        return resolved
+    relative = not parts.scheme and not parts.netloc
+    return resolved if relative and not is_absolute_url(base) else None
 
 
 def _absolutize_srcset(value: str, base: str) -> str | None:
@@ -130,7 +177,7 @@ def _attribute_filter(base: str) -> Callable[[str, str, str], str | None]:
 
 
 def sanitize_html(html: str, base_url: str) -> str:
-    """Safe HTML: links absolute (resolved against ``base_url``), only harmless elements kept.
+    """Safe HTML: links absolute (resolved against ``base_url``; relative when it is), only harmless elements kept.
 
     Removes script/style/iframe/object/embed/form controls, event handler and style attributes, and
     any link or source that is not http(s) (or mailto for links). nh3 (ammonia) parses iteratively,

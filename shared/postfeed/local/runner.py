@@ -536,6 +536,20 @@ def config_report(pipeline: LocalPipeline, settings: Settings, config: bytes | N
     return {"key": key, "status": "error", "code": "not_processed", "message": f"{key}: not in the table"}
 
 
+def site_notes(settings: Settings, config: bytes | None) -> dict[str, Any]:
+    """`{"notes": [...]}`: what the site's settings do to its feeds that is easy to miss (links left relative
+    for want of an absolute `url`); `{}` when there is nothing to say or the config cannot be read."""
+    from postfeed.feeds.content import relative_links_note
+    from postfeed.jekyll import ConfigError
+
+    try:
+        site = settings.site(config)
+    except ConfigError:
+        return {}
+    note = relative_links_note(site.url)
+    return {"notes": [note]} if note else {}
+
+
 def run_site(
     pipeline: LocalPipeline,
     site: SiteFiles,
@@ -578,7 +592,7 @@ def run_site(
     delivery = pipeline.glue.delivery
     report: dict[str, Any] = {
         "site": str(site.root),
-        "config": config_report(pipeline, settings, config, settings.config_key),
+        "config": config_report(pipeline, settings, config, settings.config_key) | site_notes(settings, config),
         "feed_base_url": pipeline.glue.environment.get("FEED_BASE_URL", ""),
         "totals": {
             "posts": len(posts),
@@ -636,6 +650,8 @@ def format_summary(result: RunResult, *, source: str = "") -> str:
     config = report["config"]
     if config["status"] == "error":
         lines += [f"  config: {config['key']}: {config['code']}: {config['message']}", ""]
+    if config.get("notes"):
+        lines += [*(f"  note: {note}" for note in config["notes"]), ""]
     feeds: dict[str, dict[str, Any]] = {}
     archives = sum(1 for doc in report["feeds"] if doc.get("archive"))
     for doc in report["feeds"]:

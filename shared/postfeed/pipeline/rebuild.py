@@ -107,11 +107,11 @@ def rebuild_feed(
     state = _acquire(table, ref, owner, lease_seconds)
     try:
         archive = update_archives(ref, instants, site=site, table=table, feeds=feeds)
-        posts = newest_posts(table, ref, site.feed.posts_limit)
+        posts, complete = newest_posts(table, ref, site.feed.posts_limit)
         outcome = RebuildOutcome(ref, entries=len(posts), archive=archive)
         outcome.written += archive.written + archive.deleted
         outcome.unchanged += archive.unchanged
-        history = subscription_history(ref, archive.newest_page, site)
+        history = subscription_history(ref, archive.newest_page, site, complete=complete)
         documents = list(render_feed(ref, posts, site, history=history))
         done = feeds.put_changed(((d.key, d.body, d.media_type) for d in documents), state.get("hashes") or {})
         outcome.written += done.written
@@ -152,10 +152,14 @@ def rebuild_feed(
     return outcome
 
 
-def newest_posts(table: PostsTable, ref: FeedRef, limit: int) -> list[Post]:
+def newest_posts(table: PostsTable, ref: FeedRef, limit: int) -> tuple[list[Post], bool]:
+    """The feed's newest `limit` posts, and whether they are all of its posts (the subscription documents then
+    hold the whole feed: RFC 5005 complete). One key more is read to tell."""
     from postfeed.pipeline.archives import load_posts
 
-    return load_posts(table, table.newest_members(ref, limit))
+    limit = max(limit, 0)
+    keys = table.newest_members(ref, limit + 1)
+    return load_posts(table, keys[:limit]), len(keys) <= limit
 
 
 def _acquire(table: PostsTable, ref: FeedRef, owner: str, seconds: float) -> dict[str, Any]:

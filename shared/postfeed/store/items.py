@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from postfeed.jekyll.content import html_to_text
 from postfeed.models import POSTS, Author, FeedKind, FeedRef, Post, feed_refs
 
 POST_SK = "POST"
@@ -211,7 +212,10 @@ LINE_SUMMARY_CHARS = 600  # the excerpt, whitespace collapsed, cut (archive page
 
 def member_line(post: Post) -> dict[str, Any] | None:
     """The archive line of a post (see MAX_LINE_BYTES), or None when it would be too big."""
-    summary = " ".join(post.excerpt_text.split())[:LINE_SUMMARY_CHARS]
+    # Pages show no content: an excerpt without text (a lone image) gives way to the start of the post's text,
+    # as `feeds.channel` does for any entry without content.
+    text = post.excerpt_text if post.excerpt_text.strip() else html_to_text(post.content_html)
+    summary = " ".join(text.split())[:LINE_SUMMARY_CHARS]
     line = {**post_fields(post), "summary": summary}
     if len(json.dumps(line, ensure_ascii=False).encode()) > MAX_LINE_BYTES:
         return None
