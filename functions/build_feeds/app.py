@@ -1,6 +1,7 @@
 """BuildFeedsFunction: PostsTable stream records -> every feed the batch touches, rebuilt once (its archive
 pages holding the changed entries, then its subscription documents), then the root documents (index.html,
 feeds.opml, feed.xsl) when the feeds registry changed, then the WebSub hub told which documents changed.
+Records of the site stylesheet's item copy the site's `feed.xslt.xml` to the feeds bucket.
 
 A feed that fails is reported as a batch item failure at the first record that touched it, so Lambda
 retries from there (bisecting on repeated failure) and the feeds already rebuilt are not lost. The hub
@@ -13,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.data_classes import DynamoDBStreamEvent
+from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from postfeed.pipeline.ingest import current_site
@@ -36,13 +38,16 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
 def handle(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     adapters = adapters_from_env()
     records = list(DynamoDBStreamEvent(event).records)
+    stylesheet_failure = _copy_site_stylesheet(adapters, records)
+    if stylesheet_failure is not None:  # retried from there: the feeds of the records before it go on
+        records = records[: records.index(stylesheet_failure)]
     per_record = [touched_pages([(r.dynamodb.old_image, r.dynamodb.new_image)]) if r.dynamodb else {} for r in records]
     touched: dict[FeedRef, list[str]] = {}
     for pages in per_record:
         for ref, instants in pages.items():
             touched.setdefault(ref, []).extend(instants)
     if not touched:
-        return {"batchItemFailures": []}
+        return _failures(stylesheet_failure)
     site, _ = current_site(adapters.settings, adapters.table)
     failed = set()
     listing_changed = False
@@ -82,9 +87,35 @@ def handle(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     if discovery_failed:
         failed |= {ref for pages in per_record for ref in pages}  # retried from the first record: cheap
     first_failure = next((r for r, pages in zip(records, per_record, strict=True) if set(pages) & failed), None)
-    if first_failure is None or first_failure.dynamodb is None:
+    return _failures(first_failure or stylesheet_failure)
+
+
+def _failures(first: DynamoDBRecord | None) -> dict[str, Any]:
+    if first is None or first.dynamodb is None:
         return {"batchItemFailures": []}
-    return {"batchItemFailures": [{"itemIdentifier": first_failure.dynamodb.sequence_number}]}
+    return {"batchItemFailures": [{"itemIdentifier": first.dynamodb.sequence_number}]}
+
+
+def _copy_site_stylesheet(adapters: Adapters, records: list[DynamoDBRecord]) -> DynamoDBRecord | None:
+    """Copy the site's `feed.xslt.xml` to the feeds bucket as its item's records say; the record it failed
+    at, if it did."""
+    from postfeed.pipeline.sitefiles import copy_stylesheet, is_stylesheet_image
+
+    for record in records:
+        if record.dynamodb is None:
+            continue
+        old, new = record.dynamodb.old_image, record.dynamodb.new_image
+        if not (is_stylesheet_image(old) or is_stylesheet_image(new)):
+            continue
+        try:
+            done = copy_stylesheet(old, new, adapters.feeds)
+        except Exception:
+            logger.exception("copying the site's feed.xslt.xml to the feeds bucket failed")
+            metrics.add_metric(name="StylesheetCopyFailures", unit=MetricUnit.Count, value=1)
+            return record
+        if done:
+            logger.info(f"site stylesheet feed.xslt.xml {done}")
+    return None
 
 
 def _publish_discovery(adapters: Adapters, site: Site, *, listing_changed: bool) -> bool:

@@ -82,8 +82,10 @@ def _work(item: WorkItem, adapters: Adapters) -> None:
         metrics.add_metric(name=METRIC_NAMES[action], unit=MetricUnit.Count, value=count)
     metrics.add_metric(name="ReparseBatches", unit=MetricUnit.Count, value=1)
     metrics.add_metric(name="ReparsedPosts", unit=MetricUnit.Count, value=len(result.outcomes))
+    # A full rebuild's batch, or the posts a site file's change re-renders (postfeed.pipeline.sitefiles).
+    work = f"{item.reason}: re-render {item.generation}" if item.reason else f"full rebuild {item.generation}"
     logger.info(
-        f"full rebuild {item.generation}: posts {item.first + 1}-{item.first + len(item.keys)} re-ingested",
+        f"{work}: posts {item.first + 1}-{item.first + len(item.keys)} re-ingested",
         actions={action.value: count for action, count in actions.items()},
         rejected=[o.key for o in result.outcomes if o.action is Action.REJECTED],
     )

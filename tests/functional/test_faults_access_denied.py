@@ -185,8 +185,26 @@ def test_every_call_of_every_function_is_allowed_by_its_policy(pipeline: LocalPi
     pipeline.upload("_posts/2026-11-26-b.md", post(title='B "broken'))
     pipeline.delete("_posts/2026-10-01-c.md")
     pipeline.settle()
+    # site files: a post by an author the authors file then names (its feeds re-rendered), a bad data file, a
+    # draft, a document of a collection declared below, the site's stylesheet added (a full rebuild) and removed
+    pipeline.upload("_posts/2026-11-24-e.md", b"---\ntitle: E\nauthor: jane\n---\nE\n")
+    pipeline.upload("_drafts/f.md", b"---\ntitle: F\n---\nF\n")
+    pipeline.upload("_notes/2026-11-23-n.md", b"---\ntitle: N\n---\nN\n")
+    pipeline.settle()
+    pipeline.upload("_data/authors.yml", b"jane: {name: Jane}\n")
+    pipeline.upload("_data/bad.yml", b"a: [\n")
+    pipeline.upload(
+        "feed.xslt.xml", b'<xsl:stylesheet version="1.0" xmlns:xsl="http://www.w3.org/1999/XSL/Transform"/>'
+    )
+    pipeline.settle()
+    pipeline.delete("feed.xslt.xml")
+    pipeline.settle()
     # a future-dated post under `future: false`, published by the scheduled function once due
-    pipeline.upload("_config.yml", b"title: Policies\nurl: https://news.example.org\nfuture: false\n")
+    pipeline.upload(
+        "_config.yml",
+        b"title: Policies\nurl: https://news.example.org\nfuture: false\ncollections: [notes]\n"
+        b"feed:\n  collections: [notes]\n",
+    )
     pipeline.settle()
     due = (datetime.now(UTC) + timedelta(seconds=2)).replace(microsecond=0)
     pipeline.upload("_posts/2026-11-27-d.md", post(title="D", date=due.strftime("%Y-%m-%d %H:%M:%S +0000")))
@@ -211,6 +229,12 @@ def test_every_call_of_every_function_is_allowed_by_its_policy(pipeline: LocalPi
     assert {c.function for c in calls} == set(policies)  # every function ran, nothing ran outside them
     actions = {c.action for c in calls}
     assert {"s3:DeleteObject", "s3:ListBucket", "sqs:SendMessage", "dynamodb:DeleteItem"} <= actions  # paths taken
+    table = _table(pipeline.stack.table)
+    assert Call("IngestPostFunction", "dynamodb:Query", f"{table}/index/authors") in calls
+    assert (
+        Call("BuildFeedsFunction", "s3:DeleteObject", f"arn:aws:s3:::{pipeline.stack.feeds_bucket}/feed.xslt.xml")
+        in calls
+    )
     denied = sorted(
         {
             (c.function, c.action, c.resource, c.leading_key)
@@ -221,8 +245,10 @@ def test_every_call_of_every_function_is_allowed_by_its_policy(pipeline: LocalPi
     assert denied == []
     # AND the check can say no: a read outside the posts prefix, a post item deleted by the feed function
     bucket = f"arn:aws:s3:::{pipeline.stack.posts_bucket}"
-    assert not allowed(
-        Call("IngestPostFunction", "s3:GetObject", f"{bucket}/drafts/x.md"), policies["IngestPostFunction"], resolver
-    )
+    for outside in ("drafts/x.md", "index.html", "assets/feed.xslt.xml"):
+        read = Call("IngestPostFunction", "s3:GetObject", f"{bucket}/{outside}")
+        assert not allowed(read, policies["IngestPostFunction"], resolver), outside
+    other_partition = Call("IngestPostFunction", "dynamodb:Query", _table(pipeline.stack.table), "FEED#site")
+    assert not allowed(other_partition, policies["IngestPostFunction"], resolver)
     item = Call("BuildFeedsFunction", "dynamodb:DeleteItem", _table(pipeline.stack.table), "POST#_posts/x.md")
     assert not allowed(item, policies["BuildFeedsFunction"], resolver)

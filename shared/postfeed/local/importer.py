@@ -1,8 +1,10 @@
 """`postfeed import`: an existing Jekyll site's `_config.yml` and `_posts/` uploaded to a posts bucket
-(in AWS, or the local one of `postfeed serve`).
+(in AWS, or the local one of `postfeed serve`), with the other files the feeds depend on: `_data/`, the
+site's `feed.xslt.xml`, `_drafts/` and the folders of the collections `_config.yml` declares.
 
-- `_config.yml` goes first, and the posts wait until it is in force (the table holds it, or a fixed
-  delay), so every post is parsed with the site's settings, not the template's defaults.
+- `_config.yml` goes first, then the `_data/` files and `feed.xslt.xml`, and the posts wait until the config
+  is in force (the table holds it, or a fixed delay), so every post is parsed with the site's settings, not
+  the template's defaults. Drafts and collection documents go with the posts.
 - Resumable: one ListObjectsV2 listing of the prefix gives every object's ETag; a file whose MD5 equals
   it is already there and is skipped (an SSE-S3 or unencrypted single-part object's ETag is its MD5).
   When `_config.yml` itself changed, every post is uploaded again: the pipeline re-parses a post only
@@ -16,13 +18,14 @@ import base64
 import hashlib
 import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from postfeed.local.runner import CONFIG_NAME, POSTS_DIR, Progress, RunError
+from postfeed.local.sitefiles import STYLESHEET_NAME, collect_extra_files
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -120,7 +123,13 @@ def import_site(
     began = time.perf_counter()
     result = ImportResult()
     config, posts = site_files(site_dir, prefix)
+    extra = collect_extra_files(site_dir, config.read_bytes() if config is not None else None)
+    posts = sorted(dict([*posts, *extra.documents]).items())
     existing = remote_etags(s3, bucket, prefix)
+    for folder in sorted({key.split("/", 1)[0] + "/" for key, _ in [*extra.documents, *extra.settings] if "/" in key}):
+        existing |= remote_etags(s3, bucket, folder)
+    if extra.settings and extra.settings[-1][0] == STYLESHEET_NAME:
+        existing |= remote_etags(s3, bucket, STYLESHEET_NAME)
     config_changed = False
     if config is not None:
         body = config.read_bytes()
@@ -136,9 +145,12 @@ def import_site(
                 result.seconds = time.perf_counter() - began
                 return result  # posts parsed without the site's settings would be wrong: stop here
             result.config, config_changed = "uploaded", True
+            _upload_site_files(s3, bucket, extra.settings, existing, result)
             if wait_for_config is not None:
                 on_note(f"{CONFIG_NAME} uploaded; waiting until the pipeline has taken it in")
                 wait_for_config()
+    if not config_changed:
+        _upload_site_files(s3, bucket, extra.settings, existing, result)
     if config_changed and existing:
         on_note(f"{CONFIG_NAME} changed: uploading every post again so each is parsed with the new settings")
         existing = {}
@@ -171,6 +183,23 @@ def import_site(
     result.failed.sort()
     result.seconds = time.perf_counter() - began
     return result
+
+
+def _upload_site_files(
+    s3: S3Client, bucket: str, files: Sequence[tuple[str, Path]], existing: dict[str, str], result: ImportResult
+) -> None:
+    """The `_data/` files and `feed.xslt.xml` (a few small files), before the posts; unchanged ones skipped."""
+    for key, path in files:
+        body = path.read_bytes()
+        if existing.get(key) == md5_of(body):
+            result.skipped.append(key)
+            continue
+        try:
+            put(s3, bucket, key, body)
+        except Exception as exc:
+            result.failed.append((key, _describe(exc)))
+        else:
+            result.uploaded.append(key)
 
 
 def _describe(exc: Exception) -> str:

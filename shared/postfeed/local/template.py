@@ -43,6 +43,10 @@ class UnresolvableError(KeyError):
     """The template refers to something the local stack does not have (e.g. a CloudFront domain)."""
 
 
+# `AWS::NoValue`: what it stands in for is left out of the list or mapping holding it.
+NO_VALUE = object()
+
+
 @dataclass
 class Resolver:
     """Evaluates intrinsic functions with local values: parameters, resource names and attributes."""
@@ -55,7 +59,7 @@ class Resolver:
 
     def resolve(self, value: Any) -> Any:
         if isinstance(value, list):
-            return [self.resolve(v) for v in value]
+            return [item for item in (self.resolve(v) for v in value) if item is not NO_VALUE]
         if not isinstance(value, dict):
             return value
         if len(value) == 1:
@@ -63,7 +67,8 @@ class Resolver:
             handler = self._functions().get(name)
             if handler is not None:
                 return handler(argument)
-        return {k: self.resolve(v) for k, v in value.items()}
+        resolved = {k: self.resolve(v) for k, v in value.items()}
+        return {k: v for k, v in resolved.items() if v is not NO_VALUE}
 
     def _functions(self) -> dict[str, Callable[[Any], Any]]:
         return {
@@ -73,6 +78,8 @@ class Resolver:
             "Fn::If": self._if,
             "Fn::Equals": lambda arg: self.resolve(arg[0]) == self.resolve(arg[1]),
             "Fn::Not": lambda arg: not self.resolve(arg[0]),
+            "Fn::Select": lambda arg: self.resolve(arg[1])[int(self.resolve(arg[0]))],
+            "Fn::Split": lambda arg: str(self.resolve(arg[1])).split(str(arg[0])),
             "Condition": lambda arg: self.condition(arg),
         }
 
@@ -80,6 +87,8 @@ class Resolver:
         return bool(self.resolve(self.conditions[name]))
 
     def _ref(self, name: str) -> Any:
+        if name == "AWS::NoValue":
+            return NO_VALUE
         if name in self.pseudo:
             return self.pseudo[name]
         if name in self.parameters:

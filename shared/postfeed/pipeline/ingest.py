@@ -67,11 +67,22 @@ def ingest_change(
 ) -> Outcome:
     """Apply one S3 change. Raises only for AWS failures (the record is then retried).
 
-    A changed `_config.yml` starts a full rebuild through `queue` (postfeed.pipeline.reparse)."""
+    A changed `_config.yml` starts a full rebuild through `queue` (postfeed.pipeline.reparse); `_data/` files
+    and `feed.xslt.xml` go to postfeed.pipeline.sitefiles; posts, drafts and the documents of the collections
+    the config declares are read by `parse_post`, which tells them apart by path."""
     if change.key == settings.config_key:
         return _ingest_config(change, settings=settings, bucket=bucket, table=table, queue=queue)
-    if not settings.is_post_key(change.key):
-        return Outcome(change.key, Action.IGNORED, message="outside the posts prefix")
+    from postfeed.pipeline.sitefiles import ingest_site_file, is_site_file
+
+    if is_site_file(settings, change.key):
+        return ingest_site_file(change, settings=settings, bucket=bucket, table=table, queue=queue)
+    if not (settings.is_post_key(change.key) or settings.is_draft_key(change.key)):
+        folder = settings.collection_folder(change.key)
+        if folder is None:
+            return Outcome(change.key, Action.IGNORED, message="not a post, draft, collection document or site file")
+        # A document of a collection the config no longer declares is read again too: it leaves its feeds.
+        if folder not in current_site(settings, table)[0].collections and table.get_post(change.key) is None:
+            return Outcome(change.key, Action.IGNORED, message=f"_{folder}/ is not a collection _config.yml declares")
     for _ in range(MAX_OPTIMISTIC_RETRIES):
         try:
             return _ingest_post(change, settings=settings, bucket=bucket, table=table, now=now)
@@ -81,10 +92,16 @@ def ingest_change(
 
 
 def current_site(settings: Settings, table: PostsTable) -> tuple[Site, str]:
-    """The site settings in force, and a hash that changes whenever they do."""
-    config = table.get_config()
+    """The site settings in force (with `site.data.authors` and whether the site has its own `feed.xslt.xml`),
+    and a hash that changes whenever the settings posts are read with do (the other site files only change
+    how feeds are rendered: postfeed.pipeline.sitefiles re-renders what they affect)."""
+    from postfeed.pipeline.sitefiles import has_stylesheet, site_authors
+    from postfeed.store.items import CONFIG_SK
+
+    items = table.get_site_files()
+    config = next((item for item in items if item["sk"] == CONFIG_SK), None)
     raw: bytes | None = config["raw"] if config else None
-    site = settings.site(raw)
+    site = settings.site(raw, authors=site_authors(items), xslt=has_stylesheet(items))
     fingerprint = content_hash(
         json.dumps([raw.hex() if raw else None, dict(settings.site_defaults)], sort_keys=True, default=str).encode()
     )

@@ -2,11 +2,16 @@
 date and feed document is derived again (after a new `_config.yml`, or on demand: `postfeed rebuild`).
 
 It fans out through the ingest queue (`postfeed.store.work`): a plan step lists the next PLAN_KEYS post keys
-of the posts bucket, sends them as batches of BATCH_KEYS keys, then sends the next plan step. Each batch
-re-ingests its posts with the rebuild's `generation`: a post already re-ingested by this generation with
-the same bytes and settings is left alone (so a retried or duplicated step costs reads only); any other is
-written again with the generation, which the feed function counts as a change (`touched_pages`) and so
-re-renders every feed and archive page holding it, even when the entry itself did not change.
+of the posts bucket, sends them as batches of BATCH_KEYS keys, then sends the next plan step. The posts
+prefix is listed first, then `_drafts/` (`show_drafts` publishes them), then every top-level `_<name>/`
+folder that may hold a collection's documents (those the new config declares are read into their feeds;
+those of a collection it no longer declares leave theirs). The first step also reads the site files again
+(`_data/`, `feed.xslt.xml`), so `postfeed rebuild` takes in files uploaded while nothing was listening.
+Each batch re-ingests its posts with the rebuild's `generation`: a post already re-ingested by this
+generation with the same bytes and settings is left alone (so a retried or duplicated step costs reads
+only); any other is written again with the generation, which the feed function counts as a change
+(`touched_pages`) and so re-renders every feed and archive page holding it, even when the entry itself did
+not change.
 
 Why list the posts bucket rather than the table: S3 is the source of truth, its listing is ordered and
 resumable (`StartAfter`), it includes posts that were rejected or skipped under the old settings (they may
@@ -67,7 +72,7 @@ def handle_work_item(
 ) -> WorkResult:
     """Run one step of a full rebuild. Raises for AWS failures (the message is then retried alone)."""
     if isinstance(item, ReparsePlan):
-        return _plan(item, settings=settings, bucket=bucket, queue=queue)
+        return _plan(item, settings=settings, bucket=bucket, table=table, queue=queue)
     result = WorkResult(item)
     for key in item.keys:
         change = ObjectChange(
@@ -77,11 +82,19 @@ def handle_work_item(
     return result
 
 
-def _plan(item: ReparsePlan, *, settings: Settings, bucket: PostsBucket, queue: WorkQueue | None) -> WorkResult:
+def _plan(
+    item: ReparsePlan, *, settings: Settings, bucket: PostsBucket, table: PostsTable, queue: WorkQueue | None
+) -> WorkResult:
     if queue is None:
         raise RuntimeError("a full rebuild needs the ingest queue (INGEST_QUEUE_URL is not set)")
-    listed, more = bucket.list_keys(settings.posts_prefix, start_after=item.start_after, limit=PLAN_KEYS)
-    keys = [key for key in listed if settings.is_post_key(key)]
+    prefixes = item.prefixes
+    if prefixes is None:
+        prefixes = [settings.posts_prefix, *_document_folders(settings, bucket)]
+        if not item.start_after:
+            _reread_site_files(settings=settings, bucket=bucket, table=table, queue=queue)
+    prefix = prefixes[0] if prefixes else settings.posts_prefix
+    listed, more = bucket.list_keys(prefix, start_after=item.start_after, limit=PLAN_KEYS)
+    keys = [key for key in listed if settings.is_post_key(key) or (prefix != settings.posts_prefix and key[-1:] != "/")]
     batches: list[WorkItem] = [
         ReparseBatch(generation=item.generation, keys=keys[start : start + BATCH_KEYS], first=item.planned + start)
         for start in range(0, len(keys), BATCH_KEYS)
@@ -89,13 +102,47 @@ def _plan(item: ReparsePlan, *, settings: Settings, bucket: PostsBucket, queue: 
     # The batches first: if this step fails after them, its retry sends them again (duplicates are cheap).
     queue.send_all(batches)
     more = more and bool(listed)
+    following = None
     if more:
-        queue.send(
-            ReparsePlan(
-                generation=item.generation,
-                start_after=listed[-1],
-                reason=item.reason,
-                planned=item.planned + len(keys),
-            )
-        )
-    return WorkResult(item, listed=len(keys), batches=len(batches), more=more)
+        following = ReparsePlan(generation=item.generation, start_after=listed[-1], prefixes=prefixes)
+    elif len(prefixes) > 1:
+        following = ReparsePlan(generation=item.generation, prefixes=prefixes[1:])
+    if following is not None:
+        queue.send(following.model_copy(update={"reason": item.reason, "planned": item.planned + len(keys)}))
+    return WorkResult(item, listed=len(keys), batches=len(batches), more=following is not None)
+
+
+def _document_folders(settings: Settings, bucket: PostsBucket) -> list[str]:
+    """The bucket's `_drafts/`, and its top-level `_<name>/` folders that may hold a collection's documents
+    (declared now, or before): one listing, and no plan step for a folder the bucket does not have."""
+    from postfeed.pipeline.settings import NOT_COLLECTIONS
+
+    return [
+        folder
+        for folder in bucket.list_folders("_")
+        if folder != settings.posts_prefix and (folder == settings.drafts_prefix or folder[:-1] not in NOT_COLLECTIONS)
+    ]
+
+
+def _reread_site_files(*, settings: Settings, bucket: PostsBucket, table: PostsTable, queue: WorkQueue) -> None:
+    """Ingest every `_data/` file and `feed.xslt.xml` as they are in the bucket, and remove from the table
+    those that are gone (unchanged ones cost a read)."""
+    from postfeed.jekyll.sitefiles import DATA_DIR
+    from postfeed.pipeline.sitefiles import ingest_site_file
+
+    present: list[str] = []
+    start_after, more = "", True
+    while more:
+        listed, more = bucket.list_keys(DATA_DIR, start_after=start_after)
+        present += [key for key in listed if settings.is_data_key(key)]
+        start_after = listed[-1] if listed else ""
+        more = more and bool(listed)
+    if bucket.exists(settings.stylesheet_key):
+        present.append(settings.stylesheet_key)
+    known = {str(item["key"]) for item in table.get_site_files() if item.get("key") and item.get("state") != "deleted"}
+    changes = [(key, ChangeKind.PUT) for key in present] + [
+        (key, ChangeKind.DELETE) for key in sorted(known - set(present))
+    ]
+    for key, kind in changes:
+        change = ObjectChange(bucket=settings.posts_bucket, key=key, kind=kind, sequencer=None)
+        ingest_site_file(change, settings=settings, bucket=bucket, table=table, queue=queue)

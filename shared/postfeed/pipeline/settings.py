@@ -8,9 +8,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from postfeed.models import Site
+from postfeed.models import Author, Site
 
 MIB = 1024 * 1024
+# Top-level folders Jekyll never reads documents from: never a collection's documents, so never routed as
+# one (their events are ignored; a full rebuild does not list them).
+NOT_COLLECTIONS = frozenset({"_data", "_drafts", "_includes", "_layouts", "_plugins", "_posts", "_sass", "_site"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,7 +23,11 @@ class Settings:
     table_name: str
     posts_prefix: str = "_posts/"
     config_key: str = "_config.yml"
+    drafts_prefix: str = "_drafts/"
+    stylesheet_key: str = "feed.xslt.xml"
     max_post_bytes: int = MIB
+    # `_data/` files and `feed.xslt.xml` are kept in the table: well under DynamoDB's 400 KB item.
+    max_site_file_bytes: int = 256 * 1024
     cache_control: str = "public, max-age=300"
     lease_seconds: float = 90.0
     # Template parameters, as `_config.yml` keys: the defaults under the bucket's own `_config.yml`.
@@ -77,8 +84,28 @@ class Settings:
         """Keys the pipeline reads as posts: under the posts prefix, a file (not a folder marker)."""
         return key.startswith(self.posts_prefix) and not key.endswith("/")
 
-    def site(self, config_yaml: bytes | None) -> Site:
-        """Site settings: the bucket's `_config.yml` wins, template parameters fill what it leaves out.
+    def is_data_key(self, key: str) -> bool:
+        """A `_data/` file Jekyll reads into `site.data` (`.yml`, `.yaml`, `.json`, `.csv`, `.tsv`)."""
+        from postfeed.jekyll.sitefiles import data_name
+
+        return data_name(key) is not None
+
+    def is_draft_key(self, key: str) -> bool:
+        return key.startswith(self.drafts_prefix) and not key.endswith("/")
+
+    def collection_folder(self, key: str) -> str | None:
+        """`name` for a file under a top-level `_<name>/` folder that may be a collection's (whether the site
+        declares it is the config's to say); None for any other key."""
+        folder, slash, rest = key.partition("/")
+        if not slash or not rest or rest.endswith("/") or len(folder) < 2 or not folder.startswith("_"):
+            return None
+        return None if folder in NOT_COLLECTIONS else folder[1:]
+
+    def site(
+        self, config_yaml: bytes | None, *, authors: Mapping[str, Author] | None = None, xslt: bool = False
+    ) -> Site:
+        """Site settings: the bucket's `_config.yml` wins, template parameters fill what it leaves out;
+        `authors` is `site.data.authors`, `xslt` whether the site has its own `feed.xslt.xml`.
 
         Raises `postfeed.jekyll.ConfigError` when the config cannot be read."""
         import yaml
@@ -106,5 +133,6 @@ class Settings:
             site.feed,
             base_url=self.feed_base_url or site.feed.base_url,
             hub=self.websub_hub or site.feed.hub,
+            xslt=xslt,
         )
-        return dataclasses.replace(site, feed=feed)
+        return dataclasses.replace(site, feed=feed, authors=dict(authors or {}))

@@ -72,6 +72,18 @@ class PostsBucket:
                 return keys, False
         return keys, True
 
+    def list_folders(self, prefix: str) -> list[str]:
+        """The folders (`<prefix>…/`) directly under `prefix`, in key order: their objects are not listed."""
+        folders: list[str] = []
+        kwargs: dict[str, Any] = {"Bucket": self.name, "Prefix": prefix, "Delimiter": "/"}
+        while True:
+            response = self.client.list_objects_v2(**kwargs)
+            folders += [entry["Prefix"] for entry in response.get("CommonPrefixes", [])]
+            token = response.get("NextContinuationToken")
+            if not response.get("IsTruncated") or not token:
+                return folders
+            kwargs["ContinuationToken"] = token
+
     def exists(self, key: str) -> bool:
         try:
             self.client.head_object(Bucket=self.name, Key=key)

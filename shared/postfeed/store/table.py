@@ -1,12 +1,24 @@
-"""The PostsTable adapter: post state per S3 key, feed memberships, feed rebuild leases, site config.
+"""The PostsTable adapter: post state per S3 key, feed memberships, feed rebuild leases, site config and
+the other site files feeds depend on.
 
-The layout is described in `postfeed.store.items`. Every read that a decision depends on is strongly
-consistent; every write of one post is one transaction guarded by the item's `version` (optimistic
-locking), so two ingests of the same key can never interleave their writes.
+The layout is described in `postfeed.store.items`, plus the site files' items kept here:
+
+| item            | pk     | sk            | what                                                            |
+|-----------------|--------|---------------|-----------------------------------------------------------------|
+| data file       | `SITE` | `DATA#<key>`  | one `_data/` file: state, last good bytes (`authors` only), error |
+| site stylesheet | `SITE` | `XSLT`        | the site's `feed.xslt.xml`: state, last good bytes, error       |
+
+and one attribute: a published post whose author is a bare name (a key jekyll-feed may look up in
+`site.data.authors`) carries `author_key`, so the sparse GSI `authors` finds the posts of an author.
+
+Every read that a decision depends on is strongly consistent; every write of one post is one transaction
+guarded by the item's `version` (optimistic locking), so two ingests of the same key can never interleave
+their writes. Site file items are guarded the same way.
 """
 
 from __future__ import annotations
 
+import hashlib
 import threading
 import time
 import uuid
@@ -33,6 +45,31 @@ from postfeed.store.items import (
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
+
+
+DATA_SK_PREFIX = "DATA#"
+STYLESHEET_SK = "XSLT"
+SITE_FILES_LIMIT = "~"  # site file items sort below it, the index state (`~INDEX`) above
+AUTHORS_INDEX = "authors"
+AUTHOR_KEY = "author_key"
+_AUTHOR_KEY_BYTES = 700  # a GSI key is at most 2048 bytes
+
+
+def author_index_key(name: str) -> str:
+    """The `authors` index key of an author key. Names too long for a key are hashed; the two forms start
+    differently (`=` vs `#`), so a readable one can never equal a hashed one."""
+    if len(name.encode()) <= _AUTHOR_KEY_BYTES:
+        return "=" + name
+    return "#" + hashlib.sha256(name.encode()).hexdigest()
+
+
+def entry_author_key(entry: dict[str, Any] | None) -> str | None:
+    """The `authors` index key of a stored entry: its author's name when that is all it gives (jekyll-feed
+    then looks it up in `site.data.authors`, as `postfeed.feeds.channel` does); None otherwise."""
+    author = (entry or {}).get("author")
+    if not isinstance(author, dict) or not author.get("name") or author.get("email") or author.get("uri"):
+        return None
+    return author_index_key(str(author["name"]))
 
 
 class ConcurrentUpdateError(RuntimeError):
@@ -142,6 +179,10 @@ class PostsTable:
             raise TooManyActionsError(write)
         version = (write.expected_version or 0) + 1
         item = {**write.item, "pk": post_pk(write.key), "sk": POST_SK, "version": version}
+        # Derived here, where every post item is written, so the index can never disagree with the entry.
+        author = entry_author_key(item.get("entry"))
+        if author is not None:
+            item[AUTHOR_KEY] = author
         put: dict[str, Any] = {"TableName": self.name, "Item": to_attributes(item)}
         if write.expected_version is None:
             put["ConditionExpression"] = "attribute_not_exists(pk)"
@@ -293,6 +334,58 @@ class PostsTable:
 
     def put_config(self, item: dict[str, Any]) -> None:
         self.client.put_item(TableName=self.name, Item=to_attributes({**item, "pk": SITE_PK, "sk": CONFIG_SK}))
+
+    # -- other site files (`_data/`, `feed.xslt.xml`) ------------------------------------------------
+
+    def get_site_files(self) -> list[dict[str, Any]]:
+        """The config and every site file item, without the stylesheet's bytes: one consistent Query."""
+        items: list[dict[str, Any]] = []
+        for page in self._query_pages(
+            KeyConditionExpression="pk = :pk AND sk < :limit",
+            ExpressionAttributeValues=to_attributes({":pk": SITE_PK, ":limit": SITE_FILES_LIMIT}),
+            ProjectionExpression="sk, #key, #state, #raw, body_hash",
+            ExpressionAttributeNames={"#key": "key", "#state": "state", "#raw": "raw"},
+            ConsistentRead=True,
+        ):
+            items += page
+        return items
+
+    def get_site_item(self, sk: str) -> dict[str, Any] | None:
+        response = self.client.get_item(
+            TableName=self.name, Key=to_attributes({"pk": SITE_PK, "sk": sk}), ConsistentRead=True
+        )
+        return from_attributes(response["Item"]) if "Item" in response else None
+
+    def put_site_item(self, sk: str, item: dict[str, Any], expected_version: int | None) -> int:
+        """Write a site file item if it is still at `expected_version` (None: absent), else raise
+        ConcurrentUpdateError; returns the version written."""
+        version = (expected_version or 0) + 1
+        put: dict[str, Any] = {
+            "TableName": self.name,
+            "Item": to_attributes({**item, "pk": SITE_PK, "sk": sk, "version": version}),
+        }
+        if expected_version is None:
+            put["ConditionExpression"] = "attribute_not_exists(pk)"
+        else:
+            put["ConditionExpression"] = "version = :v"
+            put["ExpressionAttributeValues"] = to_attributes({":v": expected_version})
+        try:
+            self.client.put_item(**put)
+        except self.client.exceptions.ConditionalCheckFailedException as exc:
+            raise ConcurrentUpdateError(sk) from exc
+        return version
+
+    def posts_by_author(self, name: str) -> list[str]:
+        """Keys of the published posts whose author is the bare name `name` (sparse GSI, keys only)."""
+        keys: list[str] = []
+        for page in self._query_pages(
+            IndexName=AUTHORS_INDEX,
+            KeyConditionExpression="#a = :a",
+            ExpressionAttributeNames={"#a": AUTHOR_KEY},
+            ExpressionAttributeValues=to_attributes({":a": author_index_key(name)}),
+        ):
+            keys += [item["pk"].removeprefix(POST_PK_PREFIX) for item in page]
+        return keys
 
     # -- helpers -----------------------------------------------------------------------------------
 

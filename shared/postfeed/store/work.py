@@ -2,8 +2,9 @@
 
 A work item is a JSON object with `"postfeed": "reparse"`:
 
-* a *plan* step `{"postfeed": "reparse", "generation": G, "start_after": K}` lists the next post keys after
-  K in the posts bucket, enqueues them as batches, and enqueues the next plan step if there are more;
+* a *plan* step `{"postfeed": "reparse", "generation": G, "start_after": K, "prefixes": [P, …]}` lists the
+  next keys after K under the folder P in the posts bucket, enqueues them as batches, and enqueues the next
+  plan step if there are more (then the next folder's); the first step (no `prefixes`) chooses the folders;
 * a *batch* `{"postfeed": "reparse", "generation": G, "keys": [...], "first": N}` re-ingests those posts.
 
 Every step is its own message, so a failed one is retried alone (and lands intact in the dead-letter queue
@@ -35,6 +36,8 @@ class ReparsePlan(BaseModel):
     start_after: str = ""
     reason: str = ""
     planned: int = 0  # keys enqueued by the earlier plan steps of this generation (progress)
+    # The folders left to list, the current one first; None: the first step, which chooses them.
+    prefixes: list[str] | None = None
 
 
 class ReparseBatch(BaseModel):
@@ -43,6 +46,7 @@ class ReparseBatch(BaseModel):
     generation: str = Field(min_length=1, max_length=64)
     keys: list[str] = Field(min_length=1, max_length=100)
     first: int = 0  # index of keys[0] among every key of this generation (progress)
+    reason: str = ""  # set when the batch is not a full rebuild's (e.g. the posts an authors change re-renders)
 
 
 WorkItem = ReparsePlan | ReparseBatch

@@ -1,0 +1,396 @@
+"""Site files besides posts and `_config.yml`: `_data/` files and the site's `feed.xslt.xml`, ingested event
+by event like posts, and what a change to one of them re-renders.
+
+Rules (as for posts, see `postfeed.pipeline.ingest`): S3 is the source of truth (a put reads the object's
+current bytes, a delete applies only once the object is gone); the item keeps the newest sequencer and an
+older event is dropped; every write is guarded by the item's `version`; the same bytes again write nothing.
+A file that cannot be read is recorded (`rejected`, `error` with code, message and line: the `rejected`
+index lists it beside rejected posts) and its last good version stays in force.
+
+What a change re-renders:
+
+* `_data/authors.*` (`site.data.authors`): only the feeds showing an author that changed. The old and new
+  author maps are compared; the posts naming a changed author by key are found through the `authors` index
+  and re-ingested under a new generation (work items on the ingest queue, as a full rebuild's batches), which
+  makes the feed function re-render their feeds, and no other. When the site's own `author` is a changed key
+  (it stands for every entry without an author) every feed changes: a full rebuild.
+* another `_data/` file: validated and recorded; no feed shows it, so nothing is re-rendered.
+* `feed.xslt.xml`: the feed function copies it to the feeds bucket (the item's stream record). When it appears
+  or disappears every feed document's stylesheet link changes: a full rebuild. New bytes alone change no feed.
+
+The work a change starts is recorded on the item (`fanout`) before it is sent and cleared after, so a retry
+after a failure in between sends it again (with the same generation: duplicates cost reads only).
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, datetime
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
+
+from postfeed.jekyll.errors import JekyllError
+from postfeed.jekyll.sitefiles import (
+    AUTHORS,
+    SiteFileError,
+    authors_of,
+    check_stylesheet,
+    data_name,
+    data_precedence,
+    read_data,
+)
+from postfeed.models import Author
+from postfeed.pipeline.settings import Settings
+from postfeed.store.bucket import FeedsBucket, ObjectTooLargeError, PostsBucket
+from postfeed.store.events import ChangeKind, ObjectChange
+from postfeed.store.items import CONFIG_SK, SITE_PK, content_hash
+from postfeed.store.table import DATA_SK_PREFIX, STYLESHEET_SK, ConcurrentUpdateError, PostsTable
+from postfeed.store.work import ReparseBatch, WorkItem, WorkQueue
+
+if TYPE_CHECKING:
+    from postfeed.pipeline.ingest import Outcome
+
+SITE_FILE_TOO_LARGE = "site_file_too_large"
+PARSE_FAILED = "parse_failed"  # the reader raised: a bug of ours, recorded rather than retried forever
+MAX_OPTIMISTIC_RETRIES = 5
+BATCH_KEYS = 20  # posts per work item, as a full rebuild's batches
+# Past this many posts to re-render, a full rebuild (listed and paged by its own plan steps) is cheaper to
+# start than one invocation querying and enqueueing them all.
+MAX_FANOUT_POSTS = 2_000
+STORED, DELETED, ERROR = "stored", "deleted", "error"
+
+
+def is_site_file(settings: Settings, key: str) -> bool:
+    return key == settings.stylesheet_key or settings.is_data_key(key)
+
+
+def data_sk(key: str) -> str:
+    return DATA_SK_PREFIX + key
+
+
+def ingest_site_file(
+    change: ObjectChange, *, settings: Settings, bucket: PostsBucket, table: PostsTable, queue: WorkQueue | None
+) -> Outcome:
+    """Apply one change of a `_data/` file or of `feed.xslt.xml`. Raises only for AWS failures."""
+    for _ in range(MAX_OPTIMISTIC_RETRIES):
+        try:
+            if change.key == settings.stylesheet_key:
+                return _ingest_stylesheet(change, settings=settings, bucket=bucket, table=table, queue=queue)
+            return _ingest_data(change, settings=settings, bucket=bucket, table=table, queue=queue)
+        except ConcurrentUpdateError:
+            continue  # another invocation wrote this file's item between our read and write: decide again
+    raise ConcurrentUpdateError(f"{change.key}: still contended after {MAX_OPTIMISTIC_RETRIES} attempts")
+
+
+# -- reading the site files in force ------------------------------------------------------------------
+
+
+def site_authors(items: Iterable[Mapping[str, Any]]) -> dict[str, Author]:
+    """`site.data.authors` from the table's site file items: the good version of the `_data/authors.*` file
+    Jekyll would read last."""
+    candidates = [
+        item
+        for item in items
+        if str(item.get("sk", "")).startswith(DATA_SK_PREFIX)
+        and item.get("state") == STORED
+        and item.get("raw") is not None
+        and data_name(str(item.get("key", ""))) == AUTHORS
+    ]
+    if not candidates:
+        return {}
+    winner = max(candidates, key=lambda item: data_precedence(str(item["key"])))
+    try:
+        return dict(_parsed_authors(str(winner["key"]), bytes(winner["raw"])))
+    except JekyllError:  # validated before it was stored; a reader change must not stop every feed
+        return {}
+
+
+def has_stylesheet(items: Iterable[Mapping[str, Any]]) -> bool:
+    return any(item.get("sk") == STYLESHEET_SK and item.get("state") == STORED for item in items)
+
+
+@lru_cache(maxsize=8)
+def _parsed_authors(key: str, raw: bytes) -> Mapping[str, Author]:
+    # Every ingest and every feed rebuild reads the site; parse a given authors file once per environment.
+    return authors_of(key, read_data(key, raw))
+
+
+# -- `_data/` -------------------------------------------------------------------------------------------
+
+
+def _ingest_data(
+    change: ObjectChange, *, settings: Settings, bucket: PostsBucket, table: PostsTable, queue: WorkQueue | None
+) -> Outcome:
+    from postfeed.pipeline.ingest import Action, Outcome
+
+    sk = data_sk(change.key)
+    stored = table.get_site_item(sk)
+    if _is_older(change.sequencer, stored):
+        return Outcome(change.key, Action.STALE, message="an event with a newer sequencer was already applied")
+    authors_file = data_name(change.key) == AUTHORS
+    if change.kind is ChangeKind.DELETE:
+        if bucket.exists(change.key):
+            return Outcome(change.key, Action.STALE, message="the object exists again: a newer upload supersedes it")
+        if stored is not None and stored.get("state") == DELETED and not stored.get("fanout"):
+            return Outcome(change.key, Action.UNCHANGED, message="already removed")
+        return _store(change, sk, stored, {"state": DELETED}, settings=settings, table=table, queue=queue)
+    try:
+        obj = bucket.read(change.key, limit=settings.max_site_file_bytes)
+    except ObjectTooLargeError as exc:
+        return _record_rejection(change, sk, stored, _too_large(change.key, exc), None, table=table, queue=queue)
+    if obj is None:
+        return Outcome(change.key, Action.STALE, message="the object is gone: a newer delete supersedes it")
+    body_hash = content_hash(obj.body)
+    if stored is not None and stored.get("body_hash") == body_hash and not stored.get("fanout"):
+        return Outcome(change.key, Action.UNCHANGED, message="same bytes as stored")
+    error = _validate(change.key, obj.body, authors=authors_file)
+    if error is not None:
+        return _record_rejection(change, sk, stored, error, body_hash, table=table, queue=queue)
+    new: dict[str, Any] = {"state": STORED, "body_hash": body_hash}
+    if authors_file:  # the one data file feeds read; the others are only validated (docs/guarantees.md)
+        new["raw"] = obj.body
+    return _store(change, sk, stored, new, settings=settings, table=table, queue=queue)
+
+
+def _authors_fanout(
+    key: str, new: Mapping[str, Any], *, settings: Settings, table: PostsTable
+) -> dict[str, Any] | None:
+    """What this authors file's change re-renders: the changed author keys, or every feed when the site's
+    own author is one of them; None when no author resolves differently."""
+    items = table.get_site_files()
+    before = site_authors(items)
+    sk = data_sk(key)
+    after = site_authors([*(item for item in items if item.get("sk") != sk), {"sk": sk, "key": key, **new}])
+    changed = sorted(k for k in before.keys() | after.keys() if before.get(k) != after.get(k))
+    if not changed:
+        return None
+    config = next((item for item in items if item.get("sk") == CONFIG_SK), None)
+    try:
+        author = settings.site(bytes(config["raw"]) if config and config.get("raw") else None).author
+    except JekyllError:
+        author = None
+    # The site's author stands for every entry without one: as a changed key, it changes every feed.
+    if author is not None and not author.email and not author.uri and author.name in changed:
+        return _fanout(site_wide=True)
+    return _fanout(authors=changed)
+
+
+# -- `feed.xslt.xml` ------------------------------------------------------------------------------------
+
+
+def _ingest_stylesheet(
+    change: ObjectChange, *, settings: Settings, bucket: PostsBucket, table: PostsTable, queue: WorkQueue | None
+) -> Outcome:
+    from postfeed.pipeline.ingest import Action, Outcome
+
+    sk = STYLESHEET_SK
+    stored = table.get_site_item(sk)
+    if _is_older(change.sequencer, stored):
+        return Outcome(change.key, Action.STALE, message="an event with a newer sequencer was already applied")
+    if change.kind is ChangeKind.DELETE:
+        if bucket.exists(change.key):
+            return Outcome(change.key, Action.STALE, message="the object exists again: a newer upload supersedes it")
+        if stored is not None and stored.get("state") == DELETED and not stored.get("fanout"):
+            return Outcome(change.key, Action.UNCHANGED, message="already removed")
+        return _store(change, sk, stored, {"state": DELETED}, settings=settings, table=table, queue=queue)
+    try:
+        obj = bucket.read(change.key, limit=settings.max_site_file_bytes)
+    except ObjectTooLargeError as exc:
+        return _record_rejection(change, sk, stored, _too_large(change.key, exc), None, table=table, queue=queue)
+    if obj is None:
+        return Outcome(change.key, Action.STALE, message="the object is gone: a newer delete supersedes it")
+    body_hash = content_hash(obj.body)
+    if stored is not None and stored.get("body_hash") == body_hash and not stored.get("fanout"):
+        return Outcome(change.key, Action.UNCHANGED, message="same bytes as stored")
+    error = _validate(change.key, obj.body, stylesheet=True)
+    if error is not None:
+        return _record_rejection(change, sk, stored, error, body_hash, table=table, queue=queue)
+    new = {"state": STORED, "body_hash": body_hash, "body": obj.body}
+    return _store(change, sk, stored, new, settings=settings, table=table, queue=queue)
+
+
+def is_stylesheet_image(image: Mapping[str, Any] | None) -> bool:
+    """A stream image of the site stylesheet's item."""
+    return bool(image) and image.get("pk") == SITE_PK and image.get("sk") == STYLESHEET_SK  # type: ignore[union-attr]
+
+
+def copy_stylesheet(old: Mapping[str, Any] | None, new: Mapping[str, Any] | None, feeds: FeedsBucket) -> str | None:
+    """Make the feeds bucket's `feed.xslt.xml` what this stream record of the site stylesheet's item says:
+    its good bytes, or nothing once the site has none. Records of one item arrive in order, so applying each
+    converges on the last. Returns what was done (None: the bytes in force did not change)."""
+    from postfeed.feeds.discovery import STYLESHEET_MEDIA_TYPE
+    from postfeed.feeds.paths import SITE_STYLESHEET_KEY
+
+    before, after = _good_bytes(old), _good_bytes(new)
+    if before == after:
+        return None
+    if after is None:
+        feeds.delete(SITE_STYLESHEET_KEY)
+        return "deleted"
+    feeds.put(SITE_STYLESHEET_KEY, after, STYLESHEET_MEDIA_TYPE)
+    return "written"
+
+
+def _good_bytes(image: Mapping[str, Any] | None) -> bytes | None:
+    if not image or image.get("state") != STORED or image.get("body") is None:
+        return None
+    body = image["body"]
+    # Lambda's stream event carries binary attributes base64-encoded, and Powertools leaves them so.
+    return base64.b64decode(body) if isinstance(body, str) else bytes(body)
+
+
+# -- shared ---------------------------------------------------------------------------------------------
+
+
+def _store(
+    change: ObjectChange,
+    sk: str,
+    stored: dict[str, Any] | None,
+    new: dict[str, Any],
+    *,
+    settings: Settings,
+    table: PostsTable,
+    queue: WorkQueue | None,
+) -> Outcome:
+    """Store the file's new good state (or its removal) with the work it starts, then send that work."""
+    from postfeed.pipeline.ingest import Action, Outcome
+
+    in_force = (stored.get("state"), stored.get("raw"), stored.get("body")) if stored else (None, None, None)
+    changed = in_force != (new["state"], new.get("raw"), new.get("body"))
+    fanout: dict[str, Any] | None = None
+    if changed and sk == STYLESHEET_SK and (in_force[0] == STORED) != (new["state"] == STORED):
+        fanout = _fanout(site_wide=True)  # every feed document links the site's stylesheet, or ours
+    elif changed and data_name(change.key) == AUTHORS:
+        fanout = _authors_fanout(change.key, new, settings=settings, table=table)
+    fanout = _merged(stored.get("fanout") if stored else None, fanout)
+    item = _item(change, stored, new, fanout)
+    version = table.put_site_item(sk, item, _version(stored))
+    note = _fan_out(change.key, sk, item, version, table=table, queue=queue)
+    action = Action.DELETED if new["state"] == DELETED else Action.CONFIG
+    return Outcome(change.key, action, message=note)
+
+
+def _record_rejection(
+    change: ObjectChange,
+    sk: str,
+    stored: dict[str, Any] | None,
+    error: SiteFileError,
+    body_hash: str | None,
+    *,
+    table: PostsTable,
+    queue: WorkQueue | None,
+) -> Outcome:
+    """Record the error on the file's item; its last good version (state and bytes) stays in force."""
+    from postfeed.pipeline.ingest import Action, Outcome
+
+    kept = {k: v for k, v in (stored or {}).items() if k in ("state", "raw", "body")}
+    new = {"state": ERROR, **kept, "body_hash": body_hash, "rejected": "1"}
+    new["error"] = {"code": error.code, "message": error.message, "line": error.line}
+    item = _item(change, stored, new, stored.get("fanout") if stored else None)
+    version = table.put_site_item(sk, item, _version(stored))
+    _fan_out(change.key, sk, item, version, table=table, queue=queue)  # work a failure left recorded
+    return Outcome(change.key, Action.REJECTED, code=error.code, message=error.message)
+
+
+def _validate(key: str, body: bytes, *, authors: bool = False, stylesheet: bool = False) -> SiteFileError | None:
+    """Why these bytes cannot be used, or None."""
+    try:
+        if stylesheet:
+            check_stylesheet(key, body)
+        else:
+            value = read_data(key, body)
+            if authors:
+                authors_of(key, value)
+    except SiteFileError as exc:
+        return exc
+    except MemoryError:
+        raise
+    except Exception as exc:  # pure and deterministic: these bytes would fail every retry, then sit in the DLQ
+        return SiteFileError(
+            PARSE_FAILED, f"{key}: could not be read ({type(exc).__name__}: {exc}); please report this"
+        )
+    return None
+
+
+def _too_large(key: str, exc: ObjectTooLargeError) -> SiteFileError:
+    return SiteFileError(SITE_FILE_TOO_LARGE, f"{key}: {exc.size:,} bytes; site files are limited to {exc.limit:,}")
+
+
+def _fanout(*, site_wide: bool = False, authors: Sequence[str] = ()) -> dict[str, Any]:
+    return {"generation": uuid.uuid4().hex, "site_wide": site_wide, "authors": list(authors)}
+
+
+def _merged(pending: Mapping[str, Any] | None, new: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """Work a failed invocation left recorded, and this change's: both are due (under a new generation, so
+    the posts the first already re-ingested are re-ingested again, under the newer files)."""
+    if not pending or not new:
+        either = pending or new
+        return dict(either) if either else None
+    if pending.get("site_wide") or new.get("site_wide"):
+        return _fanout(site_wide=True)
+    return _fanout(authors=sorted({*pending.get("authors", []), *new.get("authors", [])}))
+
+
+def _item(
+    change: ObjectChange, stored: Mapping[str, Any] | None, new: Mapping[str, Any], fanout: Mapping[str, Any] | None
+) -> dict[str, Any]:
+    item: dict[str, Any] = {
+        **new,
+        "key": change.key,
+        "sequencer": _newest(change.sequencer, stored.get("sequencer") if stored else None),
+        "changed_at": datetime.now(UTC).isoformat(),
+    }
+    if fanout:
+        item["fanout"] = dict(fanout)
+    return {k: v for k, v in item.items() if v is not None}
+
+
+def _fan_out(
+    key: str, sk: str, item: dict[str, Any], version: int, *, table: PostsTable, queue: WorkQueue | None
+) -> str | None:
+    """Send the work recorded on the item (written at `version`), then clear it. Raises for AWS failures:
+    the event is retried, and finds the work still recorded."""
+    fanout = item.get("fanout")
+    if not fanout:
+        return None
+    if queue is None:
+        return "feeds not re-rendered: no ingest queue (INGEST_QUEUE_URL) to send the work to"
+    generation = str(fanout["generation"])
+    keys: list[str] = []
+    if not fanout.get("site_wide"):
+        keys = sorted({post for author in fanout.get("authors", []) for post in table.posts_by_author(str(author))})
+    if fanout.get("site_wide") or len(keys) > MAX_FANOUT_POSTS:
+        from postfeed.pipeline.reparse import start_rebuild
+
+        start_rebuild(queue, reason=f"{key} changed", generation=generation)
+        note = f"full rebuild {generation} started"
+    else:
+        queue.send_all(_batches(generation, keys, reason=f"{key} changed"))
+        note = f"authors {', '.join(map(str, fanout.get('authors', [])))} changed: {len(keys)} posts to re-render"
+    # A conflict: a newer change of this file was stored meanwhile, and carried this work over with its own.
+    with contextlib.suppress(ConcurrentUpdateError):
+        table.put_site_item(sk, {k: v for k, v in item.items() if k != "fanout"}, version)
+    return note
+
+
+def _batches(generation: str, keys: Sequence[str], *, reason: str) -> list[WorkItem]:
+    return [
+        ReparseBatch(generation=generation, keys=list(keys[start : start + BATCH_KEYS]), first=start, reason=reason)
+        for start in range(0, len(keys), BATCH_KEYS)
+    ]
+
+
+def _version(item: Mapping[str, Any] | None) -> int | None:
+    return int(item["version"]) if item else None
+
+
+def _is_older(sequencer: str | None, stored: Mapping[str, Any] | None) -> bool:
+    known = stored.get("sequencer") if stored else None
+    return bool(sequencer and known and sequencer < known)
+
+
+def _newest(a: str | None, b: str | None) -> str | None:
+    return max((s for s in (a, b) if s), default=None)
