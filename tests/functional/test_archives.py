@@ -221,7 +221,9 @@ FEEDS = ("feed", "feed/emnews", "feed/by_tag/港股")
 
 
 def subscription(stem: str, fmt: str = "xml") -> set[str]:
-    return {f"{stem}.xml", f"{stem}.rss", f"{stem}.json"} if fmt == "all" else {f"{stem}.{fmt}"}
+    """A feed's subscription document in one format, or with "all" every document rebuilt with them (the three
+    formats and the feed's HTML page)."""
+    return {f"{stem}.xml", f"{stem}.rss", f"{stem}.json", f"{stem}.html"} if fmt == "all" else {f"{stem}.{fmt}"}
 
 
 def archive_page(stem: str, page: str) -> set[str]:

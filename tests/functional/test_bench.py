@@ -119,6 +119,7 @@ def test_stream_batches_bound_the_writes_per_feed() -> None:
     assert whole["stream_batches"] == [12]
     assert whole["max_writes_per_feed_format"] == 1
     assert whole["documents_written"] == 3 * whole["feeds_touched"]
+    assert whole["page_documents_written"] == whole["feeds_touched"]  # each feed's HTML page, once
 
 
 def test_seeding_reaches_the_state_the_pipeline_publishes() -> None:

@@ -142,7 +142,7 @@ def test_a_feed_reads_as_a_page_in_a_browser(aws: None, documents: Documents) ->
     assert [a.text_content() for a in dom.xpath("//article/h2/a")] == ["港股午评：恒指涨1%"]
     # AND the index page lists the feeds
     dom = html.document_fromstring(browse(f"{base}/index.html", "--dump-dom"))
-    assert atom_url in dom.xpath("//li/a/@href")
+    assert atom_url in dom.xpath("//li//a/@href")
     # AND screenshots are saved for a human to look at
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     for name, url in (("feed-atom", atom_url), ("archive-rss", rss_page), ("index", f"{base}/index.html")):
@@ -150,3 +150,61 @@ def test_a_feed_reads_as_a_page_in_a_browser(aws: None, documents: Documents) ->
         target.unlink(missing_ok=True)
         browse(url, f"--screenshot={target}", "--window-size=1100,1300", "--hide-scrollbars")
         assert Path(target).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", target
+
+
+ENGLISH_PARAMETERS = {"SiteUrl": "https://news.example.com", "SiteTitle": "Example News", "Lang": "en"}
+SITES = {
+    # name: (template parameters, category, three posts' titles, newest first, their body)
+    "zh": (FINEWS_PARAMETERS, "emnews", ("央行开展逆回购操作", "港股午评：恒指涨1%", "九月旧闻"), "<p>逆回购。</p>"),
+    "en": (
+        ENGLISH_PARAMETERS,
+        "markets",
+        ("Central bank injects liquidity", "Hang Seng up 1% at midday", "September news"),
+        "<p>The central bank ran a reverse repo operation today.</p>",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SITES))
+def test_a_feed_page_reads_in_a_browser_without_xslt(aws: None, documents: Documents, name: str) -> None:
+    # GIVEN a site's feeds (three posts in one category, two shown: the oldest is in the archive) published at
+    # the local server's address
+    parameters, category, (newest, older, oldest), body = SITES[name]
+    base = documents.base_url
+    pipeline = LocalPipeline.create(parameters={**parameters, "PostsLimit": "2"}, feed_base_url=base)
+    for slug, day, title in (("a", "2026-11-25", newest), ("b", "2026-10-26", older), ("c", "2026-09-01", oldest)):
+        document = post(title=title, categories=category, tags="tag", date=f"{day} 12:00:00 +0800", body=body)
+        pipeline.upload(f"_posts/{day}-{slug}.md", document)
+    pipeline.settle()
+    for key in pipeline.feed_keys():
+        obj = pipeline.feed_object(key)
+        documents.objects[key] = (obj["body"], obj["content_type"])
+    stem = f"{base}/feed/{category}"
+    page_url = f"{stem}.html"
+    atom = feedparser.parse(documents.objects[f"feed/{category}.xml"][0])
+    assert atom.feed.link == page_url  # the Atom feed's text/html alternate
+    assert documents.objects[f"feed/{category}.html"][1] == "text/html; charset=utf-8"
+    # WHEN Chromium opens the category feed's HTML page
+    dom = html.document_fromstring(browse(page_url, "--dump-dom"))
+    # THEN it shows the feed, in the site's language, with no stylesheet transform involved
+    assert "feed.xsl" not in documents.requests
+    assert dom.get("lang") == parameters["Lang"]
+    assert dom.findtext(".//h1[@id='feed-title']") == atom.feed.title
+    assert [a.text_content() for a in dom.xpath("//article[@class='entry']/h2/a")] == [newest, older]
+    assert dom.xpath("//article/h2/a/@href") == [entry.link for entry in atom.entries]
+    assert dom.xpath("//a[@id='subscribe-atom']/@href") == [f"{stem}.xml"]
+    assert dom.xpath("//a[@id='home']/@href") == [parameters["SiteUrl"] + "/"]
+    assert dom.xpath("//a[@id='older']/@href") == [f"{stem}/archive/2026-11.xml"]
+    # AND the index links each feed's page by its title
+    dom = html.document_fromstring(browse(f"{base}/index.html", "--dump-dom"))
+    titles = {a.text_content(): a.get("href") for a in dom.xpath("//li/a[1]")}
+    assert titles[atom.feed.title] == page_url
+    assert titles[parameters["SiteTitle"]] == f"{base}/feed.html"
+    # AND screenshots of the page and the index are saved for a human to look at (CJK text must render)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    for shot, url in ((f"page-{name}", page_url), (f"index-{name}", f"{base}/index.html")):
+        target = SCREENSHOTS / f"{shot}.png"
+        target.unlink(missing_ok=True)
+        browse(url, f"--screenshot={target}", "--window-size=1000,1200", "--hide-scrollbars")
+        assert Path(target).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", target
+        print(f"screenshot: {target}")

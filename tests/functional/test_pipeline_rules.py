@@ -83,9 +83,9 @@ def test_an_edit_puts_only_the_documents_whose_bytes_changed(pipeline: LocalPipe
     counter = CallCounter().install()
     pipeline.upload("_posts/2026-11-26-other.md", post(title="另一篇（更新）", categories="emnews", tags="港股"))
     pipeline.settle()
-    # site, emnews and 港股 feeds change, in three formats, and the archive page holding the post in each
-    # (Atom and RSS); yangxingwangzhan and 央行公告 do not, nor does the index (same feeds, same counts)
-    assert counter["s3.PutObject"] == 9 + 6
+    # site, emnews and 港股 feeds change, in three formats and their HTML page, and the archive page holding the
+    # post in each (Atom and RSS); yangxingwangzhan and 央行公告 do not, nor does the index (same feeds, same counts)
+    assert counter["s3.PutObject"] == 3 * 4 + 3 * 2
 
 
 def test_rejected_post_is_recorded_and_keeps_its_good_version(pipeline: LocalPipeline) -> None:

@@ -81,7 +81,14 @@ def test_example_site_reports_every_post_and_writes_valid_feeds(site_pipeline: L
     assert report["config"] == {"key": "_config.yml", "status": "published"}
     # AND every feed document of the bucket is in out/ under its key, valid, with its entry count
     documents = {doc["key"]: doc for doc in report["feeds"]}
-    assert sorted([*documents, *report["other_files"]]) == site_pipeline.feed_keys()
+    pages = {doc["key"]: doc for doc in report["pages"]}
+    assert sorted([*documents, *pages, *report["other_files"]]) == site_pipeline.feed_keys()
+    # AND each feed's HTML page is listed apart from the feed documents, beside its Atom document
+    assert report["totals"]["pages"] == len(pages) == report["totals"]["feeds"]
+    assert {key.removesuffix(".html") + ".xml" for key in pages} <= set(documents)
+    assert pages["feed/emnews.html"]["format"] == "html"
+    assert pages["feed/emnews.html"]["entries"] == documents["feed/emnews.xml"]["entries"]
+    assert (out / "feed/emnews.html").read_bytes() == site_pipeline.feed("feed/emnews.html")
     for key in report["other_files"]:  # e.g. a stylesheet or an index page beside the feeds
         assert (out / key).read_bytes() == site_pipeline.feed(key)
     for key, doc in documents.items():
@@ -130,11 +137,13 @@ def test_a_new_run_removes_what_the_previous_one_wrote_and_nothing_else(
         result = run_site(pipeline, collect_site(posts), out, progress=False)
     # THEN the previous run's feeds are gone, the new ones are there, the other files untouched
     assert not (out / "feed" / "nanchangribao.xml").exists()
+    assert not (out / "feed" / "nanchangribao.html").exists()
     assert not (out / "feed" / "by_tag" / "南昌日报新闻.xml").exists()
     assert (out / "feed" / "other.xml").is_file()
     assert (out / "notes.txt").read_text(encoding="utf-8") == "keep me"
     assert (out / "feed" / "mine.json").read_text(encoding="utf-8") == "{}"
-    listed = {doc["key"] for doc in result.report["feeds"]} | set(result.report["other_files"])
+    listed = {doc["key"] for doc in [*result.report["feeds"], *result.report["pages"]]}
+    listed |= set(result.report["other_files"])
     written = {p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()}
     assert written == listed | {"report.json", "functions.log", "notes.txt", "feed/mine.json"}
 

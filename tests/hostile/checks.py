@@ -7,7 +7,7 @@ import json
 import unicodedata
 from typing import Any
 
-from postfeed.feeds.paths import ROOT_KEYS, FeedFormat, archive_key, feed_key
+from postfeed.feeds.paths import ROOT_KEYS, FeedFormat, archive_key, feed_key, feed_page_key
 from postfeed.local.pipeline import LocalPipeline
 from postfeed.models import FeedRef, Site
 from postfeed.pipeline.ingest import current_site
@@ -40,8 +40,9 @@ def assert_feeds_sound(pipeline: LocalPipeline) -> None:
 
 
 def allowed_roots(site: Site) -> set[str]:
-    """Keys outside `feed/` that may exist: the site feed in its formats, the root documents."""
-    return {feed_key(FeedRef.site(), fmt, site) for fmt in FeedFormat} | set(ROOT_KEYS)
+    """Keys outside `feed/` that may exist: the site feed in its formats and its HTML page, the root documents."""
+    site_feed = {feed_key(FeedRef.site(), fmt, site) for fmt in FeedFormat} | {feed_page_key(FeedRef.site(), site)}
+    return site_feed | set(ROOT_KEYS)
 
 
 def key_problem(key: str, site: Site) -> str | None:

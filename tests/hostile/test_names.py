@@ -69,6 +69,7 @@ def test_an_empty_name_makes_no_feed(pipeline: LocalPipeline) -> None:
     assert item["entry"]["categories"] == ["emnews"]
     assert item["entry"]["tags"] == []
     assert [k for k in pipeline.feed_keys() if k.startswith("feed/") and "archive" not in k] == [
+        "feed/emnews.html",
         "feed/emnews.json",
         "feed/emnews.rss",
         "feed/emnews.xml",

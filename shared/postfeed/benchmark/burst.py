@@ -83,10 +83,14 @@ def subscription_documents(pipeline: LocalPipeline, posts: Sequence[tuple[str, b
 
 
 def document_kind(key: str, subscriptions: dict[str, tuple[str, str]]) -> str:
+    from postfeed.feeds.paths import PAGE_EXTENSION, ROOT_KEYS
+
     if key in subscriptions:
         return "subscription"
-    if key.endswith((".html", ".opml", ".xsl")) and "/" not in key:
+    if key in ROOT_KEYS:
         return "index"
+    if key.endswith(PAGE_EXTENSION):  # a feed's HTML page (feeds.page), rewritten with its subscription documents
+        return "page"
     return "archive"
 
 
@@ -142,6 +146,7 @@ def run_burst(
         "feeds_touched": len(feeds),
         "documents_written": written,
         "archive_documents_written": kinds["archive"],
+        "page_documents_written": kinds["page"],
         "index_documents_written": kinds["index"],
         "writes_per_touched_feed_format": round(written / (3 * len(feeds)), 3) if feeds else 0.0,
         "max_writes_per_feed_format": max(per_document.values(), default=0),

@@ -57,7 +57,7 @@ def format_report(result: dict[str, Any]) -> str:
             f"{b['feed_invocations']} feed invocations of {_batches(b['stream_batches'])}",
             f"   PutObject to the feeds bucket {b['calls'].get('s3.PutObject', 0)}: {b['documents_written']} "
             f"subscription documents, {b.get('archive_documents_written', 0)} archive pages, "
-            f"{b.get('index_documents_written', 0)} index documents",
+            f"{b.get('page_documents_written', 0)} HTML pages, {b.get('index_documents_written', 0)} index documents",
             f"   feeds touched {b['feeds_touched']}, subscription documents written {b['documents_written']}: "
             f"{b['writes_per_touched_feed_format']:.2f} writes per touched feed and format "
             f"(median {b['median_writes_per_feed_format']:g}, max {b['max_writes_per_feed_format']}; "

@@ -141,6 +141,7 @@ def _archive_channel(
         feed_id=feed_url(ref, FeedFormat.ATOM, site),
         entries=entries,
         history=fmt_links,
+        page_url=None,  # the feed's page shows its newest entries, not this page's: the site stays the alternate
     )
 
 

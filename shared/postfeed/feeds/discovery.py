@@ -122,7 +122,8 @@ def render_index(feeds: Sequence[ListedFeed], site: Site) -> bytes:
             )
             # The title opens the feed's HTML page (feeds.page), readable in any browser, with or without XSLT.
             lines.append(
-                f'<li><a href="{esc(feed_page_url(feed.ref, site))}" type="text/html">{esc(feed_title(feed.ref, site))}</a>'
+                f'<li><a href="{esc(feed_page_url(feed.ref, site))}" type="text/html">'
+                f"{esc(feed_title(feed.ref, site))}</a>"
                 f' <span class="count">({_entries_text(feed.entries)})</span>'
                 f' <span class="formats">{links}</span></li>'
             )

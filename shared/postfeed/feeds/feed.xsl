@@ -25,6 +25,7 @@
     <xsl:param name="subtitle"/>
     <xsl:param name="self"/>
     <xsl:param name="home"/>
+    <xsl:param name="page"/>
     <xsl:param name="current"/>
     <xsl:param name="older"/>
     <xsl:param name="newer"/>
@@ -70,6 +71,7 @@
                 </xsl:if>
               </p>
             </xsl:if>
+            <xsl:if test="string($page)"><p><a id="feed-page" href="{$page}">Read this feed as a web page →</a></p></xsl:if>
             <xsl:if test="string($home)"><p><a href="{$home}">Visit the website →</a></p></xsl:if>
           </header>
           <xsl:copy-of select="$entries"/>
@@ -87,7 +89,8 @@
       <xsl:with-param name="title" select="atom:title"/>
       <xsl:with-param name="subtitle" select="atom:subtitle"/>
       <xsl:with-param name="self" select="atom:link[@rel='self']/@href"/>
-      <xsl:with-param name="home" select="atom:link[@rel='alternate']/@href"/>
+      <xsl:with-param name="home" select="atom:link[@rel='related']/@href | atom:link[@rel='alternate'][not(../atom:link[@rel='related'])]/@href"/>
+      <xsl:with-param name="page" select="atom:link[@rel='alternate'][../atom:link[@rel='related']]/@href"/>
       <xsl:with-param name="current" select="atom:link[@rel='current']/@href"/>
       <xsl:with-param name="older" select="atom:link[@rel='prev-archive']/@href"/>
       <xsl:with-param name="newer" select="atom:link[@rel='next-archive']/@href"/>
@@ -113,6 +116,7 @@
       <xsl:with-param name="subtitle" select="description[. != ../title]"/>
       <xsl:with-param name="self" select="atom:link[@rel='self']/@href"/>
       <xsl:with-param name="home" select="link"/>
+      <xsl:with-param name="page" select="atom:link[@rel='alternate']/@href"/>
       <xsl:with-param name="current" select="atom:link[@rel='current']/@href"/>
       <xsl:with-param name="older" select="atom:link[@rel='prev-archive']/@href"/>
       <xsl:with-param name="newer" select="atom:link[@rel='next-archive']/@href"/>

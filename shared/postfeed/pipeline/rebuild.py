@@ -96,10 +96,11 @@ def rebuild_feed(
     instants: Iterable[str] = (),
 ) -> RebuildOutcome:
     """Under the feed's lease: update the archive pages holding `instants` (UTC instants of changed entries),
-    then render the subscription documents (newest entries, `prev-archive` to the newest page) and put
-    those whose bytes changed, then update the feed's line in the registry."""
-    from postfeed.feeds import feed_url, render_feed
+    then render the subscription documents (newest entries, `prev-archive` to the newest page) and the feed's
+    HTML page, and put those whose bytes changed, then update the feed's line in the registry."""
+    from postfeed.feeds import feed_url
     from postfeed.feeds.archive import subscription_history
+    from postfeed.feeds.render import render_feed_with_page
     from postfeed.pipeline.archives import update_archives
     from postfeed.store.pages import FeedPages
 
@@ -112,10 +113,12 @@ def rebuild_feed(
         outcome.written += archive.written + archive.deleted
         outcome.unchanged += archive.unchanged
         history = subscription_history(ref, archive.newest_page, site, complete=complete)
-        documents = list(render_feed(ref, posts, site, history=history))
-        done = feeds.put_changed(((d.key, d.body, d.media_type) for d in documents), state.get("hashes") or {})
+        documents, page = render_feed_with_page(ref, posts, site, history=history)
+        to_put = [(d.key, d.body, d.media_type) for d in documents] + [(page.key, page.body, page.media_type)]
+        done = feeds.put_changed(to_put, state.get("hashes") or {})
         outcome.written += done.written
         outcome.unchanged += done.unchanged
+        # Only feed documents go to the WebSub hub: the page is for people.
         outcome.changed_urls += [feed_url(ref, d.format, site) for d in documents if d.key in done.written]
         pages = FeedPages(table)
         if state.get("lease_owner") or state.get("recount") or "total" not in state:
