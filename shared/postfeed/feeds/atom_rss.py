@@ -172,6 +172,8 @@ def _add_entry_extras(root: etree._Element, items: list[etree._Element], channel
     """jekyll-feed's per-entry extras: the post's image (Media RSS thumbnail and content) and, in Atom, the
     post's `lang` as the entry's xml:lang; the site's language as `hreflang` of the Atom HTML links."""
     for item, entry in zip(items, channel.entries, strict=True):
+        if atom:
+            item.find(f"{{{ATOM_NS}}}link").set("title", entry.title)  # jekyll-feed titles the entry link
         if atom and entry.language:
             item.set(XML_LANG, entry.language)
         if entry.image:

@@ -105,17 +105,29 @@ def _uri(url: str) -> str:
 
 
 def plain_text(text: str) -> str:
-    """Text as jekyll-feed shows titles: `smartify | strip_html | normalize_whitespace`, as plain text."""
-    from postfeed.jekyll.content import html_to_text, smartify
+    """An entry title as jekyll-feed shows it: `smartify | strip_html | normalize_whitespace`, as plain text."""
+    from postfeed.jekyll.content import smartify
 
-    return clean_line(html.unescape(html_to_text(smartify(clean_line(text)))))
+    return html_text(smartify(clean_line(text)))
+
+
+# Markup in channel-level text: elements (script and style with their content) and comments. Unlike Liquid's
+# `strip_html`, a `<` that opens no tag stays (`Title <&>` is a title, as jekyll-feed shows it).
+_MARKUP = re.compile(r"<(script|style)\b.*?</\1\s*>|<!--.*?-->|</?[A-Za-z][^>]*>", re.DOTALL | re.IGNORECASE)
+
+
+def channel_text(text: str) -> str:
+    """The site's title, a category or tag name as plain text: smartified (jekyll-feed), markup removed so it
+    can never arrive as live HTML in a reader that renders titles as HTML."""
+    from postfeed.jekyll.content import smartify
+
+    return clean_line(html.unescape(_MARKUP.sub("", smartify(clean_line(text)))))
 
 
 def _site_name(site: Site) -> str:
     """jekyll-feed's `site.title | default: site.name`; postfeed falls back to the host when there is neither."""
-    return (
-        plain_text(site.title) or plain_text(site.name) or urlsplit(site.root_url).hostname or site.root_url or "Feed"
-    )
+    named = channel_text(site.title) or channel_text(site.name)
+    return named or urlsplit(site.root_url).hostname or site.root_url or "Feed"
 
 
 def _capitalize(name: str) -> str:
@@ -128,11 +140,11 @@ def feed_title(ref: FeedRef, site: Site) -> str:
     category (capitalised as Liquid's `capitalize`); a tag feed (postfeed's) adds ` | #tag` as written."""
     parts = [_site_name(site)]
     if ref.collection != POSTS:
-        parts.append(_capitalize(plain_text(ref.collection)))
+        parts.append(_capitalize(channel_text(ref.collection)))
     if ref.kind is FeedKind.CATEGORY:
-        parts.append(_capitalize(plain_text(ref.name)) or "(unnamed)")
+        parts.append(_capitalize(channel_text(ref.name)) or "(unnamed)")
     elif ref.kind is FeedKind.TAG:
-        parts.append("#" + (plain_text(ref.name) or "(unnamed)"))
+        parts.append("#" + (channel_text(ref.name) or "(unnamed)"))
     return " | ".join(parts)
 
 
@@ -174,10 +186,7 @@ def _entry_title(post: Post, published: datetime) -> str:
     title = plain_text(post.title)
     if title:
         return title
-    excerpt = clean_line(post.excerpt_text)
-    if len(excerpt) > FALLBACK_TITLE_CHARS:
-        return excerpt[: FALLBACK_TITLE_CHARS - 1].rstrip() + "…"
-    return excerpt or published.date().isoformat()
+    return clip_text(html_text(post.excerpt_text), FALLBACK_TITLE_CHARS) or published.date().isoformat()
 
 
 def _image(post: Post, site: Site) -> str | None:

@@ -134,10 +134,17 @@ def html_to_text(html: str) -> str:
 
 @lru_cache(maxsize=1)
 def _smartypants() -> MarkdownIt:
-    # Inline text only (no emphasis, links or HTML): quotes, dashes and ellipses, as kramdown's SmartyPants.
-    return MarkdownIt("zero", {"typographer": True}).enable(["smartquotes", "replacements"])
+    # Inline text only (no emphasis, links, HTML or other replacements): typographic quotes.
+    return MarkdownIt("zero", {"typographer": True}).enable(["smartquotes"])
+
+
+# kramdown's SmartyPants symbols (typographic_syms), longest first; `..` and `(c)` stay as written.
+_SMART_SYMBOLS = (("---", "\u2014"), ("--", "\u2013"), ("...", "\u2026"), ("<<", "\u00ab"), (">>", "\u00bb"))
 
 
 def smartify(text: str) -> str:
-    """Jekyll's `smartify` filter on plain text: typographic quotes, dashes and ellipses; plain text out."""
+    """Jekyll's `smartify` filter on plain text: typographic quotes, dashes, ellipses and guillemets, as
+    kramdown's SmartyPants parser makes them; plain text out."""
+    for plain, typographic in _SMART_SYMBOLS:
+        text = text.replace(plain, typographic)
     return html.unescape(_smartypants().renderInline(text))

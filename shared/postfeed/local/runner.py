@@ -1,6 +1,7 @@
 """`postfeed run`: a Jekyll site (or a bare folder of posts) through the whole pipeline on moto.
 
-The flow is the one a user has in AWS: `_config.yml` is uploaded first and settled, then every post, then
+The flow is the one a user has in AWS: `_config.yml`, the `_data/` files and the site's `feed.xslt.xml` are
+uploaded first and settled, then every post (with the drafts and the declared collections' documents), then
 the feeds bucket is copied to a folder and every post's outcome is read back from the table into
 `report.json`. Uploads are settled every `settle_every` posts, so queues and stream shards stay small
 on large sites (16,000 posts and more).
@@ -30,6 +31,7 @@ from pathlib import Path, PurePosixPath
 from typing import IO, TYPE_CHECKING, Any
 
 from postfeed.local.pipeline import LOCAL_AWS_ENVIRONMENT, LocalPipeline
+from postfeed.local.sitefiles import ExtraFiles, collect_extra_files, site_file_report
 
 if TYPE_CHECKING:
     from postfeed.pipeline.settings import Settings
@@ -57,11 +59,13 @@ class RunError(RuntimeError):
 
 @dataclass(frozen=True, slots=True)
 class SiteFiles:
-    """The files of a site to upload: `_config.yml` (if any) and every post, by bucket key."""
+    """The files of a site to upload: `_config.yml` (if any), the other site files feeds depend on, and every
+    post (with the drafts and the documents of the collections the config declares), by bucket key."""
 
     root: Path
     config: Path | None
     posts: tuple[tuple[str, Path], ...]  # (key, file), sorted by key
+    site_files: tuple[tuple[str, Path], ...] = ()  # `_data/` files and `feed.xslt.xml`, sorted by key
 
     @property
     def keys(self) -> list[str]:
@@ -90,7 +94,11 @@ def collect_site(directory: Path, config: Path | None = None) -> SiteFiles:
         config = root / CONFIG_NAME
     if config is not None and not config.is_file():
         raise RunError(f"{config}: no such file")
-    return SiteFiles(root=root, config=config, posts=tuple(sorted(posts)))
+    extra = ExtraFiles()
+    if in_posts or root != directory:  # a site, not a bare folder of posts
+        extra = collect_extra_files(root, config.read_bytes() if config else None)
+    posts = sorted(dict([*posts, *extra.documents]).items())
+    return SiteFiles(root=root, config=config, posts=tuple(posts), site_files=extra.settings)
 
 
 def _walk(directory: Path) -> Iterator[Path]:
@@ -265,9 +273,15 @@ class UploadStats:
     settle_seconds: float = 0.0
 
 
-def upload_config(pipeline: LocalPipeline, config: bytes, key: str = CONFIG_NAME) -> None:
-    """Upload `_config.yml` and settle, so every post is parsed with the site's settings."""
-    pipeline.upload(key, config)
+def upload_config(
+    pipeline: LocalPipeline, config: bytes | None, key: str = CONFIG_NAME, site_files: Sequence[tuple[str, Path]] = ()
+) -> None:
+    """Upload `_config.yml` and the other site files and settle, so every post is parsed with the site's
+    settings (and no feed is rendered twice for an authors file or a stylesheet that comes after)."""
+    if config is not None:
+        pipeline.upload(key, config)
+    for file_key, file in site_files:
+        pipeline.upload(file_key, file.read_bytes())
     pipeline.settle()
 
 
@@ -343,7 +357,8 @@ def post_items(pipeline: LocalPipeline) -> dict[str, dict[str, Any]]:
 def post_report(key: str, item: dict[str, Any] | None, settings: Settings) -> dict[str, Any]:
     """One post's outcome: published | skipped | error (with code/message, or reason/detail)."""
     if item is None:
-        if not settings.is_post_key(key) and key != settings.config_key:
+        readable = settings.is_post_key(key) or settings.is_draft_key(key) or settings.collection_folder(key)
+        if not readable and key != settings.config_key:
             return {
                 "key": key,
                 "status": "skipped",
@@ -581,8 +596,8 @@ def run_site(
     settings = local_settings(pipeline)
     config = site.config.read_bytes() if site.config else None
     with function_output(out / LOG_NAME):
-        if config is not None:
-            upload_config(pipeline, config, settings.config_key)
+        if config is not None or site.site_files:
+            upload_config(pipeline, config, settings.config_key, site.site_files)
         config_done = clock()
         stats = upload_posts(pipeline, site.posts, settle_every=settle_every, workers=workers, progress=progress)
     posts_done = clock()
@@ -626,6 +641,7 @@ def run_site(
             **timings,
         },
         "function_errors": failures,
+        "site_files": site_file_report(pipeline, [key for key, _ in site.site_files]),
         "posts": posts,
         "feeds": feeds,
         "pages": pages,
@@ -690,7 +706,8 @@ def format_summary(result: RunResult, *, source: str = "") -> str:
     archived = f", {archives} of them archive pages" if archives else ""
     pages = f", {totals['pages']} HTML pages" if totals.get("pages") else ""
     lines.append(f"  {len(feeds)} feeds, {totals['documents']} documents{archived}{pages}{others}")
-    problems = [p for p in report["posts"] if p["status"] != "published"]
+    problems = [p for p in report.get("site_files", []) if p["status"] == "error"]
+    problems += [p for p in report["posts"] if p["status"] != "published"]
     if problems:
         lines.append("")
         for post in problems[:MAX_LISTED]:

@@ -497,8 +497,9 @@ class LocalService:
 
         assert self.pipeline is not None
         settings = local_settings(self.pipeline)
-        if site.config is not None:
-            upload_config(self.pipeline, site.config.read_bytes(), settings.config_key)
+        if site.config is not None or site.site_files:
+            config = site.config.read_bytes() if site.config is not None else None
+            upload_config(self.pipeline, config, settings.config_key, site.site_files)
         upload_posts(self.pipeline, site.posts)
         items = post_items(self.pipeline)
         outcomes = Counter(post_report(key, items.get(key), settings)["status"] for key in site.keys)
