@@ -158,7 +158,7 @@ def test_bare_folder_of_posts_goes_under_the_posts_prefix(aws: None, tmp_path: P
     assert site.config is None
     # WHEN it runs (template defaults for the site, a chosen feed base URL)
     pipeline = create_pipeline(endpoint_url=None, feed_base_url="https://feeds.example.org")
-    result = run_site(pipeline, site, tmp_path / "out", settle_every=1, workers=1, progress=False)
+    result = run_site(pipeline, site, tmp_path / "out", settle_every=1, workers=1, progress=False, bulk=False)
     # THEN both are published, settling after each upload
     assert [p["status"] for p in result.report["posts"]] == ["published", "published"]
     assert result.report["totals"]["settles"] == 2

@@ -287,9 +287,9 @@ def page_instants(instants: set[str]) -> set[str]:
     return chosen
 
 
-def skip_stream(pipeline: LocalPipeline) -> int:
+def skip_stream(pipeline: LocalPipeline) -> None:
     """Move the glue's stream position past every record written so far, delivering none."""
-    return len(pipeline.glue._new_stream_records())
+    pipeline.glue.skip_stream()
 
 
 def rebuild_feeds(pipeline: LocalPipeline, instants: dict[FeedRef, set[str]]) -> None:

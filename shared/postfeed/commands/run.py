@@ -32,7 +32,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="N",
         help="deliver pending events after every N uploads (default: 500)",
     )
-    parser.add_argument("--workers", type=int, default=8, metavar="N", help="concurrent uploads (default: 8)")
+    parser.add_argument(
+        "--workers", type=int, default=8, metavar="N", help="concurrent uploads with --events (default: 8)"
+    )
+    parser.add_argument(
+        "--events",
+        action="store_true",
+        help="upload the posts one by one and let each upload's events drive the functions (the default is the "
+        "bulk path: every post parsed on all cores, written in batches, each feed rendered once; same result)",
+    )
     parser.add_argument(
         "--log-level",
         default="WARNING",
@@ -72,6 +80,7 @@ def run(args: argparse.Namespace) -> int:
                 settle_every=args.settle_every,
                 workers=args.workers,
                 progress=args.progress,
+                bulk=not args.events,
             )
     except RunError as exc:
         print(f"postfeed run: {exc}", file=sys.stderr)

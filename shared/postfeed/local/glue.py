@@ -231,6 +231,15 @@ class EventGlue:
         patterns = function.source.filter_patterns
         return not patterns or any(matches(p, record) for p in patterns)
 
+    def skip_stream(self) -> None:
+        """Move the stream position past every record written so far, delivering none (the bulk path): each
+        shard's iterator starts again at LATEST, without reading what lies before it."""
+        description = self.streams.describe_stream(StreamArn=self.stack.stream_arn)["StreamDescription"]
+        for shard in description["Shards"]:
+            self._iterators[shard["ShardId"]] = self.streams.get_shard_iterator(
+                StreamArn=self.stack.stream_arn, ShardId=shard["ShardId"], ShardIteratorType="LATEST"
+            )["ShardIterator"]
+
     def _new_stream_records(self) -> list[dict[str, Any]]:
         description = self.streams.describe_stream(StreamArn=self.stack.stream_arn)["StreamDescription"]
         records: list[dict[str, Any]] = []

@@ -321,6 +321,15 @@ def upload_posts(
     return stats
 
 
+def load_posts(pipeline: LocalPipeline, posts: Sequence[tuple[str, Path]]) -> UploadStats:
+    """Every post through the bulk path at once (LocalPipeline.bulk_load): the same end state as uploading
+    them one by one, in a fraction of the calls."""
+    began = time.perf_counter()
+    pipeline.bulk_load([(key, file.read_bytes()) for key, file in posts])
+    pipeline.settle()  # anything the bulk path set in motion (none expected) is delivered before reading back
+    return UploadStats(uploaded=len(posts), settles=1, upload_seconds=time.perf_counter() - began)
+
+
 # -- reading back ---------------------------------------------------------------------------------
 
 
@@ -519,8 +528,8 @@ class RunResult:
     @property
     def pipeline_failed(self) -> bool:
         """Events the functions failed on (as opposed to posts they rejected): the run did not complete."""
-        totals = self.report["totals"]
-        return bool(totals["dead_letters"] or totals["unprocessed"] or totals["failed_feed_batches"])
+        totals = self.report["totals"]  # `postfeed build`'s have no pipeline counts
+        return bool(totals.get("dead_letters") or totals.get("unprocessed") or totals.get("failed_feed_batches"))
 
 
 def diagnose_functions(pipeline: LocalPipeline) -> list[str]:
@@ -589,6 +598,7 @@ def run_site(
     workers: int = UPLOAD_WORKERS,
     progress: bool | None = None,
     clock: Callable[[], float] = time.perf_counter,
+    bulk: bool = True,
 ) -> RunResult:
     """Upload the site's config then its posts, settle, copy the feeds to `out`, write `out/report.json`."""
     began = clock()
@@ -599,7 +609,10 @@ def run_site(
         if config is not None or site.site_files:
             upload_config(pipeline, config, settings.config_key, site.site_files)
         config_done = clock()
-        stats = upload_posts(pipeline, site.posts, settle_every=settle_every, workers=workers, progress=progress)
+        if bulk:
+            stats = load_posts(pipeline, site.posts)
+        else:
+            stats = upload_posts(pipeline, site.posts, settle_every=settle_every, workers=workers, progress=progress)
     posts_done = clock()
     items = post_items(pipeline)
     posts = [post_report(key, items.get(key), settings) for key in site.keys]
@@ -668,12 +681,12 @@ def pad(text: str, width: int) -> str:
     return text + " " * max(0, width - display_width(text))
 
 
-def format_summary(result: RunResult, *, source: str = "") -> str:
-    """The short table `postfeed run` prints."""
+def format_summary(result: RunResult, *, source: str = "", command: str = "run") -> str:
+    """The short table `postfeed run` (or `postfeed build`, without functions' logs) prints."""
     report, totals = result.report, result.report["totals"]
     rate = totals["posts"] / result.seconds if result.seconds > 0 else 0.0
     lines = [
-        f"postfeed run: {source or report['site']} -> {result.out}/ "
+        f"postfeed {command}: {source or report['site']} -> {result.out}/ "
         f"({totals['posts']} posts in {result.seconds:.1f} s, {rate:.0f} posts/s)",
         "",
         f"  {'posts':<12}{'count':>7}",
@@ -726,5 +739,6 @@ def format_summary(result: RunResult, *, source: str = "") -> str:
             f"{totals['failed_feed_batches']} failed feed batches",
             *(f"  {problem}" for problem in report["function_errors"]),
         ]
-    lines += ["", f"report: {result.out / REPORT_NAME}   functions' logs: {result.out / LOG_NAME}"]
+    logs = f"   functions' logs: {result.out / LOG_NAME}" if command == "run" else ""
+    lines += ["", f"report: {result.out / REPORT_NAME}{logs}"]
     return "\n".join(lines)

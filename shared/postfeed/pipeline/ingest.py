@@ -17,12 +17,12 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from postfeed.models import FeedRef, Post, Rejected, Site, Skipped, feeds_of
+from postfeed.models import FeedRef, ParseResult, Post, Rejected, Site, Skipped, feeds_of
 from postfeed.pipeline.settings import Settings
 from postfeed.store.bucket import ObjectTooLargeError, PostsBucket
 from postfeed.store.events import ChangeKind, ObjectChange
 from postfeed.store.items import content_hash, encode_entry, member_line, member_sk, refs_of_entry, utc_instant
-from postfeed.store.table import ConcurrentUpdateError, PostsTable, PostWrite, TooManyActionsError
+from postfeed.store.table import ConcurrentUpdateError, PostsTable, PostWrite, PostWriter, TooManyActionsError
 from postfeed.store.work import WorkQueue
 
 # Error codes of the pipeline itself (the parser's are in postfeed.jekyll.errors).
@@ -129,36 +129,63 @@ def _ingest_post(
         return Outcome(change.key, Action.STALE, message="the object is gone: a newer delete supersedes it")
 
     site, config_hash = current_site(settings, table)
-    body_hash = content_hash(obj.body)
-    same = stored is not None and (stored.get("body_hash"), stored.get("config_hash")) == (body_hash, config_hash)
-    if stored is not None and same and change.generation in (None, stored.get("generation")):
-        return Outcome(change.key, Action.UNCHANGED)
+    return apply_post(change, stored, obj.body, site, config_hash, writer=table, now=now)
 
+
+def is_unchanged(change: ObjectChange, stored: dict[str, Any] | None, body_hash: str, config_hash: str) -> bool:
+    """Same bytes, read under the same settings, and not a full rebuild's first visit: nothing to write."""
+    if stored is None or (stored.get("body_hash"), stored.get("config_hash")) != (body_hash, config_hash):
+        return False
+    return change.generation in (None, stored.get("generation"))
+
+
+def read_post(key: str, body: bytes, site: Site, now: datetime | None) -> ParseResult:
+    """parse_post, with a crash of ours recorded as `parse_failed` rather than retried forever."""
     from postfeed.jekyll import parse_post
 
     try:
-        result = parse_post(change.key, obj.body, site, now=now or datetime.now(UTC))
+        return parse_post(key, body, site, now=now or datetime.now(UTC))
     except MemoryError:
         raise
     except Exception as exc:  # pure and deterministic: these bytes would fail every retry, then sit in the DLQ
-        message = f"{change.key}: the post could not be read ({type(exc).__name__}: {exc}); please report this"
-        result = Rejected(change.key, PARSE_FAILED, message)
+        message = f"{key}: the post could not be read ({type(exc).__name__}: {exc}); please report this"
+        return Rejected(key, PARSE_FAILED, message)
+
+
+def apply_post(
+    change: ObjectChange,
+    stored: dict[str, Any] | None,
+    body: bytes,
+    site: Site,
+    config_hash: str,
+    *,
+    writer: PostWriter,
+    now: datetime | None = None,
+    parsed: ParseResult | None = None,
+) -> Outcome:
+    """Decide what one post's current bytes make of its item and hand the write to `writer` (the table, one
+    transaction; or the bulk path's batch). `parsed`: the bytes already parsed under `site` (bulk parses in
+    parallel first)."""
+    body_hash = content_hash(body)
+    if is_unchanged(change, stored, body_hash, config_hash):
+        return Outcome(change.key, Action.UNCHANGED)
+    result = parsed if parsed is not None else read_post(change.key, body, site, now)
     if isinstance(result, Rejected):
-        return _record_rejection(change, stored, table, result, body_hash=body_hash, config_hash=config_hash)
+        return _record_rejection(change, stored, writer, result, body_hash=body_hash, config_hash=config_hash)
     hashes = {"body_hash": body_hash, "config_hash": config_hash}
     if isinstance(result, Skipped):
         extra: dict[str, Any] = {**hashes, "skip": {"reason": result.reason, "detail": result.detail}}
         if result.due is not None:  # found by `publish_due` once its date has come (pipeline.schedule)
             extra |= {"scheduled": "1", "due_at": utc_instant(result.due)}
-        _commit(change, stored, table, state="skipped", post=None, extra=extra)
+        _commit(change, stored, writer, state="skipped", post=None, extra=extra)
         return Outcome(change.key, Action.SKIPPED, code=result.reason, message=result.detail)
-    return _publish(change, stored, table, result, hashes, feeds_of(result, site.feed))
+    return _publish(change, stored, writer, result, hashes, feeds_of(result, site.feed))
 
 
 def _publish(
     change: ObjectChange,
     stored: dict[str, Any] | None,
-    table: PostsTable,
+    table: PostWriter,
     post: Post,
     hashes: dict[str, str],
     feeds: tuple[FeedRef, ...],
@@ -189,7 +216,7 @@ def _publish(
 def _record_rejection(
     change: ObjectChange,
     stored: dict[str, Any] | None,
-    table: PostsTable,
+    table: PostWriter,
     rejected: Rejected,
     *,
     body_hash: str | None,
@@ -211,7 +238,7 @@ def _record_rejection(
 def _commit(
     change: ObjectChange,
     stored: dict[str, Any] | None,
-    table: PostsTable,
+    table: PostWriter,
     *,
     state: str,
     post: Post | None,

@@ -26,7 +26,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from postfeed.models import FeedRef
 from postfeed.store.items import (
@@ -158,6 +158,12 @@ class PostWrite:
         return 1 + len(self.chunks) + self.stale_chunks + len(self.add_members) + len(self.remove_members)
 
 
+class PostWriter(Protocol):
+    """Where a post change goes: the table (one transaction) or a bulk batch (postfeed.pipeline.bulk)."""
+
+    def write_post(self, write: PostWrite) -> None: ...
+
+
 class PostsTable:
     def __init__(self, name: str, client: DynamoDBClient) -> None:
         self.name = name
@@ -173,16 +179,57 @@ class PostsTable:
         )
         return from_attributes(response["Item"]) if "Item" in response else None
 
-    def write_post(self, write: PostWrite) -> None:
-        """Commit one post change atomically. Raises ConcurrentUpdateError if the item moved on."""
-        if write.action_count > MAX_TRANSACTION_ACTIONS:
-            raise TooManyActionsError(write)
+    @staticmethod
+    def _post_item(write: PostWrite) -> dict[str, Any]:
         version = (write.expected_version or 0) + 1
         item = {**write.item, "pk": post_pk(write.key), "sk": POST_SK, "version": version}
         # Derived here, where every post item is written, so the index can never disagree with the entry.
         author = entry_author_key(item.get("entry"))
         if author is not None:
             item[AUTHOR_KEY] = author
+        return item
+
+    @staticmethod
+    def _side_items(write: PostWrite) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """(items to put, keys to delete) of a post change besides its post item: chunks and memberships."""
+        puts: list[dict[str, Any]] = []
+        deletes: list[dict[str, Any]] = []
+        for index, chunk in enumerate(write.chunks):
+            puts.append({"pk": post_pk(write.key), "sk": f"CHUNK#{index:04d}", "data": chunk})
+        for index in range(len(write.chunks), len(write.chunks) + write.stale_chunks):
+            deletes.append({"pk": post_pk(write.key), "sk": f"CHUNK#{index:04d}"})
+        for ref, sort_key in write.remove_members:
+            deletes.append({"pk": feed_pk(ref), "sk": sort_key})
+        for ref, sort_key in write.add_members:
+            puts.append({"pk": feed_pk(ref), "sk": sort_key, "key": write.key, "line": write.member_line})
+        return puts, deletes
+
+    def write_posts(self, writes: Sequence[PostWrite]) -> None:
+        """Write many post changes with BatchWriteItem (25 requests a call, unprocessed ones retried with
+        backoff): no conditions and no atomicity across a post's items, so only for the bulk path, whose
+        caller owns the keys it writes (postfeed.pipeline.bulk)."""
+        requests: list[Any] = []
+        for write in writes:
+            puts, deletes = self._side_items(write)
+            requests += [{"DeleteRequest": {"Key": to_attributes(key)}} for key in deletes]
+            requests += [{"PutRequest": {"Item": to_attributes(item)}} for item in (self._post_item(write), *puts)]
+        attempt = 0
+        while requests:
+            batch, requests = requests[:25], requests[25:]
+            response = self.client.batch_write_item(RequestItems={self.name: batch})
+            unprocessed = list((response.get("UnprocessedItems") or {}).get(self.name) or [])
+            if unprocessed:
+                attempt += 1
+                time.sleep(min(2.0, 0.05 * 2**attempt))
+                requests = unprocessed + requests
+            else:
+                attempt = 0
+
+    def write_post(self, write: PostWrite) -> None:
+        """Commit one post change atomically. Raises ConcurrentUpdateError if the item moved on."""
+        if write.action_count > MAX_TRANSACTION_ACTIONS:
+            raise TooManyActionsError(write)
+        item = self._post_item(write)
         put: dict[str, Any] = {"TableName": self.name, "Item": to_attributes(item)}
         if write.expected_version is None:
             put["ConditionExpression"] = "attribute_not_exists(pk)"
@@ -190,18 +237,9 @@ class PostsTable:
             put["ConditionExpression"] = "version = :v"
             put["ExpressionAttributeValues"] = to_attributes({":v": write.expected_version})
         actions: list[dict[str, Any]] = [{"Put": put}]
-        for index, chunk in enumerate(write.chunks):
-            chunk_item = {"pk": post_pk(write.key), "sk": f"CHUNK#{index:04d}", "data": chunk}
-            actions.append({"Put": {"TableName": self.name, "Item": to_attributes(chunk_item)}})
-        for index in range(len(write.chunks), len(write.chunks) + write.stale_chunks):
-            chunk_key = {"pk": post_pk(write.key), "sk": f"CHUNK#{index:04d}"}
-            actions.append({"Delete": {"TableName": self.name, "Key": to_attributes(chunk_key)}})
-        for ref, sort_key in write.remove_members:
-            member_key = {"pk": feed_pk(ref), "sk": sort_key}
-            actions.append({"Delete": {"TableName": self.name, "Key": to_attributes(member_key)}})
-        for ref, sort_key in write.add_members:
-            member = {"pk": feed_pk(ref), "sk": sort_key, "key": write.key, "line": write.member_line}
-            actions.append({"Put": {"TableName": self.name, "Item": to_attributes(member)}})
+        puts, deletes = self._side_items(write)
+        actions += [{"Delete": {"TableName": self.name, "Key": to_attributes(key)}} for key in deletes]
+        actions += [{"Put": {"TableName": self.name, "Item": to_attributes(item)}} for item in puts]
         try:
             self.client.transact_write_items(TransactItems=actions)  # type: ignore[arg-type]
         except self.client.exceptions.TransactionCanceledException as exc:

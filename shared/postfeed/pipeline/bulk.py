@@ -1,0 +1,140 @@
+"""The bulk path: many posts at once (a whole site through `postfeed run`, `postfeed import`, a full rebuild),
+with the event path's rules and a fraction of its calls.
+
+The event path ingests one S3 change in one transaction and lets the table's stream rebuild the feeds it
+touched, batch by batch: a site of N posts costs N transactions and rebuilds its busiest feeds N/100 times.
+The bulk path makes the same decisions (`ingest.apply_post`, the same items, memberships and archive lines)
+for a batch of posts, then:
+
+1. parses them on every core (`parse_all`; parsing is pure);
+2. reads their items in BatchGetItem calls and writes the changes in BatchWriteItem calls of 25 requests;
+3. rebuilds each touched feed once, from its final entries (`rebuild.rebuild_feed`, as the feed function
+   does), then the discovery documents once.
+
+So the end state (table items and every document's bytes) is the event path's: the same functions decide
+and render it. What it gives up is the per-post transaction: a batch's writes are not atomic per post and
+carry no version condition, so the bulk path is for writers that own the keys they write (a fresh stack,
+`postfeed run`, a rebuild that re-reads S3 under its own generation); a post uploaded during a bulk batch is
+applied again by its own event, whose sequencer the batch leaves alone.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from postfeed.models import FeedRef, ParseResult, Site
+from postfeed.pipeline.ingest import Outcome, apply_post, current_site, read_post
+from postfeed.pipeline.settings import Settings
+from postfeed.store.bucket import FeedsBucket
+from postfeed.store.events import ChangeKind, ObjectChange
+from postfeed.store.items import MAX_TRANSACTION_ACTIONS, POST_SK
+from postfeed.store.table import PostsTable, PostWrite, TooManyActionsError
+
+# Posts a worker process parses per task: large enough that pickling the site and the results is noise.
+PARSE_CHUNK = 200
+
+
+@dataclass(slots=True)
+class BatchWrites:
+    """A PostWriter that keeps the writes for one BatchWriteItem pass, refusing what a transaction would
+    refuse (so a post in too many feeds is rejected exactly as on the event path)."""
+
+    writes: list[PostWrite] = field(default_factory=list)
+
+    def write_post(self, write: PostWrite) -> None:
+        if write.action_count > MAX_TRANSACTION_ACTIONS:
+            raise TooManyActionsError(write)
+        self.writes.append(write)
+
+
+@dataclass(slots=True)
+class BulkOutcome:
+    outcomes: list[Outcome] = field(default_factory=list)
+    # Feeds whose documents change, each with the UTC instants of its changed entries (archive pages to update).
+    touched: dict[FeedRef, list[str]] = field(default_factory=dict)
+    writes: int = 0  # post changes written
+
+
+def _read_chunk(chunk: list[tuple[str, bytes]], site: Site, now: datetime) -> list[ParseResult]:
+    return [read_post(key, body, site, now) for key, body in chunk]
+
+
+def parse_all(
+    files: Sequence[tuple[str, bytes]], site: Site, *, now: datetime, workers: int | None = None
+) -> list[ParseResult]:
+    """Every file parsed under `site` at `now`, in order; on `workers` processes (default: every core) when
+    there is enough to share, in this process otherwise (and always where processes cannot start)."""
+    workers = workers or os.cpu_count() or 1
+    chunks = [list(files[i : i + PARSE_CHUNK]) for i in range(0, len(files), PARSE_CHUNK)]
+    if workers < 2 or len(chunks) < 2:
+        return _read_chunk(list(files), site, now)
+    try:
+        with ProcessPoolExecutor(max_workers=min(workers, len(chunks))) as pool:
+            results = pool.map(_read_chunk, chunks, [site] * len(chunks), [now] * len(chunks))
+            return [result for chunk in results for result in chunk]
+    except (OSError, PermissionError):  # no semaphores or fork here (some sandboxes): parse in-process
+        return _read_chunk(list(files), site, now)
+
+
+def ingest_bulk(
+    files: Sequence[tuple[str, bytes]],
+    *,
+    settings: Settings,
+    table: PostsTable,
+    generation: str | None = None,
+    now: datetime | None = None,
+    workers: int | None = None,
+) -> BulkOutcome:
+    """Apply the current bytes of many posts (key, body) as the event path would apply each one's upload,
+    with batched reads and writes; returns each post's outcome and the feeds to rebuild."""
+    now = now or datetime.now(UTC)
+    site, config_hash = current_site(settings, table)
+    stored = table.get_posts([key for key, _ in files])
+    parsed = parse_all(files, site, now=now, workers=workers)
+    batch = BatchWrites()
+    outcome = BulkOutcome()
+    for (key, body), result in zip(files, parsed, strict=True):
+        change = ObjectChange(
+            bucket=settings.posts_bucket, key=key, kind=ChangeKind.PUT, sequencer=None, generation=generation
+        )
+        outcome.outcomes.append(
+            apply_post(change, stored.get(key), body, site, config_hash, writer=batch, now=now, parsed=result)
+        )
+    table.write_posts(batch.writes)
+    outcome.writes = len(batch.writes)
+    outcome.touched = touched_by(batch.writes, stored)
+    return outcome
+
+
+def touched_by(writes: Iterable[PostWrite], stored: dict[str, dict[str, Any]]) -> dict[FeedRef, list[str]]:
+    """The feeds (and entry instants) these writes touch, by the feed function's own rule on the stream's
+    (old image, new image) of each post item."""
+    from postfeed.pipeline.rebuild import touched_pages
+
+    images = [(stored.get(write.key), {**write.item, "sk": POST_SK}) for write in writes]
+    return touched_pages(images)
+
+
+def rebuild_touched(
+    touched: dict[FeedRef, list[str]], *, site: Site, table: PostsTable, feeds: FeedsBucket, lease_seconds: float
+) -> int:
+    """Each touched feed rebuilt once from its final entries, then the discovery documents once (the feed
+    function's work for a stream batch, done once for the whole bulk); returns the documents written."""
+    from postfeed.pipeline.discovery import publish_discovery
+    from postfeed.pipeline.rebuild import rebuild_feed
+
+    written = 0
+    listing_changed = False
+    for ref in sorted(touched):
+        outcome = rebuild_feed(
+            ref, site=site, table=table, feeds=feeds, lease_seconds=lease_seconds, instants=touched[ref]
+        )
+        written += len(outcome.written)
+        listing_changed |= outcome.listing_changed
+    discovery = publish_discovery(site, table=table, feeds=feeds, listing_changed=listing_changed)
+    return written + len(discovery.written)
