@@ -15,14 +15,22 @@ from .frontmatter import load_yaml, ruby_str
 from .permalinks import style_to_template
 
 
-def load_site(config: bytes | str | None = None, **overrides: object) -> Site:
-    """Read a Jekyll `_config.yml` (bytes or text; None = all defaults); keyword overrides win.
+def load_site(
+    config: bytes | str | None = None, *, defaults: Mapping[str, Any] | None = None, **overrides: object
+) -> Site:
+    """Read a Jekyll `_config.yml` (bytes or text; None = all defaults); `defaults` fill the settings it leaves
+    out (a mapping such as `feed:` key by key); keyword overrides (Site fields) win over both.
 
     Defaults follow GitHub Pages' Jekyll 3.10: permalink `date`, excerpt separator a blank line,
     `future: true` (GitHub Pages' default; plain Jekyll's is false), timezone unset = UTC.
     Raises ConfigError on YAML that is not a mapping or on values of the wrong kind.
     """
     data = _read(config)
+    for key, value in (defaults or {}).items():  # settings the file leaves out (a mapping: key by key)
+        if isinstance(value, Mapping):
+            data[key] = {**value, **(data.get(key) or {})} if isinstance(data.get(key) or {}, Mapping) else data[key]
+        else:
+            data.setdefault(key, value)
     fields: dict[str, Any] = {}
     for key in ("url", "baseurl", "title", "name", "description"):
         if data.get(key) is not None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
+import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -108,27 +110,7 @@ class Settings:
         `authors` is `site.data.authors`, `xslt` whether the site has its own `feed.xslt.xml`.
 
         Raises `postfeed.jekyll.ConfigError` when the config cannot be read."""
-        import yaml
-
-        from postfeed.jekyll import ConfigError, load_site
-
-        merged: dict[str, Any] = {}
-        if config_yaml:
-            try:
-                loaded = yaml.safe_load(config_yaml)
-            except yaml.YAMLError:
-                loaded = None  # load_site reports the syntax error with its line
-            if isinstance(loaded, dict):
-                merged = loaded
-            else:
-                load_site(config_yaml)  # raises the specific ConfigError
-                raise ConfigError("config_yaml", f"{self.config_key}: the file is not a mapping of settings")
-        for key, value in self.site_defaults.items():
-            if isinstance(value, dict):
-                merged[key] = {**value, **(merged.get(key) or {})}
-            else:
-                merged.setdefault(key, value)
-        site = load_site(yaml.safe_dump(merged, allow_unicode=True))
+        site = _parsed_site(config_yaml or b"", json.dumps(dict(self.site_defaults), sort_keys=True, default=str))
         feed = dataclasses.replace(
             site.feed,
             base_url=self.feed_base_url or site.feed.base_url,
@@ -136,3 +118,14 @@ class Settings:
             xslt=xslt,
         )
         return dataclasses.replace(site, feed=feed, authors=dict(authors or {}))
+
+
+@functools.lru_cache(maxsize=8)
+def _parsed_site(config_yaml: bytes, defaults: str) -> Site:
+    """The site of one config version, parsed once per process (a batch reads many posts under one config).
+
+    Raises `postfeed.jekyll.ConfigError` when the config cannot be read (a file nested past any reasonable
+    depth included: the reader's own limits turn it into a recorded error, never a RecursionError)."""
+    from postfeed.jekyll import load_site
+
+    return load_site(config_yaml or None, defaults=json.loads(defaults))
