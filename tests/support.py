@@ -17,8 +17,7 @@ from postfeed.store.table import from_attributes
 ServerT = TypeVar("ServerT", bound=HTTPServer)
 
 # Bookkeeping that legitimately differs between two runs reaching the same state.
-VOLATILE = {"changed_at", "version", "sequencer", "lease_owner", "lease_until", "pending", "published"}
-# ("pending"/"published": how many times the index was due and published, on the SITE|~INDEX item.)
+VOLATILE = {"changed_at", "version", "sequencer", "lease_owner", "lease_until"}
 
 
 @dataclass(frozen=True)

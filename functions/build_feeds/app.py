@@ -1,6 +1,6 @@
 """BuildFeedsFunction: PostsTable stream records -> every feed the batch touches, rebuilt once (its archive
-pages holding the changed entries, then its subscription documents), then the root documents (index.html,
-feeds.opml, feed.xsl) when the feeds registry changed, then the WebSub hub told which documents changed.
+pages holding the changed entries, then its subscription documents), then the discovery documents (index.html,
+feeds.opml and their shelves, feed.xsl) where a feed came or went, then the WebSub hub told which documents changed.
 Records of the site stylesheet's item copy the site's `feed.xslt.xml` to the feeds bucket.
 
 A feed that fails is reported as a batch item failure at the first record that touched it, so Lambda
@@ -119,7 +119,8 @@ def _copy_site_stylesheet(adapters: Adapters, records: list[DynamoDBRecord]) -> 
 
 
 def _publish_discovery(adapters: Adapters, site: Site, *, listing_changed: bool) -> bool:
-    """index.html, feeds.opml and feed.xsl when due; True if that failed (the batch is then retried)."""
+    """The discovery documents (index.html, feeds.opml, the shelves around feeds that came or went) and feed.xsl
+    when due; True if that failed (the batch is then retried, and the due marks are still there)."""
     from postfeed.pipeline.discovery import publish_discovery
 
     try:
@@ -130,7 +131,13 @@ def _publish_discovery(adapters: Adapters, site: Site, *, listing_changed: bool)
         return True
     if outcome.published:
         metrics.add_metric(name="IndexDocumentsWritten", unit=MetricUnit.Count, value=len(outcome.written))
-        logger.info(f"feeds index: {outcome.feeds} feeds, {len(outcome.written)} written", written=outcome.written)
+        logger.info(
+            f"feeds index: {outcome.feeds} feeds, {len(outcome.written)} written",
+            written=outcome.written,
+            deleted=outcome.deleted,
+            shelves=outcome.shelves,
+            full=outcome.full,
+        )
     return False
 
 

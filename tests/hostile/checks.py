@@ -7,6 +7,7 @@ import json
 import unicodedata
 from typing import Any
 
+from postfeed.feeds.discovery import SHELF_FOLDER
 from postfeed.feeds.paths import ROOT_KEYS, FeedFormat, archive_key, feed_key, feed_page_key
 from postfeed.local.pipeline import LocalPipeline
 from postfeed.models import FeedRef, Site
@@ -40,14 +41,15 @@ def assert_feeds_sound(pipeline: LocalPipeline) -> None:
 
 
 def allowed_roots(site: Site) -> set[str]:
-    """Keys outside `feed/` that may exist: the site feed in its formats and its HTML page, the root documents."""
+    """Keys outside `feed/` that may exist: the site feed in its formats and its HTML page, the root documents
+    (and the index's shelves, under `index/`)."""
     site_feed = {feed_key(FeedRef.site(), fmt, site) for fmt in FeedFormat} | {feed_page_key(FeedRef.site(), site)}
     return site_feed | set(ROOT_KEYS)
 
 
 def key_problem(key: str, site: Site) -> str | None:
     site_archive = archive_key(FeedRef.site(), "2000-01", FeedFormat.ATOM, site).rsplit("/", 1)[0] + "/"
-    if key not in allowed_roots(site) and not key.startswith((FEED_FOLDER, site_archive)):
+    if key not in allowed_roots(site) and not key.startswith((FEED_FOLDER, site_archive, SHELF_FOLDER + "/")):
         return "outside the feed paths"
     segments = key.split("/")
     if any(segment in ("", ".", "..") for segment in segments):

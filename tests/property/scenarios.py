@@ -204,13 +204,13 @@ def lost_posts(pipeline: LocalPipeline, site: Site) -> list[str]:
     return problems
 
 
-INDEX_ITEM = "SITE|~INDEX"  # lease, counters and hashes of the root documents (postfeed.store.pages)
+INDEX_ITEM = "FEEDS|~INDEX"  # lease, hashes of the root documents and the site they show (postfeed.store.pages)
 
 
 def assert_same_end_state(actual: dict[str, Any], reference: dict[str, Any]) -> None:
     """`assert_same_outcome`, with the feeds' root documents (index.html, feeds.opml, feed.xsl) treated as it
     treats a feed that only an intermediate version created: they may remain, valid and listing no feed.
-    Of their state item, what is published counts (hashes, settings, feeds), not the bump counters."""
+    Of their state item, what is published counts (hashes, settings, feeds), not the lease."""
     index = actual["items"].get(INDEX_ITEM)
     if INDEX_ITEM in reference["items"]:
         published = ("hashes", "site", "feeds")

@@ -31,10 +31,12 @@ def test_the_ingest_function_may_only_send_to_its_own_queue() -> None:
     assert statements("IngestPostFunction")["TellMissingFromForbidden"]["Action"] == "s3:ListBucket"
 
 
-def test_the_feed_function_deletes_only_archive_pages_and_their_items() -> None:
+def test_the_feed_function_deletes_only_archive_pages_shelves_and_their_items() -> None:
     granted = statements("BuildFeedsFunction")
     assert granted["RemoveReplacedArchivePages"]["Action"] == "s3:DeleteObject"
     assert granted["RemoveReplacedArchivePages"]["Resource"] == {"Fn::Sub": "${FeedsBucket.Arn}/*archive/*"}
+    assert granted["RemoveMergedIndexShelves"]["Action"] == "s3:DeleteObject"
+    assert granted["RemoveMergedIndexShelves"]["Resource"] == {"Fn::Sub": "${FeedsBucket.Arn}/index/*"}
     deletes = granted["RemoveArchivePageAndRegistryItems"]
     assert deletes["Action"] == "dynamodb:DeleteItem"
     assert deletes["Condition"] == {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["FEED#*", "FEEDS"]}}

@@ -8,6 +8,7 @@ the targets and the cost.
 - memory: peak RSS of each handler on the corpus's heaviest work
 - core: posts parsed and rendered per second (one core, no AWS)
 - bulk: `postfeed run` over a generated 16,000-post site
+- feeds_scaling: the same uploads into a site with ~70 feeds and with ~5,000 (calls and bytes per upload)
 - cost: USD per 1,000 posts ingested, from the counts above
 """
 
@@ -20,7 +21,7 @@ from dataclasses import dataclass, field
 from importlib import metadata
 from typing import Any
 
-MEASUREMENTS = ("incremental", "burst", "cold_start", "memory", "core", "bulk", "cost")
+MEASUREMENTS = ("incremental", "burst", "cold_start", "memory", "core", "bulk", "feeds_scaling", "cost")
 TARGETS = {
     "incremental.calls_equal": "calls identical for every N",
     "incremental.time_ratio": "<= 1.2",
@@ -28,6 +29,8 @@ TARGETS = {
     "burst.writes_per_touched_feed_format": "<= 2",
     "cold_start.max_ratio_to_boto3": "<= 1.5",
     "memory.max_peak_mb": "fits 128 MB with headroom",
+    "feeds_scaling.calls_equal": "calls identical at ~70 and ~5,000 feeds",
+    "feeds_scaling.bytes_ratio": "<= 1.1 (bytes written per upload)",
 }
 
 
@@ -42,6 +45,9 @@ class BenchOptions:
     burst_categories: int = 50
     burst_what_if: tuple[int, ...] = (1_000,)
     bulk_posts: int = 16_000
+    scaling_preload: int = 3_500
+    scaling_uploads: int = 10
+    scaling_feeds: tuple[int, ...] = (70, 5_000)
     cold_runs: int = 9
     core_runs: int = 5
     memory_entries: int = 50
@@ -57,6 +63,9 @@ class BenchOptions:
             "burst_uploads": 150,
             "burst_what_if": (),
             "bulk_posts": 150,
+            "scaling_preload": 700,
+            "scaling_uploads": 4,
+            "scaling_feeds": (70, 1_000),
             "cold_runs": 3,
             "core_runs": 1,
             "memory_entries": 20,
@@ -154,6 +163,13 @@ def run_benchmarks(options: BenchOptions, *, log: Callable[[str], None] | None =
 
         result["bulk"] = measure_bulk(options.bulk_posts, log=log)
         done("bulk")
+    if "feeds_scaling" in chosen:
+        from postfeed.benchmark.feeds_scaling import measure_feeds_scaling
+
+        result["feeds_scaling"] = measure_feeds_scaling(
+            options.scaling_preload, options.scaling_uploads, options.scaling_feeds, log=log
+        )
+        done("feeds_scaling")
     if "cost" in chosen:
         from postfeed.benchmark.cost import cost_report
         from postfeed.benchmark.harness import template_memory_mb
@@ -183,6 +199,10 @@ def targets(result: dict[str, Any]) -> list[dict[str, Any]]:
                 met = value <= 1.5
             elif path == "memory.max_peak_mb":
                 met = value <= 128 * 0.8
+            elif path == "feeds_scaling.calls_equal":
+                met = bool(value)
+            elif path == "feeds_scaling.bytes_ratio":
+                met = value <= 1.1
         rows.append({"figure": path, "value": value, "target": target, "met": met})
     return rows
 

@@ -83,11 +83,12 @@ def subscription_documents(pipeline: LocalPipeline, posts: Sequence[tuple[str, b
 
 
 def document_kind(key: str, subscriptions: dict[str, tuple[str, str]]) -> str:
+    from postfeed.feeds.discovery import SHELF_FOLDER
     from postfeed.feeds.paths import PAGE_EXTENSION, ROOT_KEYS
 
     if key in subscriptions:
         return "subscription"
-    if key in ROOT_KEYS:
+    if key in ROOT_KEYS or key.startswith(SHELF_FOLDER + "/"):  # the root documents and their shelves
         return "index"
     if key.endswith(PAGE_EXTENSION):  # a feed's HTML page (feeds.page), rewritten with its subscription documents
         return "page"

@@ -15,6 +15,7 @@ import contextlib
 import importlib.util
 import math
 import statistics
+import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -204,13 +205,16 @@ def load_generator() -> Any:
     if spec is None or spec.loader is None:
         raise ImportError(f"cannot load {GENERATOR}")
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look their module up while they are made
     spec.loader.exec_module(module)
     return module
 
 
-def generate_site(count: int, root: Path) -> Path:
-    """`examples/scale/generate.py COUNT ROOT`: `_config.yml` and COUNT posts under ROOT/_posts."""
-    load_generator().generate(count, root)
+def generate_site(count: int, root: Path, tail: dict[str, Any] | None = None) -> Path:
+    """`examples/scale/generate.py COUNT ROOT`: `_config.yml` and COUNT posts under ROOT/_posts; with `tail`, the
+    generator's long tail (`LongTail(**tail)`: tags, categories, share, per_post)."""
+    generator = load_generator()
+    generator.generate(count, root, tail=generator.LongTail(**tail) if tail else None)
     return root
 
 
@@ -220,10 +224,10 @@ class GeneratedSite:
     posts: tuple[tuple[str, bytes], ...]  # (bucket key, bytes), oldest first
 
 
-def generated_posts(count: int) -> GeneratedSite:
+def generated_posts(count: int, tail: dict[str, Any] | None = None) -> GeneratedSite:
     """The generator's first `count` posts, in memory (keys as `postfeed run` uploads them)."""
     with tempfile.TemporaryDirectory(prefix="postfeed-bench-") as folder:
-        root = generate_site(count, Path(folder))
+        root = generate_site(count, Path(folder), tail)
         posts = tuple((f"_posts/{file.name}", file.read_bytes()) for file in sorted((root / "_posts").iterdir()))
         return GeneratedSite(config=(root / "_config.yml").read_bytes(), posts=posts)
 

@@ -115,6 +115,8 @@ def format_report(result: dict[str, Any]) -> str:
             f"({bulk['published']} published, {bulk['skipped']} skipped, {bulk['errors']} errors)",
             "",
         ]
+    if "feeds_scaling" in result:
+        lines += _feeds_scaling(result["feeds_scaling"])
     if "cost" in result:
         cost = result["cost"]
         lines.append(
@@ -150,3 +152,27 @@ def _batches(sizes: list[int]) -> str:
 def _memory(memory_mb: int | dict[str, int]) -> dict[str, int]:
     """MemorySize by function (runs saved before functions had their own: one figure for all)."""
     return memory_mb if isinstance(memory_mb, dict) else {"every function": memory_mb}
+
+
+def _feeds_scaling(scaling: dict[str, Any]) -> list[str]:
+    lines = [
+        f"8. Feeds: the same {scaling['uploads']} uploads, one at a time, into a {scaling['preload_posts']:,}-post "
+        "site with few and with many feeds (the generator's long tail)",
+        f"   {'feeds':>7}  {'pass':<9} {'median ms':>9}  {'bytes/upload':>12}  {'discovery':>9}  AWS calls per upload",
+    ]
+    for site in scaling["sites"]:
+        for name in ("existing", "new_feed"):
+            row = site[name]
+            lines.append(
+                f"   {site['feeds']:>7,}  {name:<9} {row['median_ms']:>9.1f}  {row['bytes_per_upload']:>12,}"
+                f"  {row['discovery_bytes_per_upload']:>9,}  {_ops(dict(row['calls_per_upload']))}"
+            )
+    lines += [
+        f"   existing feeds: calls identical {'yes' if scaling['calls_equal'] else 'NO'}; bytes per upload "
+        f"{scaling['ratio_of']}: {scaling['bytes_ratio']:.3f}",
+        f"   a new feed per upload: calls identical {'yes' if scaling['new_feed_calls_equal'] else 'no'}; bytes "
+        f"{scaling['new_feed_bytes_ratio']:.3f}; discovery bytes per upload "
+        + " vs ".join(f"{n:,}" for n in scaling["new_feed_discovery_bytes_per_upload"]),
+        "",
+    ]
+    return lines

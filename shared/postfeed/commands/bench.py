@@ -12,7 +12,7 @@ import json
 import sys
 from typing import Any
 
-NAMES = ("incremental", "burst", "cold_start", "memory", "core", "bulk", "cost")
+NAMES = ("incremental", "burst", "cold_start", "memory", "core", "bulk", "feeds_scaling", "cost")
 
 
 def _sizes(text: str) -> tuple[int, ...]:
@@ -40,6 +40,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--uploads", type=int, metavar="N", help="incremental uploads per size")
     parser.add_argument("--burst-uploads", type=int, metavar="N", help="uploads in the burst")
     parser.add_argument("--bulk-posts", type=int, metavar="N", help="posts of the generated site for the bulk run")
+    parser.add_argument("--scaling-feeds", type=_sizes, metavar="N,N", help="feeds of the sites compared (70,5000)")
+    parser.add_argument("--scaling-preload", type=int, metavar="N", help="posts of those sites (3500)")
+    parser.add_argument("--scaling-uploads", type=int, metavar="N", help="uploads per pass into each (10)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -62,6 +65,9 @@ def run(args: argparse.Namespace) -> int:
             ("uploads", args.uploads),
             ("burst_uploads", args.burst_uploads),
             ("bulk_posts", args.bulk_posts),
+            ("scaling_feeds", args.scaling_feeds),
+            ("scaling_preload", args.scaling_preload),
+            ("scaling_uploads", args.scaling_uploads),
         )
         if value is not None
     }

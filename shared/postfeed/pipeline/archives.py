@@ -38,7 +38,7 @@ MONTH = 7  # a page id's month prefix: "2022-03"
 @dataclass(slots=True)
 class ArchiveOutcome:
     newest_page: str | None = None
-    entries_delta: int = 0  # entries added minus removed, over the re-planned regions
+    entries_delta: int = 0  # change of the sum of the feed's page counts: every page written or removed
     pages_rendered: list[str] = field(default_factory=list)
     pages_removed: list[str] = field(default_factory=list)
     written: list[str] = field(default_factory=list)
@@ -104,8 +104,6 @@ def update_archives(
         planned |= {page: [by_sk[sk] for sk in sks] for page, sks in plan.items()}
         old = month_pages(region[:MONTH])
         stale |= {page for page in old if page.startswith(region) and page not in plan}
-        outcome.entries_delta -= sum(int(item.get("count", 0)) for page, item in old.items() if page.startswith(region))
-    outcome.entries_delta += sum(len(members) for members in planned.values())
 
     # 4. the pages of the changed months after this change, and their neighbours outside them
     months = sorted(existing)
@@ -130,6 +128,7 @@ def update_archives(
 
     # 6. then remove the pages the plan replaced
     for page in sorted(stale):
+        outcome.entries_delta -= int(existing[page[:MONTH]][page].get("count", 0))
         for fmt in ARCHIVE_FORMATS:
             key = archive_key(ref, page, fmt, site)
             feeds.delete(key)
@@ -219,5 +218,9 @@ def _publish_page(
     outcome.written += done.written
     outcome.unchanged += done.unchanged
     count = len(members)
+    # Every page write moves the total by exactly what it changes, whether the page was re-planned or only
+    # relinked (a relinked page is rendered from its members now, which may include entries that later stream
+    # records announce): the feed's total stays the sum of its pages' counts.
+    outcome.entries_delta += count - int(item.get("count", 0))
     FeedPages(table).put_page(ref, page, {"count": count, "prev": prev_page, "next": next_page, "hashes": done.hashes})
     outcome.pages_rendered.append(page)

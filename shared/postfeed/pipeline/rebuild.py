@@ -80,8 +80,8 @@ class RebuildOutcome:
     entries: int = 0
     written: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
-    total: int = 0  # entries of the feed in all (every archive page)
-    listing_changed: bool = False  # the feed's line in the registry (index.html, feeds.opml) changed
+    total: int = 0  # entries of the feed in all: the sum of its archive pages' counts, exactly
+    listing_changed: bool = False  # the feed came or went: registry line written, feed marked due for discovery
     changed_urls: list[str] = field(default_factory=list)  # subscription documents whose bytes changed
     archive: ArchiveOutcome | None = None
 
@@ -97,9 +97,11 @@ def rebuild_feed(
 ) -> RebuildOutcome:
     """Under the feed's lease: update the archive pages holding `instants` (UTC instants of changed entries),
     then render the subscription documents (newest entries, `prev-archive` to the newest page) and the feed's
-    HTML page, and put those whose bytes changed, then update the feed's line in the registry."""
+    HTML page, and put those whose bytes changed; then, if the feed got its first entry or lost its last, its
+    registry line and its due mark for the discovery documents (`pipeline.discovery`)."""
     from postfeed.feeds import feed_url
     from postfeed.feeds.archive import subscription_history
+    from postfeed.feeds.discovery import listing_key
     from postfeed.feeds.render import render_feed_with_page
     from postfeed.pipeline.archives import update_archives
     from postfeed.store.pages import FeedPages
@@ -121,20 +123,24 @@ def rebuild_feed(
         # Only feed documents go to the WebSub hub: the page is for people.
         outcome.changed_urls += [feed_url(ref, d.format, site) for d in documents if d.key in done.written]
         pages = FeedPages(table)
-        if state.get("lease_owner") or state.get("recount") or "total" not in state:
+        outcome.total = int(state.get("total", 0)) + archive.entries_delta
+        if state.get("lease_owner") or state.get("recount") or "total" not in state or outcome.total < 0:
             # A new feed, one from before archives, or the last rebuild died midway: count the pages once.
             outcome.total = pages.count_paged(ref)
-        else:
-            outcome.total = max(0, int(state["total"]) + archive.entries_delta)
-        newest = max((post.updated or post.date for post in posts), default=None)
-        newest_text = newest.isoformat() if newest else None
-        listed: list[Any] = [outcome.total, newest_text]
-        if state.get("listed") != listed:
+        # Listed while it has entries: on its pages, or among its memberships (those whose stream records are
+        # still to come), so a live feed never leaves the lists, whatever order its changes are paged in.
+        listed = outcome.total > 0 or bool(posts)
+        previous = state.get("listed")  # a bool; [total, newest date] before listing keys
+        if previous is not listed and (listed or previous is not None):
+            key = listing_key(ref)
+            if isinstance(previous, list):  # its old line, unless the first publication adopted it already
+                pages.unregister_legacy(ref)
             # An empty feed leaves the registry (its documents stay, valid and empty, for its subscribers).
-            if outcome.total:
-                pages.register(ref, outcome.total, newest_text)
+            if listed:
+                pages.register(ref, key)
             else:
-                pages.unregister(ref)
+                pages.unregister(key)
+            pages.mark_due(ref, key)  # after the registry: a publisher that sees this mark reads the new line
             outcome.listing_changed = True
     except BaseException:
         _release_quietly(table, ref, owner)

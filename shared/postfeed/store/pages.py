@@ -1,16 +1,19 @@
-"""Archive pages and the feeds registry in the PostsTable (layout in `postfeed.store.items`).
+"""Archive pages, the feeds registry and the discovery shelves in the PostsTable (layout in `postfeed.store.items`).
 
 | item          | pk               | sk                  | what                                                    |
 |---------------|------------------|---------------------|---------------------------------------------------------|
 | archive page  | `FEED#<feed id>` | `~PAGE#<page id>`   | entry count, neighbours linked, hashes of its documents |
-| registry      | `FEEDS`          | `<feed id>`         | kind, name, entry count, newest entry: one per feed     |
-| index state   | `SITE`           | `~INDEX`            | lease and hashes of index.html, feeds.opml, feed.xsl    |
+| registry line | `FEEDS`          | `<listing key>`     | kind, name (collection): one per feed with entries      |
+| due feed      | `FEEDS`          | `~DUE#<listing key>`| a feed that came or went since the documents were put  |
+| index state   | `FEEDS`          | `~INDEX`            | lease, hashes of index.html, feeds.opml, feed.xsl; site |
+| shelf         | `FEEDS`          | `~SHELF#<shelf key>`| section, feeds, first and last feed, document hashes   |
 
 Every query here is a Query on one partition with a sort-key range or prefix (no Scan): the members of a
 period are `begins_with(sk, "2022-03")` on the feed's partition (membership sort keys start with the
 entry's UTC instant), the pages of a month `begins_with(sk, "~PAGE#2022-03")`, a page's neighbours one
 item each way from its sort key. `~PAGE#…` and `~STATE` sort after every membership (`~` is above digits),
-so the newest-entries query (`sk < "~"`) never sees them.
+so the newest-entries query (`sk < "~"`) never sees them. Listing keys (`feeds.discovery.listing_key`) start
+with a digit: a registry range is a `BETWEEN`, and the `~` items of the partition sort after every line.
 """
 
 from __future__ import annotations
@@ -25,8 +28,10 @@ from postfeed.store.table import PostsTable, from_attributes, to_attributes
 PAGE_PREFIX = "~PAGE#"
 PAGE_UPPER = "~PAGE#~"  # above every page id (ids start with a digit)
 REGISTRY_PK = "FEEDS"
-INDEX_PK = "SITE"
-INDEX_SK = "~INDEX"
+LISTING_UPPER = "A"  # above every listing key (a digit first), below the lines of old versions (a letter first)
+DUE_PREFIX = "~DUE#"
+INDEX_SK = "~INDEX"  # sorts after every `~DUE#…` and before every `~SHELF#…`
+SHELF_PREFIX = "~SHELF#"
 
 
 class Member(NamedTuple):
@@ -39,6 +44,18 @@ class Member(NamedTuple):
 
 def page_sk(page: str) -> str:
     return PAGE_PREFIX + page
+
+
+def _ref_attributes(ref: FeedRef) -> dict[str, Any]:
+    return {
+        "kind": ref.kind.value,
+        "name": ref.name,
+        **({"collection": ref.collection} if ref.collection != POSTS else {}),
+    }
+
+
+def _ref_of(item: dict[str, Any]) -> FeedRef:
+    return FeedRef(FeedKind(item["kind"]), item.get("name", ""), item.get("collection", POSTS))
 
 
 class FeedPages:
@@ -114,60 +131,123 @@ class FeedPages:
     def delete_page(self, ref: FeedRef, page: str) -> None:
         self.client.delete_item(TableName=self.name, Key=to_attributes({"pk": feed_pk(ref), "sk": page_sk(page)}))
 
-    # -- registry ----------------------------------------------------------------------------------
+    # -- registry, shelves, due feeds and the index lease: all in the FEEDS partition -------------------
 
-    def register(self, ref: FeedRef, entries: int, updated: str | None) -> None:
-        """The feed's line in the registry (one item per feed, all in one partition)."""
-        item = {
-            "pk": REGISTRY_PK,
-            "sk": feed_id(ref),
-            "kind": ref.kind.value,
-            "name": ref.name,
-            **({"collection": ref.collection} if ref.collection != POSTS else {}),
-            "entries": entries,
-            "updated": updated,
-        }
-        self._update(item)
+    def register(self, ref: FeedRef, listing: str) -> None:
+        """The feed's line in the registry, under its listing key (`feeds.discovery.listing_key`)."""
+        self._update({"pk": REGISTRY_PK, "sk": listing, **_ref_attributes(ref)})
 
-    def unregister(self, ref: FeedRef) -> None:
+    def unregister(self, listing: str) -> None:
+        self.client.delete_item(TableName=self.name, Key=to_attributes({"pk": REGISTRY_PK, "sk": listing}))
+
+    def unregister_legacy(self, ref: FeedRef) -> None:
+        """Remove the line a feed had before listing keys (sort key: its feed id, with counts)."""
         self.client.delete_item(TableName=self.name, Key=to_attributes({"pk": REGISTRY_PK, "sk": feed_id(ref)}))
 
-    def registry(self) -> Iterator[tuple[FeedRef, int, str | None]]:
-        """Every registered feed: (feed, entry count, newest entry's date) — one Query on the registry partition."""
+    def legacy_lines(self) -> list[tuple[str, FeedRef, int]]:
+        """Registry lines of versions before listing keys (sort key: the feed id, a letter first; with counts)."""
+        found: list[tuple[str, FeedRef, int]] = []
         for page in self._pages(
-            KeyConditionExpression="pk = :pk",
-            ExpressionAttributeValues=to_attributes({":pk": REGISTRY_PK}),
+            KeyConditionExpression="pk = :pk AND sk BETWEEN :lo AND :hi",
+            ExpressionAttributeValues=to_attributes({":pk": REGISTRY_PK, ":lo": "a", ":hi": "z"}),
+            ConsistentRead=True,
+        ):
+            found += [
+                (item["sk"], _ref_of(item), int(item.get("entries", 0))) for item in map(from_attributes, page["Items"])
+            ]
+        return found
+
+    def delete_line(self, sk: str) -> None:
+        self.client.delete_item(TableName=self.name, Key=to_attributes({"pk": REGISTRY_PK, "sk": sk}))
+
+    def listed(self, low: str, high: str) -> list[tuple[str, FeedRef]]:
+        """The registered feeds whose listing keys are in [low, high], in listing order: one Query (paginated
+        past 1 MB)."""
+        found: list[tuple[str, FeedRef]] = []
+        for page in self._pages(
+            KeyConditionExpression="pk = :pk AND sk BETWEEN :lo AND :hi",
+            ExpressionAttributeValues=to_attributes({":pk": REGISTRY_PK, ":lo": low, ":hi": high}),
+            ConsistentRead=True,
+        ):
+            found += [(item["sk"], _ref_of(item)) for item in map(from_attributes, page["Items"])]
+        return found
+
+    def registry(self) -> list[FeedRef]:
+        """Every registered feed, in listing order (listing keys start with a digit: below `LISTING_UPPER`)."""
+        return [ref for _, ref in self.listed("0", LISTING_UPPER)]
+
+    def mark_due(self, ref: FeedRef, listing: str) -> None:
+        """Say the feed came or went: the discovery documents holding it are due. `seq` tells a publisher that
+        read this item whether it changed again since."""
+        self.client.update_item(
+            TableName=self.name,
+            Key=to_attributes({"pk": REGISTRY_PK, "sk": DUE_PREFIX + listing}),
+            UpdateExpression="SET #k = :k, #n = :n, #c = :c ADD seq :one",
+            ExpressionAttributeNames={"#k": "kind", "#n": "name", "#c": "collection"},
+            ExpressionAttributeValues=to_attributes(
+                {":k": ref.kind.value, ":n": ref.name, ":c": ref.collection, ":one": 1}
+            ),
+        )
+
+    def due_and_index(self) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+        """The due feeds' items and the index state, in one Query (`~DUE#…` sorts just below `~INDEX`)."""
+        due: list[dict[str, Any]] = []
+        state: dict[str, Any] = {}
+        for page in self._pages(
+            KeyConditionExpression="pk = :pk AND sk BETWEEN :lo AND :hi",
+            ExpressionAttributeValues=to_attributes({":pk": REGISTRY_PK, ":lo": DUE_PREFIX, ":hi": INDEX_SK}),
             ConsistentRead=True,
         ):
             for item in map(from_attributes, page["Items"]):
-                ref = FeedRef(FeedKind(item["kind"]), item.get("name", ""), item.get("collection", POSTS))
-                yield ref, int(item.get("entries", 0)), item.get("updated")
+                if item["sk"] == INDEX_SK:
+                    state = item
+                else:
+                    due.append(item)
+        return due, state
 
-    # -- index lease -------------------------------------------------------------------------------
+    @staticmethod
+    def due_ref(item: dict[str, Any]) -> FeedRef:
+        return _ref_of(item)
+
+    def clear_due(self, items: list[dict[str, Any]]) -> None:
+        """Delete these due items, each only if nobody marked it again since it was read (else it stays due)."""
+        for item in items:
+            try:
+                self.client.delete_item(
+                    TableName=self.name,
+                    Key=to_attributes({"pk": REGISTRY_PK, "sk": item["sk"]}),
+                    ConditionExpression="seq = :s",
+                    ExpressionAttributeValues=to_attributes({":s": item["seq"]}),
+                )
+            except self.client.exceptions.ConditionalCheckFailedException:
+                continue
+
+    def shelves(self) -> dict[str, dict[str, Any]]:
+        """Every shelf item by shelf key (a few dozen for thousands of feeds): one Query."""
+        found: dict[str, dict[str, Any]] = {}
+        for page in self._pages(
+            KeyConditionExpression="pk = :pk AND begins_with(sk, :p)",
+            ExpressionAttributeValues=to_attributes({":pk": REGISTRY_PK, ":p": SHELF_PREFIX}),
+            ConsistentRead=True,
+        ):
+            for item in map(from_attributes, page["Items"]):
+                found[item["sk"].removeprefix(SHELF_PREFIX)] = item
+        return found
+
+    def put_shelf(self, key: str, attributes: dict[str, Any]) -> None:
+        self._update({**attributes, "pk": REGISTRY_PK, "sk": SHELF_PREFIX + key})
+
+    def delete_shelf(self, key: str) -> None:
+        self.client.delete_item(TableName=self.name, Key=to_attributes({"pk": REGISTRY_PK, "sk": SHELF_PREFIX + key}))
 
     def acquire_index(self, owner: str, seconds: float) -> dict[str, Any]:
-        """Take the lease on the root documents (index.html, feeds.opml, feed.xsl) or raise LeaseBusyError;
-        returns their state item as it was (hashes of what is published)."""
+        """Take the lease on the discovery documents (root, shelves, feed.xsl) or raise LeaseBusyError; returns
+        their state item as it was (hashes of the root documents, the site they were rendered for)."""
         busy = "the feeds index is being published by another invocation"
-        return self.table.take_lease({"pk": INDEX_PK, "sk": INDEX_SK}, owner, seconds, busy=busy)
-
-    def bump_index(self) -> None:
-        """Say the registry changed: the root documents are due (`pending` above `published`)."""
-        self.client.update_item(
-            TableName=self.name,
-            Key=to_attributes({"pk": INDEX_PK, "sk": INDEX_SK}),
-            UpdateExpression="ADD pending :one",
-            ExpressionAttributeValues=to_attributes({":one": 1}),
-        )
-
-    def index_state(self) -> dict[str, Any]:
-        response = self.client.get_item(
-            TableName=self.name, Key=to_attributes({"pk": INDEX_PK, "sk": INDEX_SK}), ConsistentRead=True
-        )
-        return from_attributes(response["Item"]) if "Item" in response else {}
+        return self.table.take_lease({"pk": REGISTRY_PK, "sk": INDEX_SK}, owner, seconds, busy=busy)
 
     def release_index(self, owner: str, state: dict[str, Any]) -> None:
-        self.table.give_lease_back({"pk": INDEX_PK, "sk": INDEX_SK}, owner, state)
+        self.table.give_lease_back({"pk": REGISTRY_PK, "sk": INDEX_SK}, owner, state)
 
     # -- helpers -----------------------------------------------------------------------------------
 

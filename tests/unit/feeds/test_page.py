@@ -15,7 +15,7 @@ from lxml import etree, html  # type: ignore[import-untyped]
 from postfeed.feeds import FeedFormat, feed_key, feed_url, render_feed
 from postfeed.feeds.archive import render_archive_page
 from postfeed.feeds.channel import Channel, Person, build_channel
-from postfeed.feeds.discovery import ListedFeed, render_index, stylesheet
+from postfeed.feeds.discovery import discovery_documents, stylesheet
 from postfeed.feeds.page import render_feed_page
 from postfeed.feeds.paths import (
     PAGE_MEDIA_TYPE,
@@ -253,10 +253,10 @@ def test_archive_documents_keep_the_site_as_their_alternate() -> None:
 
 def test_index_titles_link_each_feeds_page() -> None:
     site = make_site()
-    listed = [ListedFeed(FeedRef.site(), 3), ListedFeed(EMNEWS, 2), ListedFeed(FeedRef.tag("港股"), 1)]
-    dom = page_dom(render_index(listed, site))
+    listed = [FeedRef.site(), EMNEWS, FeedRef.tag("港股")]
+    dom = page_dom({key: body for key, body, _ in discovery_documents(listed, site)}["index.html"])
     titles = dom.xpath("//body//li/a[1]")
-    assert [a.get("href") for a in titles] == [feed_page_url(f.ref, site) for f in listed]
+    assert [a.get("href") for a in titles] == [feed_page_url(ref, site) for ref in listed]
     assert {a.get("type") for a in titles} == {"text/html"}
     formats = dom.xpath("//li/span[@class='formats']/a/@href")
     assert feed_url(EMNEWS, FeedFormat.ATOM, site) in formats
