@@ -12,6 +12,7 @@ from collections.abc import Sequence
 COMMANDS: dict[str, str] = {
     "parse": "parse posts as Jekyll does and print what it would publish",
     "run": "run the whole pipeline locally on moto over a site's posts; feeds and report.json land in --out",
+    "build": "render a site's feeds straight from its folder, no AWS (for CI publishing); same files as run",
     "serve": "keep the local stack up: upload posts to its S3 endpoint, read their feeds over HTTP",
     "import": "upload an existing Jekyll site's _config.yml and _posts/ to a posts bucket (resumable)",
     "bench": "measure the pipeline on the local stack: cost vs size, bursts, cold start, memory, cost per post",

@@ -11,7 +11,8 @@ import sys
 from pathlib import Path
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
+def add_site_arguments(parser: argparse.ArgumentParser) -> None:
+    """The site and where its feeds will be served: `--posts`, `--config`, `--feed-base-url` (run and build)."""
     parser.add_argument(
         "--posts",
         required=True,
@@ -19,12 +20,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="a Jekyll site folder (posts under _posts/, e.g. news/_posts/) or a bare folder of posts",
     )
     parser.add_argument("--config", metavar="FILE", help="the site's _config.yml (default: DIR/_config.yml if any)")
-    parser.add_argument("--out", default="out", metavar="DIR", help="where the feeds and report.json go (default: out)")
     parser.add_argument(
         "--feed-base-url",
         metavar="URL",
         help="public base URL of the feeds (default: the site's url + baseurl from _config.yml)",
     )
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_site_arguments(parser)
+    parser.add_argument("--out", default="out", metavar="DIR", help="where the feeds and report.json go (default: out)")
     parser.add_argument(
         "--settle-every",
         type=int,

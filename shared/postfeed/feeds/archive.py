@@ -33,7 +33,9 @@ __all__ = (
     "PAGE_LEVELS",
     "SUMMARY_CHARS",
     "page_label",
+    "page_links",
     "page_of",
+    "plan_feed",
     "plan_pages",
     "region_to_replan",
     "render_archive_page",
@@ -100,6 +102,26 @@ def plan_pages(sort_keys: Sequence[str], region: str, limit: int = PAGE_ENTRIES)
     for child in sorted(children):
         planned.update(plan_pages(children[child], child, limit))
     return planned
+
+
+def plan_feed(sort_keys: Sequence[str], limit: int = PAGE_ENTRIES) -> dict[str, list[str]]:
+    """Every archive page of a feed and the sort keys each holds, from all its sort keys: each month planned
+    with :func:`plan_pages`. What the pipeline's incremental re-planning always arrives at."""
+    months: dict[str, list[str]] = defaultdict(list)
+    for key in sort_keys:
+        months[page_of(key, 0)].append(key)
+    planned: dict[str, list[str]] = {}
+    for month in sorted(months):
+        planned |= plan_pages(months[month], month, limit)
+    return planned
+
+
+def page_links(order: Sequence[str]) -> dict[str, tuple[str | None, str | None]]:
+    """(``prev-archive``, ``next-archive``) of each page of pages in time order: its older and newer neighbours."""
+    return {
+        page: (order[index - 1] if index > 0 else None, order[index + 1] if index + 1 < len(order) else None)
+        for index, page in enumerate(order)
+    }
 
 
 def page_label(page: str) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from .config import load_site
 from .errors import ConfigError
+from .parallel import parse_many
 from .posts import is_post_path, parse_post
 
-__all__ = ("ConfigError", "is_post_path", "load_site", "parse_post")
+__all__ = ("ConfigError", "is_post_path", "load_site", "parse_many", "parse_post")

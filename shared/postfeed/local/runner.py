@@ -412,6 +412,25 @@ PAGE_FORMAT = "html"  # a feed's HTML page (feeds.page): beside its feed, not a 
 ARCHIVE_MARK = "{http://purl.org/syndication/history/1.0}archive"
 
 
+def published_report(posts: list[dict[str, Any]], exported: list[dict[str, Any]]) -> dict[str, Any]:
+    """report.json's account of what a site published: `totals` (posts by status, feeds, documents, pages,
+    other files), then `posts`, `feeds` (feed documents), `pages` (feeds' HTML pages: listed apart) and
+    `other_files`, from each post's outcome and each exported file's `feed_summary`."""
+    feeds = [doc for doc in exported if doc["format"] in FEED_FORMATS]
+    pages = [doc for doc in exported if doc["format"] == PAGE_FORMAT]
+    others = [doc["key"] for doc in exported if doc["format"] not in (*FEED_FORMATS, PAGE_FORMAT)]
+    statuses = Counter(p["status"] for p in posts)
+    totals = {
+        "posts": len(posts),
+        **{status: statuses.get(status, 0) for status in ("published", "skipped", "error")},
+        "feeds": len({feed_stem(f["key"]) for f in feeds if not f.get("archive")}),
+        "documents": len(feeds),
+        "pages": len(pages),
+        "other_files": len(others),
+    }
+    return {"totals": totals, "posts": posts, "feeds": feeds, "pages": pages, "other_files": others}
+
+
 def feed_summary(key: str, body: bytes) -> dict[str, Any]:
     """Format (atom | rss | json, from the document itself; `html` for a feed's HTML page, which is no feed
     format; `other` for anything else in the feeds bucket such as a stylesheet or the index page), title and
@@ -616,10 +635,7 @@ def run_site(
     posts_done = clock()
     items = post_items(pipeline)
     posts = [post_report(key, items.get(key), settings) for key in site.keys]
-    exported = export_feeds(pipeline, out)
-    feeds = [doc for doc in exported if doc["format"] in FEED_FORMATS]
-    pages = [doc for doc in exported if doc["format"] == PAGE_FORMAT]  # feeds' HTML pages: listed apart
-    others = [doc["key"] for doc in exported if doc["format"] not in (*FEED_FORMATS, PAGE_FORMAT)]
+    published = published_report(posts, export_feeds(pipeline, out))
     dead_letters = queue_depth(pipeline, pipeline.stack.dead_letter_queue_url)
     unprocessed = sum(1 for p in posts if p.get("code") == NOT_PROCESSED)
     failures = diagnose_functions(pipeline) if dead_letters or unprocessed else []
@@ -632,19 +648,13 @@ def run_site(
         "report_seconds": round(finished - posts_done, 3),
         "total_seconds": round(finished - began, 3),
     }
-    statuses = Counter(p["status"] for p in posts)
     delivery = pipeline.glue.delivery
     report: dict[str, Any] = {
         "site": str(site.root),
         "config": config_report(pipeline, settings, config, settings.config_key) | site_notes(settings, config),
         "feed_base_url": pipeline.glue.environment.get("FEED_BASE_URL", ""),
         "totals": {
-            "posts": len(posts),
-            **{status: statuses.get(status, 0) for status in ("published", "skipped", "error")},
-            "feeds": len({feed_stem(f["key"]) for f in feeds if not f.get("archive")}),
-            "documents": len(feeds),
-            "pages": len(pages),
-            "other_files": len(others),
+            **published.pop("totals"),
             "dead_letters": dead_letters,
             "unprocessed": unprocessed,
             "failed_feed_batches": delivery.stream_failed_batches,
@@ -655,10 +665,7 @@ def run_site(
         },
         "function_errors": failures,
         "site_files": site_file_report(pipeline, [key for key, _ in site.site_files]),
-        "posts": posts,
-        "feeds": feeds,
-        "pages": pages,
-        "other_files": others,
+        **published,
     }
     (out / REPORT_NAME).write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     return RunResult(report=report, out=out, seconds=finished - began, timings=timings)

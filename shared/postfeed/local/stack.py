@@ -84,6 +84,28 @@ def parameter_defaults(template: dict[str, Any]) -> dict[str, Any]:
     return {name: spec.get("Default", "") for name, spec in template.get("Parameters", {}).items()}
 
 
+def template_environment(
+    kind: str = "DynamoDB", *, parameters: dict[str, Any] | None = None, template_path: Path = TEMPLATE
+) -> dict[str, str]:
+    """The environment the template gives its function fed by `kind` events ("SQS", "DynamoDB"…), under the
+    parameters' defaults and `parameters`, without a stack: resources' names and attributes are "". Enough
+    for what needs no AWS, such as the site settings the template's parameters imply (`postfeed build`)."""
+    template = load_template(template_path)
+    resolver = Resolver(
+        parameters={**parameter_defaults(template), **(parameters or {})},
+        refs={},
+        attributes={},
+        conditions=template.get("Conditions", {}),
+    )
+    globals_ = template.get("Globals", {}).get("Function", {})
+    for logical_id, resource in template["Resources"].items():
+        if resource["Type"] == "AWS::Serverless::Function":
+            function = _function(logical_id, resource.get("Properties", {}), globals_, resolver, template_path.parent)
+            if function.source.kind == kind:
+                return function.environment
+    raise KeyError(f"no function of {template_path} is fed by {kind} events")
+
+
 def create_stack(
     clients: StackClients,
     *,

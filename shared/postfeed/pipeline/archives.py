@@ -24,7 +24,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from postfeed.feeds import archive as archive_rules
-from postfeed.feeds.archive import ARCHIVE_FORMATS, plan_pages, region_to_replan, render_archive_page
+from postfeed.feeds.archive import (
+    ARCHIVE_FORMATS,
+    page_links,
+    plan_pages,
+    region_to_replan,
+    render_archive_page,
+)
 from postfeed.feeds.paths import archive_key
 from postfeed.models import FeedRef, Post, Site
 from postfeed.store.bucket import FeedsBucket
@@ -172,16 +178,13 @@ def _ordered_pages(
 def _links(order: list[str], outside: dict[str, dict[str, Any]]) -> dict[str, tuple[str | None, str | None]]:
     """(prev, next) of every page of the changed months and of the outside pages next to them. An outside
     page keeps its stored link on the side that faces away from the changed months."""
-    links: dict[str, tuple[str | None, str | None]] = {}
-    for index, page in enumerate(order):
-        prev_page = order[index - 1] if index > 0 else None
-        next_page = order[index + 1] if index + 1 < len(order) else None
+    links = page_links(order)
+    for page, (prev_page, next_page) in links.items():
         side = outside.get(page, {}).get("_side")
         if side == "before":  # the changed months come after it: its own `prev` does not move
-            prev_page = outside[page].get("prev")
+            links[page] = (outside[page].get("prev"), next_page)
         elif side == "after":
-            next_page = outside[page].get("next")
-        links[page] = (prev_page, next_page)
+            links[page] = (prev_page, outside[page].get("next"))
     return links
 
 

@@ -6,7 +6,7 @@ touched, batch by batch: a site of N posts costs N transactions and rebuilds its
 The bulk path makes the same decisions (`ingest.apply_post`, the same items, memberships and archive lines)
 for a batch of posts, then:
 
-1. parses them on every core (`parse_all`; parsing is pure);
+1. parses them on every core (`jekyll.parse_many`; parsing is pure), refusing the oversized unread;
 2. reads their items in BatchGetItem calls and writes the changes in BatchWriteItem calls of 25 requests;
 3. rebuilds each touched feed once, from its final entries (`rebuild.rebuild_feed`, as the feed function
    does), then the discovery documents once.
@@ -20,23 +20,19 @@ applied again by its own event, whose sequencer the batch leaves alone.
 
 from __future__ import annotations
 
-import os
+import functools
 from collections.abc import Iterable, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from postfeed.models import FeedRef, ParseResult, Site
-from postfeed.pipeline.ingest import Outcome, apply_post, current_site, read_post
+from postfeed.models import FeedRef, Site
+from postfeed.pipeline.ingest import Outcome, apply_post, current_site, read_upload
 from postfeed.pipeline.settings import Settings
 from postfeed.store.bucket import FeedsBucket
 from postfeed.store.events import ChangeKind, ObjectChange
 from postfeed.store.items import MAX_TRANSACTION_ACTIONS, POST_SK
 from postfeed.store.table import PostsTable, PostWrite, TooManyActionsError
-
-# Posts a worker process parses per task: large enough that pickling the site and the results is noise.
-PARSE_CHUNK = 200
 
 
 @dataclass(slots=True)
@@ -60,27 +56,6 @@ class BulkOutcome:
     writes: int = 0  # post changes written
 
 
-def _read_chunk(chunk: list[tuple[str, bytes]], site: Site, now: datetime) -> list[ParseResult]:
-    return [read_post(key, body, site, now) for key, body in chunk]
-
-
-def parse_all(
-    files: Sequence[tuple[str, bytes]], site: Site, *, now: datetime, workers: int | None = None
-) -> list[ParseResult]:
-    """Every file parsed under `site` at `now`, in order; on `workers` processes (default: every core) when
-    there is enough to share, in this process otherwise (and always where processes cannot start)."""
-    workers = workers or os.cpu_count() or 1
-    chunks = [list(files[i : i + PARSE_CHUNK]) for i in range(0, len(files), PARSE_CHUNK)]
-    if workers < 2 or len(chunks) < 2:
-        return _read_chunk(list(files), site, now)
-    try:
-        with ProcessPoolExecutor(max_workers=min(workers, len(chunks))) as pool:
-            results = pool.map(_read_chunk, chunks, [site] * len(chunks), [now] * len(chunks))
-            return [result for chunk in results for result in chunk]
-    except (OSError, PermissionError):  # no semaphores or fork here (some sandboxes): parse in-process
-        return _read_chunk(list(files), site, now)
-
-
 def ingest_bulk(
     files: Sequence[tuple[str, bytes]],
     *,
@@ -92,10 +67,13 @@ def ingest_bulk(
 ) -> BulkOutcome:
     """Apply the current bytes of many posts (key, body) as the event path would apply each one's upload,
     with batched reads and writes; returns each post's outcome and the feeds to rebuild."""
+    from postfeed.jekyll import parse_many
+
     now = now or datetime.now(UTC)
     site, config_hash = current_site(settings, table)
     stored = table.get_posts([key for key, _ in files])
-    parsed = parse_all(files, site, now=now, workers=workers)
+    read = functools.partial(read_upload, limit=settings.max_post_bytes)  # refused unread, as S3 reads refuse it
+    parsed = parse_many(files, site, workers=workers, now=now, read=read)
     batch = BatchWrites()
     outcome = BulkOutcome()
     for (key, body), result in zip(files, parsed, strict=True):

@@ -152,6 +152,14 @@ def read_post(key: str, body: bytes, site: Site, now: datetime | None) -> ParseR
         return Rejected(key, PARSE_FAILED, message)
 
 
+def read_upload(key: str, body: bytes, site: Site, now: datetime | None, *, limit: int) -> ParseResult:
+    """`read_post` of an upload held whole (the bulk path, `postfeed build`), refused unread over `limit` bytes
+    as the event path's ranged GET refuses it (`post_too_large`, the same message)."""
+    if len(body) > limit:
+        return Rejected(key, POST_TOO_LARGE, str(ObjectTooLargeError(key, len(body), limit)))
+    return read_post(key, body, site, now)
+
+
 def apply_post(
     change: ObjectChange,
     stored: dict[str, Any] | None,

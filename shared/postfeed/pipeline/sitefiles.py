@@ -130,7 +130,6 @@ def _ingest_data(
     stored = table.get_site_item(sk)
     if _is_older(change.sequencer, stored):
         return Outcome(change.key, Action.STALE, message="an event with a newer sequencer was already applied")
-    authors_file = data_name(change.key) == AUTHORS
     if change.kind is ChangeKind.DELETE:
         if bucket.exists(change.key):
             return Outcome(change.key, Action.STALE, message="the object exists again: a newer upload supersedes it")
@@ -146,12 +145,9 @@ def _ingest_data(
     body_hash = content_hash(obj.body)
     if stored is not None and stored.get("body_hash") == body_hash and not stored.get("fanout"):
         return Outcome(change.key, Action.UNCHANGED, message="same bytes as stored")
-    error = _validate(change.key, obj.body, authors=authors_file)
-    if error is not None:
-        return _record_rejection(change, sk, stored, error, body_hash, table=table, queue=queue)
-    new: dict[str, Any] = {"state": STORED, "body_hash": body_hash}
-    if authors_file:  # the one data file feeds read; the others are only validated (docs/guarantees.md)
-        new["raw"] = obj.body
+    new = good_state(settings, change.key, obj.body)
+    if isinstance(new, SiteFileError):
+        return _record_rejection(change, sk, stored, new, body_hash, table=table, queue=queue)
     return _store(change, sk, stored, new, settings=settings, table=table, queue=queue)
 
 
@@ -205,10 +201,9 @@ def _ingest_stylesheet(
     body_hash = content_hash(obj.body)
     if stored is not None and stored.get("body_hash") == body_hash and not stored.get("fanout"):
         return Outcome(change.key, Action.UNCHANGED, message="same bytes as stored")
-    error = _validate(change.key, obj.body, stylesheet=True)
-    if error is not None:
-        return _record_rejection(change, sk, stored, error, body_hash, table=table, queue=queue)
-    new = {"state": STORED, "body_hash": body_hash, "body": obj.body}
+    new = good_state(settings, change.key, obj.body)
+    if isinstance(new, SiteFileError):
+        return _record_rejection(change, sk, stored, new, body_hash, table=table, queue=queue)
     return _store(change, sk, stored, new, settings=settings, table=table, queue=queue)
 
 
@@ -293,6 +288,38 @@ def _record_rejection(
     version = table.put_site_item(sk, item, _version(stored))
     _fan_out(change.key, sk, item, version, table=table, queue=queue)  # work a failure left recorded
     return Outcome(change.key, Action.REJECTED, code=error.code, message=error.message)
+
+
+def good_state(settings: Settings, key: str, body: bytes) -> dict[str, Any] | SiteFileError:
+    """What a site file's item keeps of these bytes when they can be used (state, hash, and the bytes the feeds
+    read: the authors file's and the stylesheet's), or why they cannot."""
+    stylesheet = key == settings.stylesheet_key
+    authors = not stylesheet and data_name(key) == AUTHORS
+    error = _validate(key, body, authors=authors, stylesheet=stylesheet)
+    if error is not None:
+        return error
+    new: dict[str, Any] = {"state": STORED, "body_hash": content_hash(body)}
+    if stylesheet:
+        new["body"] = body
+    elif authors:  # the one data file feeds read; the others are only validated (docs/guarantees.md)
+        new["raw"] = body
+    return new
+
+
+def first_upload_item(settings: Settings, key: str, body: bytes) -> dict[str, Any]:
+    """The item the first upload of a site file leaves (what `site_authors` and `has_stylesheet` read), without
+    AWS: its good state, or its error (`postfeed build` reads a site folder this way)."""
+    sk = STYLESHEET_SK if key == settings.stylesheet_key else data_sk(key)
+    if len(body) > settings.max_site_file_bytes:
+        new: dict[str, Any] | SiteFileError = _too_large(
+            key, ObjectTooLargeError(key, len(body), settings.max_site_file_bytes)
+        )
+    else:
+        new = good_state(settings, key, body)
+    if isinstance(new, SiteFileError):
+        error = {"code": new.code, "message": new.message, "line": new.line}
+        return {"sk": sk, "key": key, "state": ERROR, "rejected": "1", "error": error}
+    return {"sk": sk, "key": key, **new}
 
 
 def _validate(key: str, body: bytes, *, authors: bool = False, stylesheet: bool = False) -> SiteFileError | None:

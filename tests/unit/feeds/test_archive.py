@@ -15,6 +15,8 @@ from postfeed.feeds.archive import (
     PAGE_ENTRIES,
     SUMMARY_CHARS,
     page_label,
+    page_links,
+    plan_feed,
     plan_pages,
     region_to_replan,
     render_archive_page,
@@ -75,17 +77,10 @@ instants = st.builds(
 )
 
 
-def full_plan(sort_keys: list[str], limit: int) -> dict[str, list[str]]:
-    plan: dict[str, list[str]] = {}
-    for month in sorted({key[:7] for key in sort_keys}):
-        plan |= plan_pages(sort_keys, month, limit=limit)
-    return plan
-
-
 @given(st.lists(instants, max_size=40), st.integers(1, 6))
 def test_every_entry_is_on_exactly_one_page_and_pages_never_overlap(raw: list[str], limit: int) -> None:
     sort_keys = keys(*raw)
-    plan = full_plan(sort_keys, limit)
+    plan = plan_feed(sort_keys, limit)
     held = [key for page in plan.values() for key in page]
     assert sorted(held) == sorted(sort_keys)
     pages = sorted(plan)
@@ -104,7 +99,7 @@ def test_replanning_the_regions_of_a_change_gives_the_pages_of_a_full_plan(
     old_keys = keys(*before)
     removed = data.draw(st.lists(st.sampled_from(old_keys), unique=True) if old_keys else st.just([]))
     new_keys = [key for key in old_keys if key not in removed] + [f"{i}#/new/{n}" for n, i in enumerate(added)]
-    old_plan = full_plan(old_keys, limit)
+    old_plan = plan_feed(old_keys, limit)
     changes = [key[:20] for key in removed] + added  # one per changed entry, as the feed function passes them
     regions: set[str] = set()
     for instant in set(changes):
@@ -114,7 +109,17 @@ def test_replanning_the_regions_of_a_change_gives_the_pages_of_a_full_plan(
     incremental = {page: members for page, members in old_plan.items() if not any(page.startswith(r) for r in regions)}
     for region in regions:
         incremental |= plan_pages(new_keys, region, limit=limit)
-    assert incremental == full_plan(new_keys, limit)
+    assert incremental == plan_feed(new_keys, limit)
+
+
+def test_each_page_links_its_older_and_newer_neighbour() -> None:
+    assert page_links(["2022-02", "2022-03-01", "2022-03-02T05"]) == {
+        "2022-02": (None, "2022-03-01"),
+        "2022-03-01": ("2022-02", "2022-03-02T05"),
+        "2022-03-02T05": ("2022-03-01", None),
+    }
+    assert page_links(["2022-02"]) == {"2022-02": (None, None)}
+    assert page_links([]) == {}
 
 
 def test_page_ids_and_labels() -> None:

@@ -1,0 +1,74 @@
+"""Parsing many posts at once on every core: `parse_post` is pure, so a site's posts split into chunks that
+worker processes parse independently, given back in order (`postfeed.processes`).
+
+For whole sites read at once (`postfeed build`, the pipeline's bulk path). Lambda may import this module:
+where processes cannot start, the posts are parsed in this process.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from typing import Any, TypeVar, overload
+
+from postfeed.models import ParseResult, Site
+
+# Posts per task at most: large enough that pickling the site and the results is noise.
+CHUNK = 200
+# Fewer posts than this are parsed in this process: starting workers would cost more than it saves.
+MIN_PARALLEL = 100
+
+Result = TypeVar("Result")
+
+
+def read_with_parse_post(key: str, body: bytes, site: Site, now: datetime) -> ParseResult:
+    """The default reader: `parse_post` at `now` (module-level, so that workers can unpickle it)."""
+    from postfeed.jekyll.posts import parse_post
+
+    return parse_post(key, body, site, now=now)
+
+
+@overload
+def parse_many(
+    files: Sequence[tuple[str, bytes]], site: Site, *, workers: int | None = None, now: datetime | None = None
+) -> list[ParseResult]: ...
+
+
+@overload
+def parse_many(
+    files: Sequence[tuple[str, bytes]],
+    site: Site,
+    *,
+    workers: int | None = None,
+    now: datetime | None = None,
+    read: Callable[[str, bytes, Site, datetime], Result],
+) -> list[Result]: ...
+
+
+def parse_many(
+    files: Sequence[tuple[str, bytes]],
+    site: Site,
+    *,
+    workers: int | None = None,
+    now: datetime | None = None,
+    read: Callable[[str, bytes, Site, datetime], Any] = read_with_parse_post,
+) -> list[Any]:
+    """Every (key, body) read under `site` at one instant `now` (default: now), results in the order of `files`.
+
+    `workers` processes (default: every available core) share the work when there is enough of it. `read` is
+    what each file goes through: `parse_post` by default; the pipeline's reader records a crash of the parser
+    as a rejection, and `postfeed build`'s decides the post's write there too. It must pickle (a module-level
+    function, or a `functools.partial` of one)."""
+    from postfeed.processes import available_cores, chunked, map_chunks
+
+    moment = now or datetime.now(UTC)  # one instant for all: `future` posts are judged alike in every worker
+    count = workers if workers is not None else available_cores()
+    if len(files) < MIN_PARALLEL:
+        count = 1
+    return map_chunks(_read_chunk, chunked(files, count, most=CHUNK), site, moment, read, workers=count)
+
+
+def _read_chunk(
+    files: list[tuple[str, bytes]], site: Site, now: datetime, read: Callable[[str, bytes, Site, datetime], Result]
+) -> list[Result]:
+    return [read(key, body, site, now) for key, body in files]

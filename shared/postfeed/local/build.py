@@ -1,0 +1,222 @@
+"""`postfeed build`: a Jekyll site folder straight to the feeds bucket's documents, without AWS, for sites
+that publish from CI (GitHub Pages, Actions).
+
+The same decisions and the same renderers as the pipeline, in one pass: the settings the template's
+parameters imply (`template_environment`), `_config.yml` and the site files as their first upload would
+leave them, every post parsed on all cores (`jekyll.parse_many` with the ingest function's reader) and
+decided by the ingest function's own `apply_post` into the write it would commit, then every document
+rendered from those writes (`local.sitefeeds`). The files are the ones `postfeed run --out` writes, byte
+for byte (tests/functional/test_build.py), with a `report.json` of the same shape.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from postfeed.local.runner import (
+    REPORT_NAME,
+    RunError,
+    RunResult,
+    SiteFiles,
+    feed_summary,
+    format_summary,
+    post_report,
+    prepare_out,
+    published_report,
+    site_notes,
+)
+
+# Documents a worker writes and sums up per task at most.
+WRITES_PER_TASK = 200
+
+if TYPE_CHECKING:
+    from postfeed.local.sitefeeds import Document, StoredPost
+    from postfeed.models import Site
+    from postfeed.pipeline.settings import Settings
+
+
+@dataclass(frozen=True, slots=True)
+class SiteInForce:
+    """The site settings posts are read and feeds rendered with, and how each settings file fared."""
+
+    site: Site
+    config: dict[str, Any]  # report.json's `config`
+    site_files: list[dict[str, Any]]  # report.json's `site_files`
+    stylesheet: bytes | None  # the site's own feed.xslt.xml, when it has a good one
+
+
+def build_settings(feed_base_url: str | None) -> Settings:
+    """The deployment settings of a stack created with the template's default parameters (as `postfeed run`'s
+    local stack is), feeds served from `feed_base_url` (None: the site's url + baseurl)."""
+    from postfeed.local.stack import template_environment
+    from postfeed.pipeline.settings import Settings
+
+    return Settings.from_env({**template_environment("SQS"), "FEED_BASE_URL": feed_base_url or ""})
+
+
+def site_in_force(settings: Settings, config: bytes | None, files: Sequence[tuple[str, bytes]]) -> SiteInForce:
+    """`_config.yml` and the site files (`_data/`, `feed.xslt.xml`) as their first upload leaves them: a config
+    the ingest function would refuse is not in force (template defaults apply), a bad site file is recorded."""
+    from postfeed.jekyll import ConfigError
+    from postfeed.pipeline.ingest import CONFIG_REJECTED
+    from postfeed.pipeline.sitefiles import first_upload_item, has_stylesheet, site_authors
+    from postfeed.store.bucket import ObjectTooLargeError
+
+    key = settings.config_key
+    raw: bytes | None = None
+    report: dict[str, Any] = {"key": None, "status": "absent"}
+    if config is not None:
+        report = {"key": key, "status": "published"}
+        try:
+            if len(config) > settings.max_post_bytes:
+                too_large = ObjectTooLargeError(key, len(config), settings.max_post_bytes)
+                report |= {"status": "error", "code": CONFIG_REJECTED, "message": str(too_large)}
+            else:
+                settings.site(config)
+                raw = config
+        except ConfigError as exc:
+            report |= {"status": "error", "code": exc.code, "message": f"{key}: {exc}"}
+    items = [first_upload_item(settings, file_key, body) for file_key, body in files]
+    site = settings.site(raw, authors=site_authors(items), xslt=has_stylesheet(items))
+    reports = []
+    for item in items:
+        entry: dict[str, Any] = {"key": item["key"], "status": item["state"]}
+        if item.get("rejected"):
+            entry |= {"code": item["error"]["code"], "message": item["error"]["message"], "line": item["error"]["line"]}
+        reports.append(entry)
+    stylesheet = next((item["body"] for item in items if "body" in item), None)
+    return SiteInForce(site, report | site_notes(settings, raw), reports, stylesheet)
+
+
+def decide_post(
+    settings: Settings, key: str, body: bytes, site: Site, now: datetime
+) -> tuple[dict[str, Any], StoredPost | None]:
+    """The first upload of one post, decided as the ingest function decides it (refused when too large, else
+    parsed; then `ingest.apply_post` makes the write it would commit): the post's report.json entry, and the
+    published post as the feed function reads it back (None when it publishes nothing). Pure: the parse
+    workers run it (`parse_many`)."""
+    from postfeed.local.sitefeeds import stored_post
+    from postfeed.pipeline.bulk import BatchWrites
+    from postfeed.pipeline.ingest import apply_post, read_upload
+    from postfeed.store.events import ChangeKind, ObjectChange
+
+    parsed = read_upload(key, body, site, now, limit=settings.max_post_bytes)
+    batch = BatchWrites()
+    change = ObjectChange(bucket=settings.posts_bucket, key=key, kind=ChangeKind.PUT, sequencer=None)
+    apply_post(change, None, body, site, "", writer=batch, now=now, parsed=parsed)
+    write = batch.writes[-1]  # a first upload is always written: published, skipped or rejected
+    return post_report(key, write.item, settings), stored_post(write)
+
+
+def readable(settings: Settings, site: Site, key: str) -> bool:
+    """Whether the ingest function reads an upload at `key` as a document (post, draft, declared collection's)."""
+    if settings.is_post_key(key) or settings.is_draft_key(key):
+        return True
+    return settings.collection_folder(key) in site.collections
+
+
+def write_documents(documents: Sequence[Document], out: Path, *, workers: int = 1) -> list[dict[str, Any]]:
+    """Each document to `out/<key>` (on `workers` processes: summing a document up parses it); a summary of
+    each (`runner.feed_summary`), in key order."""
+    from postfeed.processes import chunked, map_chunks
+
+    ordered = sorted(documents, key=lambda document: document.key)
+    root = out.resolve()
+    for document in ordered:  # checked before anything is written
+        if root not in (out / document.key).resolve().parents:  # keys are safe by construction (docs/feeds.md)
+            raise RunError(f"feed key {document.key!r} would leave {out}")
+    return map_chunks(_write_chunk, chunked(ordered, workers, most=WRITES_PER_TASK), root, workers=workers)
+
+
+def _write_chunk(documents: list[Document], root: Path) -> list[dict[str, Any]]:
+    summaries = []
+    for document in documents:
+        target = root / document.key
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(document.body)
+        summaries.append(feed_summary(document.key, document.body))
+    return summaries
+
+
+def build_site(
+    site_files: SiteFiles,
+    out: Path,
+    *,
+    feed_base_url: str | None = None,
+    workers: int | None = None,
+    now: datetime | None = None,
+    clock: Callable[[], float] = time.perf_counter,
+) -> RunResult:
+    """Render the site's feeds to `out` (what `postfeed run` writes there) and write `out/report.json`."""
+    from postfeed.jekyll import parse_many
+    from postfeed.local.sitefeeds import render_site
+    from postfeed.processes import available_cores
+
+    began = clock()
+    prepare_out(out)
+    settings = build_settings(feed_base_url)
+    config = site_files.config.read_bytes() if site_files.config else None
+    in_force = site_in_force(settings, config, [(key, path.read_bytes()) for key, path in site_files.site_files])
+    site = in_force.site
+    files = [(key, path.read_bytes()) for key, path in site_files.posts if readable(settings, site, key)]
+    read_done = clock()
+    workers = workers if workers is not None else available_cores()
+    results = parse_many(files, site, workers=workers, now=now, read=functools.partial(decide_post, settings))
+    decided = dict(zip([key for key, _ in files], results, strict=True))
+    parse_done = clock()
+    published = [post for _, post in decided.values() if post is not None]
+    rendered = render_site(site, published, site_stylesheet=in_force.stylesheet, workers=workers)
+    render_done = clock()
+    exported = write_documents(rendered.documents, out, workers=workers)
+    # Keys the ingest function does not read have no item: post_report says why (or that it failed).
+    posts = [decided[key][0] if key in decided else post_report(key, None, settings) for key in site_files.keys]
+    finished = clock()
+    timings = {
+        "read_seconds": round(read_done - began, 3),
+        "parse_seconds": round(parse_done - read_done, 3),
+        "render_seconds": round(render_done - parse_done, 3),
+        "write_seconds": round(finished - render_done, 3),
+        "total_seconds": round(finished - began, 3),
+    }
+    report = _report(site_files, settings, in_force, posts, exported, timings, workers)
+    (out / REPORT_NAME).write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    return RunResult(report=report, out=out, seconds=finished - began, timings=timings)
+
+
+def _report(
+    site_files: SiteFiles,
+    settings: Settings,
+    in_force: SiteInForce,
+    posts: list[dict[str, Any]],
+    exported: list[dict[str, Any]],
+    timings: dict[str, float],
+    workers: int,
+) -> dict[str, Any]:
+    """report.json in `postfeed run`'s shape, without what only a pipeline has (invocations, dead letters)."""
+    published = published_report(posts, exported)
+    return {
+        "site": str(site_files.root),
+        "config": in_force.config,
+        "feed_base_url": settings.feed_base_url or "",
+        "totals": {**published.pop("totals"), "workers": workers, **timings},
+        "site_files": in_force.site_files,
+        **published,
+    }
+
+
+def format_build_summary(result: RunResult, *, source: str = "") -> str:
+    """`postfeed run`'s table, titled for build, with where the time went."""
+    totals = result.report["totals"]
+    lines = format_summary(result, source=source, command="build").splitlines()
+    timing = (
+        f"  time: read {totals['read_seconds']:.1f} s, parse {totals['parse_seconds']:.1f} s "
+        f"({totals['workers']} workers), render {totals['render_seconds']:.1f} s, write {totals['write_seconds']:.1f} s"
+    )
+    return "\n".join([*lines[:-2], timing, *lines[-2:]])
