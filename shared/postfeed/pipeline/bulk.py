@@ -27,7 +27,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from postfeed.models import FeedRef, Site
-from postfeed.pipeline.ingest import Outcome, apply_post, current_site, read_upload
+from postfeed.pipeline.ingest import Action, Outcome, apply_post, current_site, ignored_reason, read_upload
 from postfeed.pipeline.settings import Settings
 from postfeed.store.bucket import FeedsBucket
 from postfeed.store.events import ChangeKind, ObjectChange
@@ -72,10 +72,19 @@ def ingest_bulk(
     now = now or datetime.now(UTC)
     site, config_hash = current_site(settings, table)
     stored = table.get_posts([key for key, _ in files])
+    outcome = BulkOutcome()
+    readable = []
+    for key, body in files:  # the event path's routing: what its ingest leaves alone, the bulk path does too
+        folder = settings.collection_folder(key)
+        reason = ignored_reason(key, settings, declared=folder is not None and folder in site.collections)
+        if reason is not None and (folder is None or key not in stored):
+            outcome.outcomes.append(Outcome(key, Action.IGNORED, message=reason))
+        else:
+            readable.append((key, body))
+    files = readable
     read = functools.partial(read_upload, limit=settings.max_post_bytes)  # refused unread, as S3 reads refuse it
     parsed = parse_many(files, site, workers=workers, now=now, read=read)
     batch = BatchWrites()
-    outcome = BulkOutcome()
     for (key, body), result in zip(files, parsed, strict=True):
         change = ObjectChange(
             bucket=settings.posts_bucket, key=key, kind=ChangeKind.PUT, sequencer=None, generation=generation

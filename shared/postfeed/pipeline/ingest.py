@@ -78,17 +78,28 @@ def ingest_change(
         return ingest_site_file(change, settings=settings, bucket=bucket, table=table, queue=queue)
     if not (settings.is_post_key(change.key) or settings.is_draft_key(change.key)):
         folder = settings.collection_folder(change.key)
-        if folder is None:
-            return Outcome(change.key, Action.IGNORED, message="not a post, draft, collection document or site file")
-        # A document of a collection the config no longer declares is read again too: it leaves its feeds.
-        if folder not in current_site(settings, table)[0].collections and table.get_post(change.key) is None:
-            return Outcome(change.key, Action.IGNORED, message=f"_{folder}/ is not a collection _config.yml declares")
+        declared = folder is not None and folder in current_site(settings, table)[0].collections
+        reason = ignored_reason(change.key, settings, declared=declared)
+        # A document of a collection the config no longer declares is read again when stored: it leaves its feeds.
+        if reason is not None and (folder is None or table.get_post(change.key) is None):
+            return Outcome(change.key, Action.IGNORED, message=reason)
     for _ in range(MAX_OPTIMISTIC_RETRIES):
         try:
             return _ingest_post(change, settings=settings, bucket=bucket, table=table, now=now)
         except ConcurrentUpdateError:
             continue  # another invocation wrote this key between our read and write: decide again
     raise ConcurrentUpdateError(f"{change.key}: still contended after {MAX_OPTIMISTIC_RETRIES} attempts")
+
+
+def ignored_reason(key: str, settings: Settings, *, declared: bool) -> str | None:
+    """Why the ingest function leaves a key alone (None: it reads it as a post): outside the posts prefix and
+    the drafts folder, and not in a collection's folder that the config declares (`declared`)."""
+    if settings.is_post_key(key) or settings.is_draft_key(key):
+        return None
+    folder = settings.collection_folder(key)
+    if folder is None:
+        return "not a post, draft, collection document or site file"
+    return None if declared else f"_{folder}/ is not a collection _config.yml declares"
 
 
 def current_site(settings: Settings, table: PostsTable) -> tuple[Site, str]:
