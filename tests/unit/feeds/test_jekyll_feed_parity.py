@@ -440,3 +440,22 @@ def test_front_matter_defaults_apply_by_scope() -> None:
     own = parse_post("_posts/2020-01-01-y.md", b"---\nimage: /mine.png\n---\n", site)
     assert isinstance(own, Post)
     assert own.image == "/mine.png"
+
+
+def test_entry_categories_are_categories_then_tags() -> None:
+    site = site_of()
+    files = {
+        "_posts/2020-01-01-single.md": "---\ntitle: Single\ncategory: news\n---\nx",
+        "_posts/2020-01-02-many.md": "---\ntitle: Many\ncategories: [first, second, third]\n---\nx",
+        "_posts/2020-01-03-both.md": (
+            '---\ntitle: Both\ncategories: [updates, jekyll]\ntags: ["\\"/><VADER>", test]\n---\nx'
+        ),
+    }
+    root = atom_of(site, posts=posts_of(site, files))
+
+    def terms(slug: str) -> list[str]:
+        return [c.get("term") for c in entry_of(root, slug).findall(f"{ATOM}category")]
+
+    assert terms("single") == ["news"]
+    assert terms("many") == ["first", "second", "third"]
+    assert terms("both") == ["updates", "jekyll", '"/><VADER>', "test"]
