@@ -4,13 +4,13 @@ one with archive pages; and a second bulk load over a published site changes onl
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 from moto import mock_aws
 
+from postfeed.benchmark.harness import generate_site
 from postfeed.feeds import FeedFormat, feed_key
 from postfeed.jekyll import parse_post
 from postfeed.local.pipeline import LOCAL_AWS_ENVIRONMENT, LocalPipeline
@@ -18,7 +18,7 @@ from postfeed.local.runner import collect_site, local_settings
 from postfeed.models import Post, feeds_of
 from postfeed.pipeline.ingest import current_site
 from postfeed.store.table import from_attributes
-from tests.conftest import CORPUS, REPO
+from tests.conftest import CORPUS
 
 # Written anew by every write, whatever it writes (times, versions, leases, the index's publish counters), and
 # the S3 event sequencer, which only events carry: not part of what a site publishes.
@@ -86,14 +86,7 @@ def test_bulk_load_ends_where_the_events_end_on_the_corpus(isolated_aws: None, c
 
 @pytest.fixture(scope="module")
 def generated_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    sys.path.insert(0, str(REPO / "examples" / "scale"))
-    try:
-        import generate  # examples/scale/generate.py
-    finally:
-        sys.path.pop(0)
-    root = tmp_path_factory.mktemp("generated")
-    generate.generate(300, root)
-    return root
+    return generate_site(300, tmp_path_factory.mktemp("generated"))
 
 
 def test_bulk_load_ends_where_the_events_end_on_a_generated_site(isolated_aws: None, generated_site: Path) -> None:
