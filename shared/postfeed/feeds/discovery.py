@@ -7,10 +7,12 @@ these documents: only a feed appearing or disappearing does, and then only the s
 
 Shelves: each section (site, categories, tags) is in *listing order* (`listing_key`, by name), cut after every
 feed whose name hashes to a multiple of `SHELF_SPAN` (content-defined: a feed's cut depends on that feed
-alone). A shelf is a run of feeds ending at a cut, or the run after the section's last cut. A section of one
+alone). A shelf is a run of feeds ending at a cut, or the run after the section's last cut; a run longer than
+twice `SHELF_SPAN` is split at denser cuts (the same rule, smaller divisors), so a shelf stays bounded. A section of one
 shelf is listed in full on the root documents; a larger one gets a page and an OPML file per shelf, linked from
-the root by its first and last feed. Adding or removing a feed rewrites its own shelf (two when it is a cut),
-and the root only when a shelf appears, disappears or changes its first or last feed.
+the root by its first and last feed. Adding or removing a feed rewrites its own shelf (others of its run when
+it is a cut or moves the run across twice `SHELF_SPAN`), and the root only when a shelf appears, disappears or
+changes its first or last feed.
 """
 
 from __future__ import annotations
@@ -75,8 +77,11 @@ STYLESHEET_MEDIA_TYPE = "application/xslt+xml; charset=utf-8"
 # Autodiscovery links in a page's <head>: the site feed, then the listed category and tag feeds up to this many
 # (a shelf of many feeds would otherwise put a long run of links in every head; the body lists them all).
 MAX_HEAD_LINKS = 50
-# Expected feeds per shelf: a feed is a cut with probability 1/SHELF_SPAN (read at call time: tests lower it).
+# Expected feeds per run: a feed is a cut with probability 1/SHELF_SPAN (read at call time: tests lower it). A run
+# longer than twice that is split again at the feeds of a denser cut (1/2, then 1/8 of it, then every feed), so no
+# shelf holds more than 2 * SHELF_SPAN feeds.
 SHELF_SPAN = 64
+_DENSER = (1, 2, 8)  # SHELF_SPAN is divided by these at levels 0, 1 and 2; at level 3 every feed is a cut
 # Shelf documents: index/<section>/<shelf>.html and .opml (beside no feed: feeds live under feed/ or the site path).
 SHELF_FOLDER = "index"
 _SECTIONS = (
@@ -116,9 +121,13 @@ def section_end(kind: FeedKind) -> str:
     return f"{_DIGIT[kind]}$"
 
 
-def is_cut(ref: FeedRef) -> bool:
-    """Whether a shelf ends at this feed: decided by the feed alone, so a feed coming or going moves no other cut."""
-    return int(_digest(ref)[16:24], 16) % max(1, SHELF_SPAN) == 0
+def is_cut(ref: FeedRef, level: int = 0) -> bool:
+    """Whether a run ends at this feed (level 0), or a long run is split after it (levels 1 to 3, each denser and
+    holding the cuts of the levels before): decided by the feed alone, so a feed coming or going moves no other
+    cut."""
+    if level >= len(_DENSER):
+        return True
+    return int(_digest(ref)[16:24], 16) % max(1, SHELF_SPAN // _DENSER[level]) == 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,19 +160,32 @@ class SectionView:
 
 
 def plan_section(kind: FeedKind, feeds: Iterable[FeedRef]) -> list[Shelf]:
-    """The shelves of consecutive feeds of one section (a whole section, or the feeds between two shelf keys):
-    split after each cut; what follows the last cut is keyed `section_end(kind)`."""
+    """The shelves of consecutive feeds of one section (a whole section, or its feeds between two level-0 cuts):
+    runs end after each cut; a run longer than 2 * SHELF_SPAN is split at the next level's cuts, and so on. A
+    shelf is keyed by its last feed, or `section_end(kind)` for the run after the section's last cut."""
     ordered = sorted(feeds, key=listing_key)
     shelves: list[Shelf] = []
-    run: list[FeedRef] = []
-    for ref in ordered:
-        run.append(ref)
-        if is_cut(ref):
-            shelves.append(Shelf(kind, listing_key(ref), tuple(run)))
-            run = []
-    if run:
-        shelves.append(Shelf(kind, section_end(kind), tuple(run)))
+    for run in _runs(ordered, 0):
+        for part in _split(run, 0):
+            last_of_section = part[-1] is run[-1] and not is_cut(run[-1])
+            key = section_end(kind) if last_of_section else listing_key(part[-1])
+            shelves.append(Shelf(kind, key, tuple(part)))
     return shelves
+
+
+def _runs(feeds: Sequence[FeedRef], level: int) -> list[list[FeedRef]]:
+    runs: list[list[FeedRef]] = [[]]
+    for ref in feeds:
+        runs[-1].append(ref)
+        if is_cut(ref, level):
+            runs.append([])
+    return [run for run in runs if run]
+
+
+def _split(run: list[FeedRef], level: int) -> list[list[FeedRef]]:
+    if len(run) <= 2 * max(1, SHELF_SPAN) or level >= len(_DENSER):
+        return [run]
+    return [part for sub in _runs(run, level + 1) for part in _split(sub, level + 1)]
 
 
 def plan_shelves(feeds: Iterable[FeedRef]) -> list[Shelf]:

@@ -4,12 +4,12 @@ date after the feed rebuilds of an invocation. The rules and what they cost: `fe
 A feed's rebuild, under the feed's lease, registers the feed when it gets its first entry and unregisters it
 when it has none left (one registry line per listed feed, keyed by its listing key), then marks it *due*. The
 publisher, under the index lease, reads the due marks and the shelf items (one Query each), re-plans only the
-shelves around the due feeds from the registry lines between their neighbouring shelf keys (a Query each), puts
-the documents whose bytes changed, and clears the marks it handled, each only if nobody marked it again since.
+runs holding the due feeds from their registry lines (a Query each), puts the documents whose bytes changed,
+and clears the marks it handled, each only if nobody marked it again since.
 A publisher that fails leaves the marks: the next invocation (or the retry of this one) publishes them.
 
-Nothing here depends on the number of feeds but the shelf items read (one per ~64 feeds, a few KB), and that
-only when a feed came or went; an invocation that changed no listing costs one Query.
+Nothing here depends on the number of feeds but the shelf items read (one per ~30 feeds, ~300 bytes each), and
+that only when a feed came or went; an invocation that changed no listing costs one Query.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from postfeed.feeds.discovery import (
     SectionView,
     Shelf,
     ShelfSummary,
+    is_cut,
     listing_key,
     plan_section,
     root_documents,
@@ -149,7 +150,9 @@ def _update_shelves(
     for kind in _KINDS:
         old = {key: item for key, item in stored.items() if item.get("section") == kind.value}
         whole: list[tuple[str | None, str]] = [(None, section_end(kind))]
-        regions = whole if full else _regions(kind, sorted(old), due)
+        # Re-planning starts and stops at run ends (level-0 cuts): a long run's split depends on all of it.
+        bounds = sorted(key for key, item in old.items() if key == section_end(kind) or _ends_run(item))
+        regions = whole if full else _regions(kind, bounds, due)
         slots, removed = _replan(pages, kind, old, regions)
         keys = sorted(slots)
         inline = len(keys) == 1  # listed in full on the root: no documents of its own
@@ -196,8 +199,8 @@ def _update_shelves(
 
 def _regions(kind: FeedKind, bounds: list[str], due: Iterable[FeedRef]) -> list[tuple[str | None, str]]:
     """The key ranges (low exclusive, None for the section's start; high inclusive) to re-plan for these due
-    feeds: from the shelf key before each to the shelf key after it (the shelf that holds it, and the next one
-    too when the feed is itself a cut), merged where they overlap."""
+    feeds: from the run end before each to the run end after it (the run that holds it, and the next one too
+    when the feed is itself a run's end), merged where they overlap."""
     ranges = []
     for ref in due:
         if ref.kind is not kind:
@@ -238,6 +241,10 @@ def _replan(
         for shelf in planned:
             slots[shelf.key] = _Slot(shelf.feeds, old.get(shelf.key), True)
     return slots, removed
+
+
+def _ends_run(item: dict[str, Any]) -> bool:
+    return bool(item.get("last")) and is_cut(FeedPages.due_ref(item["last"]))
 
 
 def _read(pages: FeedPages, kind: FeedKind, low: str | None, high: str) -> tuple[FeedRef, ...]:
