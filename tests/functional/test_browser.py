@@ -16,12 +16,14 @@ from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+from unittest import mock
 from urllib.parse import unquote, urlsplit
 
 import feedparser
 import pytest
 from lxml import html  # type: ignore[import-untyped]
 
+from postfeed.feeds import discovery
 from postfeed.local.pipeline import LocalPipeline
 from tests.conftest import REPO
 from tests.functional.conftest import FINEWS_PARAMETERS
@@ -208,3 +210,36 @@ def test_a_feed_page_reads_in_a_browser_without_xslt(aws: None, documents: Docum
         browse(url, f"--screenshot={target}", "--window-size=1000,1200", "--hide-scrollbars")
         assert Path(target).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", target
         print(f"screenshot: {target}")
+
+
+def test_a_shelved_index_leads_to_each_feed_through_its_shelf(aws: None, documents: Documents) -> None:
+    # GIVEN a site with more tags than one shelf holds (shelves of about 4 here), published at the server's address
+    base = documents.base_url
+    with mock.patch.object(discovery, "SHELF_SPAN", 4):
+        pipeline = LocalPipeline.create(parameters=FINEWS_PARAMETERS, feed_base_url=base)
+        tags = [f"标签{n:02d}" for n in range(12)]
+        for n, tag in enumerate(tags):
+            pipeline.upload(f"_posts/2026-11-{n + 1:02d}-t{n}.md", post(title=f"帖{n}", tags=tag))
+        pipeline.settle()
+    for key in pipeline.feed_keys():
+        obj = pipeline.feed_object(key)
+        documents.objects[key] = (obj["body"], obj["content_type"])
+    # WHEN Chromium opens the index
+    dom = html.document_fromstring(browse(f"{base}/index.html", "--dump-dom"))
+    # THEN the tags are shelves, labelled by their first and last tag, and every shelf page lists its tags, each
+    # title linking the tag's feed page
+    shelves = dom.xpath("//section[@id='tag']/ul[@class='shelves']/li/a[1]")
+    assert len(shelves) > 1
+    assert all(a.text_content().startswith("#标签") for a in shelves)
+    found = []
+    for link in shelves:
+        page = html.document_fromstring(browse(link.get("href"), "--dump-dom"))
+        found += [(a.text_content(), unquote(a.get("href"))) for a in page.xpath("//section[@id='tag']/ul/li/a[1]")]
+    assert sorted(found) == [(f"金融消息 | #{tag}", f"{base}/feed/by_tag/{tag}.html") for tag in tags]
+    # AND a screenshot of the index and of a shelf for a human to look at
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    for shot, url in (("index-shelved", f"{base}/index.html"), ("shelf", shelves[0].get("href"))):
+        target = SCREENSHOTS / f"{shot}.png"
+        target.unlink(missing_ok=True)
+        browse(url, f"--screenshot={target}", "--window-size=1000,1200", "--hide-scrollbars")
+        assert Path(target).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", target

@@ -115,8 +115,6 @@ def format_report(result: dict[str, Any]) -> str:
             f"({bulk['published']} published, {bulk['skipped']} skipped, {bulk['errors']} errors)",
             "",
         ]
-    if "feeds_scaling" in result:
-        lines += _feeds_scaling(result["feeds_scaling"])
     if "cost" in result:
         cost = result["cost"]
         lines.append(
@@ -131,6 +129,8 @@ def format_report(result: dict[str, Any]) -> str:
                 f"   {name:<14} ${bound['total']:.4f} (durations as measured: ${usd['total']:.4f}); CPU-bound: {parts}"
             )
         lines += [f"   headline: ${cost['usd_per_1000_posts']:.4f} per 1,000 posts ({cost['basis']})", ""]
+    if "feeds_scaling" in result:
+        lines += _feeds_scaling(result["feeds_scaling"])
     lines.append("Targets")
     for row in result.get("targets", []):
         value = row["value"]
