@@ -13,7 +13,7 @@ from typing import Any
 import yaml
 
 from . import errors
-from .errors import PostError
+from .errors import JekyllError, PostError
 
 MAX_POST_BYTES = 10 * 1024 * 1024
 MAX_FRONT_MATTER_BYTES = 64 * 1024
@@ -74,16 +74,19 @@ def decode(path: str, body: bytes) -> str:
         raise PostError(errors.POST_TOO_LARGE, f"{path}: {len(body)} bytes, over the {MAX_POST_BYTES}-byte limit")
     if _looks_binary(body):
         raise PostError(errors.BINARY, f"{path}: binary data (an image or archive?), not a text post")
+    return text_of(path, body)
+
+
+def text_of(path: str, body: bytes, error: type[JekyllError] = PostError) -> str:
+    """UTF-8 (BOM optional) -> text with LF line endings; invalid UTF-8 or a NUL byte raise `error` with the line."""
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = body.count(b"\n", 0, exc.start) + 1
-        raise PostError(
-            errors.INVALID_UTF8, f"{path}: not valid UTF-8 at byte {exc.start} (line {line})", line
-        ) from exc
+        raise error(errors.INVALID_UTF8, f"{path}: not valid UTF-8 at byte {exc.start} (line {line})", line) from exc
     if "\x00" in text:
         line = text.count("\n", 0, text.index("\x00")) + 1
-        raise PostError(errors.NUL_BYTE, f"{path}: NUL byte on line {line}", line)
+        raise error(errors.NUL_BYTE, f"{path}: NUL byte on line {line}", line)
     text = text.removeprefix(_BOM)
     return text.replace("\r\n", "\n").replace("\r", "\n")
 

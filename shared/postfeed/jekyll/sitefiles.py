@@ -18,7 +18,7 @@ from postfeed.models import Author
 
 from . import errors
 from .errors import JekyllError, PostError
-from .frontmatter import MAX_EXPANDED_NODES, load_yaml, ruby_str
+from .frontmatter import MAX_EXPANDED_NODES, load_yaml, ruby_str, text_of
 
 __all__ = (
     "AUTHORS",
@@ -78,7 +78,7 @@ def read_data(path: str, body: bytes) -> object:
 
     Raises SiteFileError for bytes or syntax Jekyll could not read, and for nesting or alias expansion past
     what the reader allows (a 20,000-deep document is an error, never a crash)."""
-    text = _decode(path, body)
+    text = text_of(path, body, SiteFileError)
     extension = splitext(path)[1]
     if extension == ".json":
         return _json(path, text)
@@ -129,20 +129,6 @@ def check_stylesheet(path: str, body: bytes) -> None:
         line = exc.lineno if isinstance(exc.lineno, int) and exc.lineno > 0 else None
         where = f" on line {line}" if line else ""
         raise SiteFileError(STYLESHEET_INVALID, f"{path}: not well-formed XML{where}: {exc.msg}", line) from exc
-
-
-def _decode(path: str, body: bytes) -> str:
-    try:
-        text = body.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = body.count(b"\n", 0, exc.start) + 1
-        raise SiteFileError(
-            errors.INVALID_UTF8, f"{path}: not valid UTF-8 at byte {exc.start} (line {line})", line
-        ) from exc
-    if "\x00" in text:
-        line = text.count("\n", 0, text.index("\x00")) + 1
-        raise SiteFileError(errors.NUL_BYTE, f"{path}: NUL byte on line {line}", line)
-    return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
 def _data_message(path: str, exc: PostError) -> str:

@@ -84,7 +84,7 @@ class LocalPipeline:
         with the feed function's settings, leases and hashes. The stream records of those writes are passed
         over: the rebuild already made what they would make."""
         from postfeed.pipeline.bulk import BulkOutcome, ingest_bulk, rebuild_touched
-        from postfeed.pipeline.ingest import current_site
+        from postfeed.pipeline.ingest import Action, current_site
         from postfeed.pipeline.wiring import adapters_from_env
 
         self.settle()  # what came before (the config, site files) is in force first
@@ -101,8 +101,8 @@ class LocalPipeline:
                 )
                 total.outcomes += done.outcomes
                 for outcome in done.outcomes:
-                    if outcome.action.value in ("rejected", "skipped"):
-                        log = logger.warning if outcome.action.value == "rejected" else logger.info
+                    if outcome.action in (Action.REJECTED, Action.SKIPPED):
+                        log = logger.warning if outcome.action is Action.REJECTED else logger.info
                         log(
                             f"bulk {outcome.key}: {outcome.action.value}",
                             action=outcome.action.value,

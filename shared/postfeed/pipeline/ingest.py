@@ -210,7 +210,8 @@ def _publish(
     feeds: tuple[FeedRef, ...],
 ) -> Outcome:
     extra: dict[str, Any] = {**hashes, "warnings": list(post.warnings)}
-    entry, _ = encode_entry(post, feeds)
+    encoded = encode_entry(post, feeds)
+    entry = encoded[0]
     entry_bytes = len(json.dumps({k: v for k, v in entry.items() if k != "blob"}, ensure_ascii=False).encode())
     if entry_bytes > MAX_ENTRY_BYTES:
         message = (
@@ -218,7 +219,7 @@ def _publish(
         )
         return _record_rejection(change, stored, table, Rejected(post.path, METADATA_TOO_LARGE, message), **hashes)
     try:
-        _commit(change, stored, table, state="published", post=post, feeds=feeds, extra=extra)
+        _commit(change, stored, table, state="published", post=post, feeds=feeds, encoded=encoded, extra=extra)
     except TooManyActionsError as exc:
         message = (
             f"{post.path}: in {len(feeds)} feeds (the site feed, {len(post.categories)} categories and "
@@ -262,6 +263,7 @@ def _commit(
     state: str,
     post: Post | None,
     feeds: tuple[FeedRef, ...] | None = None,
+    encoded: tuple[dict[str, Any], list[bytes]] | None = None,
     keep_entry: bool = False,
     extra: dict[str, Any] | None = None,
 ) -> None:
@@ -290,7 +292,7 @@ def _commit(
     new_sk = None
     if post is not None:
         feeds = feeds_of(post) if feeds is None else feeds  # None: every feed of its categories and tags
-        entry, chunks = encode_entry(post, feeds)
+        entry, chunks = encoded or encode_entry(post, feeds)  # `encoded`: what the caller already encoded
         new_sk = member_sk(post)
         new_refs = set(feeds)
         item["entry"], item["member_sk"] = entry, new_sk

@@ -77,9 +77,8 @@ def ingest_site_file(
     """Apply one change of a `_data/` file or of `feed.xslt.xml`. Raises only for AWS failures."""
     for _ in range(MAX_OPTIMISTIC_RETRIES):
         try:
-            if change.key == settings.stylesheet_key:
-                return _ingest_stylesheet(change, settings=settings, bucket=bucket, table=table, queue=queue)
-            return _ingest_data(change, settings=settings, bucket=bucket, table=table, queue=queue)
+            sk = STYLESHEET_SK if change.key == settings.stylesheet_key else data_sk(change.key)
+            return _ingest_file(change, sk, settings=settings, bucket=bucket, table=table, queue=queue)
         except ConcurrentUpdateError:
             continue  # another invocation wrote this file's item between our read and write: decide again
     raise ConcurrentUpdateError(f"{change.key}: still contended after {MAX_OPTIMISTIC_RETRIES} attempts")
@@ -121,12 +120,19 @@ def _parsed_authors(key: str, raw: bytes) -> Mapping[str, Author]:
 # -- `_data/` -------------------------------------------------------------------------------------------
 
 
-def _ingest_data(
-    change: ObjectChange, *, settings: Settings, bucket: PostsBucket, table: PostsTable, queue: WorkQueue | None
+def _ingest_file(
+    change: ObjectChange,
+    sk: str,
+    *,
+    settings: Settings,
+    bucket: PostsBucket,
+    table: PostsTable,
+    queue: WorkQueue | None,
 ) -> Outcome:
+    """One site file's change, kept in its item `sk` (a data file's or the stylesheet's): the same S3-current,
+    sequencer and last-good-version rules as posts."""
     from postfeed.pipeline.ingest import Action, Outcome
 
-    sk = data_sk(change.key)
     stored = table.get_site_item(sk)
     if _is_older(change.sequencer, stored):
         return Outcome(change.key, Action.STALE, message="an event with a newer sequencer was already applied")
@@ -175,36 +181,6 @@ def _authors_fanout(
 
 
 # -- `feed.xslt.xml` ------------------------------------------------------------------------------------
-
-
-def _ingest_stylesheet(
-    change: ObjectChange, *, settings: Settings, bucket: PostsBucket, table: PostsTable, queue: WorkQueue | None
-) -> Outcome:
-    from postfeed.pipeline.ingest import Action, Outcome
-
-    sk = STYLESHEET_SK
-    stored = table.get_site_item(sk)
-    if _is_older(change.sequencer, stored):
-        return Outcome(change.key, Action.STALE, message="an event with a newer sequencer was already applied")
-    if change.kind is ChangeKind.DELETE:
-        if bucket.exists(change.key):
-            return Outcome(change.key, Action.STALE, message="the object exists again: a newer upload supersedes it")
-        if stored is not None and stored.get("state") == DELETED and not stored.get("fanout"):
-            return Outcome(change.key, Action.UNCHANGED, message="already removed")
-        return _store(change, sk, stored, {"state": DELETED}, settings=settings, table=table, queue=queue)
-    try:
-        obj = bucket.read(change.key, limit=settings.max_site_file_bytes)
-    except ObjectTooLargeError as exc:
-        return _record_rejection(change, sk, stored, _too_large(change.key, exc), None, table=table, queue=queue)
-    if obj is None:
-        return Outcome(change.key, Action.STALE, message="the object is gone: a newer delete supersedes it")
-    body_hash = content_hash(obj.body)
-    if stored is not None and stored.get("body_hash") == body_hash and not stored.get("fanout"):
-        return Outcome(change.key, Action.UNCHANGED, message="same bytes as stored")
-    new = good_state(settings, change.key, obj.body)
-    if isinstance(new, SiteFileError):
-        return _record_rejection(change, sk, stored, new, body_hash, table=table, queue=queue)
-    return _store(change, sk, stored, new, settings=settings, table=table, queue=queue)
 
 
 def is_stylesheet_image(image: Mapping[str, Any] | None) -> bool:
