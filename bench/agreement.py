@@ -1,7 +1,9 @@
 """How closely postfeed.jekyll agrees with what Jekyll published for each corpus (../shared/corpus/truth).
 
 Run: .venv/bin/python bench/agreement.py   (or `make agreement`). Prints one row per corpus; exits 0.
-The corpus tests import `measure` from here, so the table and the tests count the same way.
+The corpus tests import `measure` from here, so the table and the tests count the same way. The `content`
+column is bench/content_agreement.py's: posts whose content a reader sees the same as in Jekyll's feed (its
+table follows; `--list` lists the posts that differ, with their cause).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO / "shared"))  # run as a plain script, without installing the package
+sys.path[:0] = [str(REPO / "shared"), str(REPO)]  # run as a plain script, without installing the package
 
 from postfeed.jekyll import load_site, parse_post  # noqa: E402
 from postfeed.models import Post  # noqa: E402
@@ -84,9 +86,12 @@ def measure(corpus: str) -> Agreement:
     return result
 
 
-def table(results: list[Agreement]) -> str:
-    header = ["corpus", "posts", *FIELDS]
+def table(results: list[Agreement], content: list[str] | None = None) -> str:
+    """One row per corpus; ``content`` adds a last column (one cell per corpus)."""
+    header = ["corpus", "posts", *FIELDS, *(["content"] if content else [])]
     rows = [[r.corpus, str(r.posts), *(f"{r.matched[f]}/{r.total[f]}" for f in FIELDS)] for r in results]
+    if content:
+        rows = [[*row, cell] for row, cell in zip(rows, content, strict=True)]
     widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
     lines = [" | ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)) for row in [header, *rows]]
     lines.insert(1, "-+-".join("-" * w for w in widths))
@@ -94,12 +99,20 @@ def table(results: list[Agreement]) -> str:
 
 
 def main(argv: list[str]) -> int:
+    from bench.content_agreement import listing, measure_content
+    from bench.content_agreement import table as content_table
+
     results = [measure(corpus) for corpus in CORPORA]
-    print(table(results))
+    contents = [measure_content(corpus) for corpus in CORPORA]
+    print(table(results, [f"{c.same}/{c.posts}" for c in contents]))
     if "-v" in argv:
         for result in results:
             for path, name, ours, theirs in result.mismatches:
                 print(f"\n{result.corpus} {path} {name}\n  ours:   {ours!r}\n  theirs: {theirs!r}")
+    print("\ncontent, as a reader of the feed sees it (bench/content_agreement.py):")
+    print(content_table(contents))
+    if "--list" in argv:
+        print("\n" + listing(contents))
     return 0
 
 
