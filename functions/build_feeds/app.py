@@ -17,6 +17,7 @@ from aws_lambda_powertools.utilities.data_classes import DynamoDBStreamEvent
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from postfeed.pipeline.failures import describe_stream, describe_stream_event, log_failure, logged_handler
 from postfeed.pipeline.ingest import current_site
 from postfeed.pipeline.rebuild import rebuild_feed, touched_pages
 from postfeed.pipeline.tracing import traced
@@ -32,7 +33,7 @@ metrics = Metrics(namespace="postfeed", service="postfeed-feeds")
 @metrics.log_metrics
 @logger.inject_lambda_context
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return traced(handle, "postfeed-feeds")(event, context)
+    return traced(logged_handler(handle, logger, describe_stream_event), "postfeed-feeds")(event, context)
 
 
 def handle(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
@@ -62,8 +63,11 @@ def handle(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
                 lease_seconds=adapters.settings.lease_seconds,
                 instants=touched[ref],
             )
-        except Exception:
-            logger.exception(f"rebuilding feed {ref.kind.value}:{ref.name} failed", feed=ref.name)
+        except Exception as exc:
+            touching = [r.raw_event for r, pages in zip(records, per_record, strict=True) if ref in pages]
+            log_failure(
+                logger, f"rebuilding feed {ref.kind.value}:{ref.name}", exc, feed=ref.name, **describe_stream(touching)
+            )
             metrics.add_metric(name="FeedRebuildFailures", unit=MetricUnit.Count, value=1)
             failed.add(ref)
             continue
@@ -109,8 +113,13 @@ def _copy_site_stylesheet(adapters: Adapters, records: list[DynamoDBRecord]) -> 
             continue
         try:
             done = copy_stylesheet(old, new, adapters.feeds)
-        except Exception:
-            logger.exception("copying the site's feed.xslt.xml to the feeds bucket failed")
+        except Exception as exc:
+            log_failure(
+                logger,
+                "copying the site's feed.xslt.xml to the feeds bucket",
+                exc,
+                **describe_stream([record.raw_event]),
+            )
             metrics.add_metric(name="StylesheetCopyFailures", unit=MetricUnit.Count, value=1)
             return record
         if done:
@@ -125,8 +134,8 @@ def _publish_discovery(adapters: Adapters, site: Site, *, listing_changed: bool)
 
     try:
         outcome = publish_discovery(site, table=adapters.table, feeds=adapters.feeds, listing_changed=listing_changed)
-    except Exception:
-        logger.exception("publishing index.html and feeds.opml failed")
+    except Exception as exc:
+        log_failure(logger, "publishing index.html and feeds.opml", exc)
         metrics.add_metric(name="IndexPublishFailures", unit=MetricUnit.Count, value=1)
         return True
     if outcome.published:
