@@ -30,7 +30,7 @@ POST_TOO_LARGE = "post_too_large"
 TOO_MANY_FEEDS = "too_many_feeds"
 PARSE_FAILED = "parse_failed"  # the parser raised: a bug of ours, recorded rather than retried forever
 METADATA_TOO_LARGE = "metadata_too_large"
-CONFIG_REJECTED = "config_rejected"
+CONFIG_REJECTED = "config_rejected"  # `postfeed build`: a config over its size limit
 
 # Keep the post item well under DynamoDB's 400 KB (the HTML goes to compressed chunks, not here).
 MAX_ENTRY_BYTES = 300_000
@@ -67,11 +67,10 @@ def ingest_change(
 ) -> Outcome:
     """Apply one S3 change. Raises only for AWS failures (the record is then retried).
 
-    A changed `_config.yml` starts a full rebuild through `queue` (postfeed.pipeline.reparse); `_data/` files
-    and `feed.xslt.xml` go to postfeed.pipeline.sitefiles; posts, drafts and the documents of the collections
-    the config declares are read by `parse_post`, which tells them apart by path."""
-    if change.key == settings.config_key:
-        return _ingest_config(change, settings=settings, bucket=bucket, table=table, queue=queue)
+    `_config.yml`, `_data/` files and `feed.xslt.xml` go to postfeed.pipeline.sitefiles (a changed config
+    starts a full rebuild through `queue`: postfeed.pipeline.reparse; one that cannot be read is recorded and
+    the last good one stays in force); posts, drafts and the documents of the collections the config declares
+    are read by `parse_post`, which tells them apart by path."""
     from postfeed.pipeline.sitefiles import ingest_site_file, is_site_file
 
     if is_site_file(settings, change.key):
@@ -111,7 +110,7 @@ def current_site(settings: Settings, table: PostsTable) -> tuple[Site, str]:
 
     items = table.get_site_files()
     config = next((item for item in items if item["sk"] == CONFIG_SK), None)
-    raw: bytes | None = config["raw"] if config else None
+    raw: bytes | None = config.get("raw") if config else None  # the last good config (none: defaults)
     site = settings.site(raw, authors=site_authors(items), xslt=has_stylesheet(items))
     fingerprint = content_hash(
         json.dumps([raw.hex() if raw else None, dict(settings.site_defaults)], sort_keys=True, default=str).encode()
@@ -309,48 +308,6 @@ def _commit(
     if old_sk:
         write.remove_members = sorted((ref, old_sk) for ref in old_refs if not (same_sk and ref in new_refs))
     table.write_post(write)
-
-
-def _ingest_config(
-    change: ObjectChange, *, settings: Settings, bucket: PostsBucket, table: PostsTable, queue: WorkQueue | None
-) -> Outcome:
-    """A new `_config.yml`: validated, then stored for both functions, then a full rebuild re-derives every
-    post and feed under it (when its bytes changed: the bot re-uploading the same file costs one read)."""
-    from postfeed.jekyll import ConfigError
-
-    if change.kind is ChangeKind.DELETE:
-        if bucket.exists(change.key):
-            return Outcome(change.key, Action.STALE, message="the config exists again")
-        return _store_config(
-            change, table, queue, b"", message="config removed: template parameters apply", reason="config removed"
-        )
-    try:
-        obj = bucket.read(change.key, limit=settings.max_post_bytes)
-    except ObjectTooLargeError as exc:
-        return Outcome(change.key, Action.REJECTED, code=CONFIG_REJECTED, message=str(exc))
-    if obj is None:
-        return Outcome(change.key, Action.STALE, message="the config is gone")
-    try:
-        settings.site(obj.body)
-    except ConfigError as exc:
-        return Outcome(change.key, Action.REJECTED, code=exc.code, message=f"{change.key}: {exc}")
-    return _store_config(change, table, queue, obj.body, message=None, reason=f"{change.key} changed")
-
-
-def _store_config(
-    change: ObjectChange, table: PostsTable, queue: WorkQueue | None, raw: bytes, *, message: str | None, reason: str
-) -> Outcome:
-    stored = table.get_config()
-    if stored is not None and bytes(stored.get("raw") or b"") == raw:
-        return Outcome(change.key, Action.UNCHANGED, message="same settings as stored")
-    table.put_config({"raw": raw, "sequencer": change.sequencer})
-    if queue is None:
-        return Outcome(change.key, Action.CONFIG, message=message)
-    from postfeed.pipeline.reparse import start_rebuild
-
-    generation = start_rebuild(queue, reason=reason)
-    note = f"full rebuild {generation} started"
-    return Outcome(change.key, Action.CONFIG, message=f"{message}; {note}" if message else note)
 
 
 def _is_older(sequencer: str | None, stored: dict[str, Any] | None) -> bool:

@@ -1,5 +1,5 @@
-"""Site files besides posts and `_config.yml`: `_data/` files and the site's `feed.xslt.xml`, ingested event
-by event like posts, and what a change to one of them re-renders.
+"""Site files besides posts: `_config.yml`, `_data/` files and the site's `feed.xslt.xml`, ingested event by
+event like posts, and what a change to one of them re-renders.
 
 Rules (as for posts, see `postfeed.pipeline.ingest`): S3 is the source of truth (a put reads the object's
 current bytes, a delete applies only once the object is gone); the item keeps the newest sequencer and an
@@ -17,6 +17,12 @@ What a change re-renders:
 * another `_data/` file: validated and recorded; no feed shows it, so nothing is re-rendered.
 * `feed.xslt.xml`: the feed function copies it to the feeds bucket (the item's stream record). When it appears
   or disappears every feed document's stylesheet link changes: a full rebuild. New bytes alone change no feed.
+* `_config.yml` (its item `SITE`/`CONFIG`, whose `raw` is the config in force for both functions): validated by
+  reading the site settings from it (`Settings.site`); new settings, or its removal (template parameters then
+  apply), start a full rebuild. A config that cannot be read (not UTF-8, not YAML, not a mapping, nested past
+  any depth, a value of the wrong kind, too large, or one the reader crashes on) is recorded as any site file's
+  error is, and the last good config stays in force: its `raw` untouched, no rebuild started. The next good
+  upload clears the error (the same bytes as in force: nothing re-rendered).
 
 The work a change starts is recorded on the item (`fanout`) before it is sent and cleared after, so a retry
 after a failure in between sends it again (with the same generation: duplicates cost reads only).
@@ -64,20 +70,27 @@ STORED, DELETED, ERROR = "stored", "deleted", "error"
 
 
 def is_site_file(settings: Settings, key: str) -> bool:
-    return key == settings.stylesheet_key or settings.is_data_key(key)
+    return key in (settings.config_key, settings.stylesheet_key) or settings.is_data_key(key)
 
 
 def data_sk(key: str) -> str:
     return DATA_SK_PREFIX + key
 
 
+def site_sk(settings: Settings, key: str) -> str:
+    """The sort key of a site file's item (under SITE_PK)."""
+    if key == settings.config_key:
+        return CONFIG_SK
+    return STYLESHEET_SK if key == settings.stylesheet_key else data_sk(key)
+
+
 def ingest_site_file(
     change: ObjectChange, *, settings: Settings, bucket: PostsBucket, table: PostsTable, queue: WorkQueue | None
 ) -> Outcome:
-    """Apply one change of a `_data/` file or of `feed.xslt.xml`. Raises only for AWS failures."""
+    """Apply one change of `_config.yml`, a `_data/` file or `feed.xslt.xml`. Raises only for AWS failures."""
     for _ in range(MAX_OPTIMISTIC_RETRIES):
         try:
-            sk = STYLESHEET_SK if change.key == settings.stylesheet_key else data_sk(change.key)
+            sk = site_sk(settings, change.key)
             return _ingest_file(change, sk, settings=settings, bucket=bucket, table=table, queue=queue)
         except ConcurrentUpdateError:
             continue  # another invocation wrote this file's item between our read and write: decide again
@@ -133,13 +146,17 @@ def _ingest_file(
     sequencer and last-good-version rules as posts."""
     from postfeed.pipeline.ingest import Action, Outcome
 
-    stored = table.get_site_item(sk)
+    stored = _upgraded(table.get_site_item(sk))
     if _is_older(change.sequencer, stored):
         return Outcome(change.key, Action.STALE, message="an event with a newer sequencer was already applied")
     if change.kind is ChangeKind.DELETE:
         if bucket.exists(change.key):
             return Outcome(change.key, Action.STALE, message="the object exists again: a newer upload supersedes it")
-        if stored is not None and stored.get("state") == DELETED and not stored.get("fanout"):
+        if (
+            stored is not None
+            and stored.get("state") == DELETED
+            and not (stored.get("fanout") or stored.get("rejected"))
+        ):
             return Outcome(change.key, Action.UNCHANGED, message="already removed")
         return _store(change, sk, stored, {"state": DELETED}, settings=settings, table=table, queue=queue)
     try:
@@ -232,14 +249,21 @@ def _store(
     in_force = (stored.get("state"), stored.get("raw"), stored.get("body")) if stored else (None, None, None)
     changed = in_force != (new["state"], new.get("raw"), new.get("body"))
     fanout: dict[str, Any] | None = None
-    if changed and sk == STYLESHEET_SK and (in_force[0] == STORED) != (new["state"] == STORED):
+    if sk == CONFIG_SK:
+        if bytes(in_force[1] or b"") != bytes(new.get("raw") or b""):  # none in force reads as an empty one
+            fanout = _fanout(site_wide=True)  # every post is read again under the new settings
+    elif changed and sk == STYLESHEET_SK and (in_force[0] == STORED) != (new["state"] == STORED):
         fanout = _fanout(site_wide=True)  # every feed document links the site's stylesheet, or ours
     elif changed and data_name(change.key) == AUTHORS:
         fanout = _authors_fanout(change.key, new, settings=settings, table=table)
     fanout = _merged(stored.get("fanout") if stored else None, fanout)
     item = _item(change, stored, new, fanout)
-    version = table.put_site_item(sk, item, _version(stored))
+    version = _put(table, sk, item, stored)
     note = _fan_out(change.key, sk, item, version, table=table, queue=queue)
+    if sk == CONFIG_SK:  # a new config, or none: settings, not a file of the site's (ConfigChanges)
+        if new["state"] == DELETED:
+            note = "config removed: template parameters apply" + (f"; {note}" if note else "")
+        return Outcome(change.key, Action.CONFIG, message=note)
     action = Action.DELETED if new["state"] == DELETED else Action.CONFIG
     return Outcome(change.key, action, message=note)
 
@@ -261,7 +285,7 @@ def _record_rejection(
     new = {"state": ERROR, **kept, "body_hash": body_hash, "rejected": "1"}
     new["error"] = {"code": error.code, "message": error.message, "line": error.line}
     item = _item(change, stored, new, stored.get("fanout") if stored else None)
-    version = table.put_site_item(sk, item, _version(stored))
+    version = _put(table, sk, item, stored)
     _fan_out(change.key, sk, item, version, table=table, queue=queue)  # work a failure left recorded
     return Outcome(change.key, Action.REJECTED, code=error.code, message=error.message)
 
@@ -269,16 +293,17 @@ def _record_rejection(
 def good_state(settings: Settings, key: str, body: bytes) -> dict[str, Any] | SiteFileError:
     """What a site file's item keeps of these bytes when they can be used (state, hash, and the bytes the feeds
     read: the authors file's and the stylesheet's), or why they cannot."""
+    config = key == settings.config_key
     stylesheet = key == settings.stylesheet_key
-    authors = not stylesheet and data_name(key) == AUTHORS
-    error = _validate(key, body, authors=authors, stylesheet=stylesheet)
+    authors = not (stylesheet or config) and data_name(key) == AUTHORS
+    error = _validate(key, body, authors=authors, stylesheet=stylesheet, config=settings if config else None)
     if error is not None:
         return error
     new: dict[str, Any] = {"state": STORED, "body_hash": content_hash(body)}
     if stylesheet:
         new["body"] = body
-    elif authors:  # the one data file feeds read; the others are only validated (docs/guarantees.md)
-        new["raw"] = body
+    elif config or authors:  # the settings in force (ingest.current_site), and the one data file feeds read;
+        new["raw"] = body  # the other data files are only validated (docs/guarantees.md)
     return new
 
 
@@ -298,10 +323,14 @@ def first_upload_item(settings: Settings, key: str, body: bytes) -> dict[str, An
     return {"sk": sk, "key": key, **new}
 
 
-def _validate(key: str, body: bytes, *, authors: bool = False, stylesheet: bool = False) -> SiteFileError | None:
-    """Why these bytes cannot be used, or None."""
+def _validate(
+    key: str, body: bytes, *, authors: bool = False, stylesheet: bool = False, config: Settings | None = None
+) -> SiteFileError | None:
+    """Why these bytes cannot be used, or None. `config`: the settings `_config.yml` is read under."""
     try:
-        if stylesheet:
+        if config is not None:
+            config.site(body)
+        elif stylesheet:
             check_stylesheet(key, body)
         else:
             value = read_data(key, body)
@@ -309,6 +338,8 @@ def _validate(key: str, body: bytes, *, authors: bool = False, stylesheet: bool 
                 authors_of(key, value)
     except SiteFileError as exc:
         return exc
+    except JekyllError as exc:  # ConfigError: its code and line, the message as `postfeed build` reports it
+        return SiteFileError(exc.code, f"{key}: {exc}", exc.line)
     except MemoryError:
         raise
     except Exception as exc:  # pure and deterministic: these bytes would fail every retry, then sit in the DLQ
@@ -388,6 +419,25 @@ def _batches(generation: str, keys: Sequence[str], *, reason: str) -> list[WorkI
 
 def _version(item: Mapping[str, Any] | None) -> int | None:
     return int(item["version"]) if item else None
+
+
+def _upgraded(stored: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A config item as this module writes it: one written before `_config.yml` was ingested as a site file
+    holds only `raw` (b"": removed) and `sequencer`."""
+    if stored is None or "state" in stored:
+        return stored
+    raw = stored.get("raw")
+    if not raw:
+        return {k: v for k, v in stored.items() if k != "raw"} | {"state": DELETED}
+    return stored | {"state": STORED}
+
+
+def _put(table: PostsTable, sk: str, item: dict[str, Any], stored: Mapping[str, Any] | None) -> int:
+    """Write the item if it is still at the version `stored` was read at; returns the version written."""
+    if stored is not None and "version" not in stored:  # a config item of before (`_upgraded`): no version yet
+        table.put_config({**item, "version": 1})
+        return 1
+    return table.put_site_item(sk, item, _version(stored))
 
 
 def _is_older(sequencer: str | None, stored: Mapping[str, Any] | None) -> bool:
