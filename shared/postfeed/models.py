@@ -102,6 +102,8 @@ class Site:
     # Jekyll's `site.time`: the build time, used for `future`. None means "now" at parse time.
     time: datetime | None = None
     feed: FeedSettings = field(default_factory=FeedSettings)
+    # `_config.yml` as read (with the defaults it left out): `site.*` for a post's Liquid (`site.repository`).
+    config: Mapping[str, object] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def tz(self) -> tzinfo:
@@ -123,6 +125,39 @@ class Status(StrEnum):
     PUBLISHED = "published"
     SKIPPED = "skipped"
     ERROR = "error"
+
+
+@dataclass(frozen=True, slots=True)
+class RenderReads:
+    """What rendering a post's Liquid read besides the post: when one of these changes, the post's content may
+    change too. Names as the post wrote them; empty when the post holds no Liquid."""
+
+    includes: tuple[str, ...] = ()  # `_includes/<name>` names (missing ones too)
+    files: tuple[str, ...] = ()  # site-relative paths read by `include_relative`
+    data: tuple[str, ...] = ()  # top-level `site.data` names read (`authors` for `_data/authors.yml`)
+    config: tuple[str, ...] = ()  # `_config.yml` keys read (`site.repository`, and url/baseurl by url filters)
+    post_urls: tuple[str, ...] = ()  # `{% post_url %}` names (one that matched no post too)
+    links: tuple[str, ...] = ()  # `{% link %}` paths (one that matched no document too)
+    all_posts: bool = False  # `site.posts`, `site.categories` or `site.tags`: any post's change
+
+    def __bool__(self) -> bool:
+        return any((self.includes, self.files, self.data, self.config, self.post_urls, self.links, self.all_posts))
+
+    def merged(self, other: RenderReads) -> RenderReads:
+        """Both renders' reads (a post's body and its excerpt)."""
+
+        def union(a: tuple[str, ...], b: tuple[str, ...]) -> tuple[str, ...]:
+            return tuple(sorted({*a, *b}))
+
+        return RenderReads(
+            includes=union(self.includes, other.includes),
+            files=union(self.files, other.files),
+            data=union(self.data, other.data),
+            config=union(self.config, other.config),
+            post_urls=union(self.post_urls, other.post_urls),
+            links=union(self.links, other.links),
+            all_posts=self.all_posts or other.all_posts,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,6 +185,8 @@ class Post:
     description: str | None = None  # front matter `description`: the summary when given
     excerpt_only: bool | None = None  # front matter `feed.excerpt_only`: wins over the site's
     collection: str = "posts"
+    # What rendering its Liquid read (includes, data, config keys, other posts): a change to one re-renders it.
+    reads: RenderReads = field(default_factory=RenderReads)
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,6 +209,8 @@ class Rejected:
     message: str
     line: int | None = None
     status: Literal[Status.ERROR] = Status.ERROR
+    # What a failed Liquid render had read (a missing include or post_url target): its arrival re-renders it.
+    reads: RenderReads = field(default_factory=RenderReads)
 
 
 ParseResult = Post | Skipped | Rejected

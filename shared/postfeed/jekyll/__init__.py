@@ -4,7 +4,18 @@ from __future__ import annotations
 
 from .config import load_site
 from .errors import ConfigError
+from .liquid import NO_SITE_FILES, OtherPost, RenderEnvironment, SiteFiles
 from .parallel import parse_many
 from .posts import is_post_path, parse_post
 
-__all__ = ("ConfigError", "is_post_path", "load_site", "parse_many", "parse_post")
+__all__ = (
+    "NO_SITE_FILES",
+    "ConfigError",
+    "OtherPost",
+    "RenderEnvironment",
+    "SiteFiles",
+    "is_post_path",
+    "load_site",
+    "parse_many",
+    "parse_post",
+)

@@ -67,6 +67,7 @@ def load_site(
     if data.get("show_drafts") is not None:
         fields["show_drafts"] = _bool(data["show_drafts"], "show_drafts")
     fields["feed"] = _feed_settings(_mapping(data.get("feed"), "feed"))
+    fields["config"] = data
     known = {f.name for f in dataclasses.fields(Site)}
     unknown = set(overrides) - known
     if unknown:

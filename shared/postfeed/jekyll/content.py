@@ -1,6 +1,7 @@
-"""Post bodies: Liquid left out, Markdown rendered, excerpts cut and flattened to text.
+"""Post bodies: Liquid run, Markdown rendered, excerpts cut and flattened to text.
 
-Jekyll runs Liquid then kramdown; we do not execute Liquid (no site data here) and render Markdown with
+Jekyll runs Liquid then kramdown; so do we (Liquid in `jekyll.liquid`, python-liquid loaded only for a body
+that holds `{%` or `{{`), and render Markdown with
 markdown-it-py (CommonMark + tables + strikethrough, raw HTML passed through, kramdown-like typography).
 """
 
@@ -8,21 +9,18 @@ from __future__ import annotations
 
 import html
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 from markdown_it import MarkdownIt
 
+from postfeed.models import RenderReads
+
+from .liquid import LiquidPage, has_liquid, render_liquid
+
 MARKDOWN_EXTENSIONS = frozenset({".md", ".markdown", ".mkdown", ".mkd", ".mkdn", ".mdown"})
 HTML_EXTENSIONS = frozenset({".html", ".htm"})
 
-_RAW = re.compile(r"{%-?\s*raw\s*-?%}(.*?){%-?\s*endraw\s*-?%}", re.DOTALL)
-_COMMENT = re.compile(r"{%-?\s*comment\s*-?%}.*?{%-?\s*endcomment\s*-?%}", re.DOTALL)
-_HIGHLIGHT = re.compile(r"{%-?\s*highlight\s+([\w+#.-]+)[^%]*-?%}\n?(.*?){%-?\s*endhighlight\s*-?%}", re.DOTALL)
-_TAG = re.compile(r"{%-?\s*(\w+).*?-?%}", re.DOTALL)
-_OUTPUT = re.compile(r"{{.*?}}", re.DOTALL)
-_EMPTY_DEFINITION = re.compile(r"^( {0,3}\[[^\]]+\]:)[ \t]*$", re.MULTILINE)
-_RAW_MARK = "\x00raw{}\x00"
 # Kramdown appends the link reference definitions found after the separator to the excerpt.
 _LINK_DEFINITION = re.compile(r"^ {0,3}\[[^\]]+\]:.+$", re.MULTILINE)
 
@@ -31,6 +29,7 @@ _LINK_DEFINITION = re.compile(r"^ {0,3}\[[^\]]+\]:.+$", re.MULTILINE)
 class Rendered:
     html: str
     warnings: tuple[str, ...]
+    reads: RenderReads = field(default_factory=RenderReads)
 
 
 @lru_cache(maxsize=1)
@@ -39,49 +38,15 @@ def _markdown() -> MarkdownIt:
     return md.enable(["table", "strikethrough", "smartquotes", "replacements"])
 
 
-def strip_liquid(path: str, text: str) -> tuple[str, tuple[str, ...]]:
-    """Unwrap {% raw %}, drop comments, turn {% highlight %} into a code fence, drop other tags/outputs."""
-    raws: list[str] = []
-
-    def keep_raw(match: re.Match[str]) -> str:
-        raws.append(match[1])
-        return _RAW_MARK.format(len(raws) - 1)
-
-    text = _RAW.sub(keep_raw, text)
-    dropped: dict[str, None] = {}
-
-    def fence(match: re.Match[str]) -> str:
-        dropped["{% highlight %} (rendered as a code fence)"] = None
-        return f"```{match[1]}\n{match[2].rstrip()}\n```"
-
-    def drop_tag(match: re.Match[str]) -> str:
-        dropped["{% " + match[1] + " %}"] = None
-        return ""
-
-    def drop_output(match: re.Match[str]) -> str:
-        dropped[match[0] if len(match[0]) <= 60 else match[0][:57] + "...}}"] = None
-        return ""
-
-    text = _COMMENT.sub(drop_tag, text)
-    text = _HIGHLIGHT.sub(fence, text)
-    text = _TAG.sub(drop_tag, text)
-    text = _OUTPUT.sub(drop_output, text)
-    for index, raw in enumerate(raws):
-        text = text.replace(_RAW_MARK.format(index), raw)
-    warnings: tuple[str, ...] = ()
-    if dropped:
-        warnings = (f"{path}: Liquid not executed, dropped: {', '.join(dropped)}",)
-        # `[ref]: {% post_url x %}` lost its target: keep it a (dead) definition, not visible text.
-        text = _EMPTY_DEFINITION.sub(r"\1 <>", text)
-    return text, warnings
-
-
-def render(path: str, text: str, ext: str) -> Rendered:
-    """Liquid stripped, then Markdown -> HTML for Markdown extensions; HTML posts pass through."""
-    text, warnings = strip_liquid(path, text)
+def render(path: str, text: str, ext: str, page: LiquidPage | None = None) -> Rendered:
+    """Liquid run as Jekyll runs it (`jekyll.liquid`, only when the text holds any), then Markdown -> HTML for
+    Markdown extensions; HTML posts pass through. Raises LiquidFailure where Jekyll would fail the build."""
+    reads, warnings = RenderReads(), tuple[str, ...]()
+    if has_liquid(text):
+        text, reads, warnings = render_liquid(path, text, page)
     if ext.lower() in MARKDOWN_EXTENSIONS:
-        return Rendered(_render_markdown(text), warnings)
-    return Rendered(text, warnings)
+        return Rendered(_render_markdown(text), warnings, reads)
+    return Rendered(text, warnings, reads)
 
 
 _TOC = re.compile(r"^[ \t]*[*+-][ \t]+.*\n[ \t]*\{:[ \t]*toc[ \t]*\}[ \t]*$", re.MULTILINE)

@@ -37,6 +37,22 @@ INVALID_DATE: Final = "invalid_date"
 INVALID_PERMALINK: Final = "invalid_permalink"
 """The permalink template names a placeholder Jekyll does not know: Jekyll stops the build."""
 
+# --- Liquid (Jekyll fails the build on each) ----------------------------------------------------
+LIQUID_SYNTAX: Final = "liquid_syntax"
+"""A Liquid tag or output Jekyll cannot parse (unclosed block, bad tag arguments); `line` is the file line."""
+LIQUID_UNKNOWN_TAG: Final = "liquid_unknown_tag"
+"""A `{% tag %}` that neither Liquid nor Jekyll (safe mode, no plugins) defines."""
+INCLUDE_NOT_FOUND: Final = "include_not_found"
+"""`{% include x %}` names no file in `_includes/` (or `include_relative` none beside the post)."""
+POST_URL_NOT_FOUND: Final = "post_url_not_found"
+"""`{% post_url name %}` names no post of the site (or is not `YYYY-MM-DD-title`)."""
+LINK_NOT_FOUND: Final = "link_not_found"
+"""`{% link path %}` names no document of the site."""
+LIQUID_LIMIT: Final = "liquid_limit"
+"""Rendering the Liquid went past a limit: loop iterations, output size, variables' size, include depth."""
+LIQUID_ERROR: Final = "liquid_error"
+"""An error while rendering the Liquid (a filter given a value it refuses, a bad date, ...)."""
+
 ALL_CODES: Final[tuple[str, ...]] = (
     POST_TOO_LARGE,
     INVALID_UTF8,
@@ -50,6 +66,13 @@ ALL_CODES: Final[tuple[str, ...]] = (
     FRONT_MATTER_NOT_MAPPING,
     INVALID_DATE,
     INVALID_PERMALINK,
+    LIQUID_SYNTAX,
+    LIQUID_UNKNOWN_TAG,
+    INCLUDE_NOT_FOUND,
+    POST_URL_NOT_FOUND,
+    LINK_NOT_FOUND,
+    LIQUID_LIMIT,
+    LIQUID_ERROR,
 )
 
 # --- skip reasons (Skipped.reason): not errors, Jekyll simply does not publish these -------------

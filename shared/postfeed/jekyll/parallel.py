@@ -9,9 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
-from typing import Any, TypeVar, overload
+from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from postfeed.models import ParseResult, Site
+
+if TYPE_CHECKING:
+    from postfeed.jekyll.liquid import RenderEnvironment
 
 # Posts per task at most: large enough that pickling the site and the results is noise.
 CHUNK = 200
@@ -21,11 +24,16 @@ MIN_PARALLEL = 100
 Result = TypeVar("Result")
 
 
-def read_with_parse_post(key: str, body: bytes, site: Site, now: datetime) -> ParseResult:
-    """The default reader: `parse_post` at `now` (module-level, so that workers can unpickle it)."""
+def read_with_parse_post(
+    key: str, body: bytes, site: Site, now: datetime, env: RenderEnvironment | None = None
+) -> ParseResult:
+    """The default reader: `parse_post` at `now` (module-level, so that workers can unpickle it), its Liquid
+    reading `env` (default: no site files)."""
     from postfeed.jekyll.posts import parse_post
 
-    return parse_post(key, body, site, now=now)
+    if env is None:
+        return parse_post(key, body, site, now=now)
+    return parse_post(key, body, site, now=now, env=env)
 
 
 @overload

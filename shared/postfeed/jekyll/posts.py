@@ -12,13 +12,14 @@ from datetime import UTC, datetime, tzinfo
 from posixpath import splitext
 from typing import Any
 
-from postfeed.models import POSTS, Author, Post, Rejected, Site, Skipped
+from postfeed.models import POSTS, Author, Post, Rejected, RenderReads, Site, Skipped
 
 from . import content, errors
 from .config import author_from
 from .dates import date_from_filename, parse_date
 from .errors import PostError
 from .frontmatter import YamlTimestamp, decode, ruby_str, split
+from .liquid import NO_SITE_FILES, LiquidFailure, LiquidPage, RenderEnvironment, close_open_blocks, ruby_time
 from .permalinks import generate_url, placeholders, post_id, style_to_template, titleize_slug
 
 POST_EXTENSIONS = content.MARKDOWN_EXTENSIONS | content.HTML_EXTENSIONS
@@ -51,28 +52,42 @@ def collection_of(path: str, site: Site) -> str | None:
     return None
 
 
-def parse_post(path: str, body: bytes, site: Site, *, now: datetime | None = None) -> Post | Skipped | Rejected:
+def parse_post(
+    path: str,
+    body: bytes,
+    site: Site,
+    *,
+    now: datetime | None = None,
+    env: RenderEnvironment = NO_SITE_FILES,
+) -> Post | Skipped | Rejected:
     """Read one post (or draft, or document of a declared collection) as Jekyll does. Pure: no I/O. Never
-    raises for bad input (-> Rejected)."""
+    raises for bad input (-> Rejected).
+
+    `env` is what the post's Liquid may read besides the post (`_config.yml`'s keys, includes, `_data/`, the
+    other posts); the default holds none of them. What the render read is the result's `reads`."""
     try:
         collection = collection_of(path, site)
         if collection == DRAFTS:
             if not site.show_drafts:
                 return Skipped(path, errors.SKIP_DRAFT, f"{path}: a draft, published only with show_drafts: true")
-            return _parse(path, body, site, now, folder=DRAFTS_DIR)
+            return _parse(path, body, site, now, env, folder=DRAFTS_DIR)
         if collection is not None and collection != POSTS:
-            return _parse_document(path, body, site, collection, now)
-        return _parse(path, body, site, now)
+            return _parse_document(path, body, site, collection, now, env)
+        return _parse(path, body, site, now, env)
+    except LiquidFailure as exc:
+        return Rejected(path, exc.code, exc.message, exc.line, reads=exc.reads)
     except PostError as exc:
         return Rejected(path, exc.code, exc.message, exc.line)
 
 
-def _parse_document(path: str, body: bytes, site: Site, collection: str, now: datetime | None) -> Post | Skipped:
+def _parse_document(
+    path: str, body: bytes, site: Site, collection: str, now: datetime | None, env: RenderEnvironment
+) -> Post | Skipped:
     """A document of another collection: read like a post, with the collection's folder and permalink."""
     if not any(c.name == collection for c in site.feed.collections):
         detail = f"{path}: collection {collection!r} has no feed (add it to feed.collections)"
         return Skipped(path, errors.SKIP_NO_COLLECTION_FEED, detail)
-    return _parse(path, body, site, now, collection=collection)
+    return _parse(path, body, site, now, env, collection=collection)
 
 
 def _parts(path: str) -> list[str]:
@@ -80,7 +95,14 @@ def _parts(path: str) -> list[str]:
 
 
 def _parse(
-    path: str, body: bytes, site: Site, now: datetime | None, *, collection: str = POSTS, folder: str | None = None
+    path: str,
+    body: bytes,
+    site: Site,
+    now: datetime | None,
+    env: RenderEnvironment,
+    *,
+    collection: str = POSTS,
+    folder: str | None = None,
 ) -> Post | Skipped:
     """A post (or, with `folder`, a draft, read as a post), or a document of another `collection`."""
     parts = _parts(path)
@@ -104,7 +126,8 @@ def _parse(
         name_date, (name_slug, ext) = None, splitext(name)
     name_slug = name_slug.rstrip(".")  # Jekyll: slugs shouldn't end with a period
 
-    post = split(path, decode(path, body))
+    text = decode(path, body)
+    post = split(path, text)
     data = _with_defaults(post.data, "/".join(parts), collection, site)
     tz = site.tz
     if name_date is None and "date" not in data:
@@ -144,8 +167,31 @@ def _parse(
         detail = f"{path}: dated {date.isoformat()}, after {build_time.isoformat()}"
         return Skipped(path, errors.SKIP_FUTURE, detail, due=date)
 
-    rendered = content.render(path, post.body, ext)
-    excerpt_html, excerpt_warnings = _excerpt(path, data, post.body, ext, site)
+    page = LiquidPage(
+        site=site,
+        page={
+            **data,
+            "title": title,
+            "date": ruby_time(date),
+            "slug": slug,
+            "url": url,
+            "id": post_id(url, slug),
+            "categories": list(categories),
+            "tags": list(tags),
+            "path": "/".join(parts),
+            "relative_path": "/".join(parts),
+            "collection": collection,
+            "ext": ext,
+            "name": name,
+            "draft": folder == DRAFTS_DIR,
+            "content": post.body,
+        },
+        env=env,
+        now=build_time,
+        first_line=text.count("\n", 0, len(text) - len(post.body)) + 1,
+    )
+    rendered = content.render(path, post.body, ext, page)
+    excerpt_html, excerpt_warnings, excerpt_reads = _excerpt(path, data, post.body, ext, site, page)
     updated, updated_warnings = _updated(path, data, tz)
     return Post(
         path=path,
@@ -168,6 +214,7 @@ def _parse(
         description=_optional_text(data.get("description")),
         excerpt_only=_excerpt_only(data),
         collection=collection,
+        reads=rendered.reads.merged(excerpt_reads) if excerpt_reads else rendered.reads,
     )
 
 
@@ -284,16 +331,19 @@ def _tags(data: dict[str, Any]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(names))
 
 
-def _excerpt(path: str, data: dict[str, Any], body: str, ext: str, site: Site) -> tuple[str, tuple[str, ...]]:
+def _excerpt(
+    path: str, data: dict[str, Any], body: str, ext: str, site: Site, page: LiquidPage
+) -> tuple[str, tuple[str, ...], RenderReads]:
     given = data.get("excerpt")
     if given is not None and given is not False:
-        return ruby_str(given), ()  # used as written, like Jekyll: not rendered
+        return ruby_str(given), (), RenderReads()  # used as written, like Jekyll: not rendered
     separator = data.get("excerpt_separator")
     separator = ruby_str(separator) if separator not in (None, False) else site.excerpt_separator
     if separator == "":
-        return "", ()
-    rendered = content.render(path, content.extract_excerpt(body, separator), ext)
-    return rendered.html, rendered.warnings
+        return "", (), RenderReads()
+    # Jekyll's Excerpt closes the block tags the cut left open before rendering it.
+    rendered = content.render(path, close_open_blocks(content.extract_excerpt(body, separator)), ext, page)
+    return rendered.html, rendered.warnings, rendered.reads
 
 
 def _updated(path: str, data: dict[str, Any], tz: tzinfo) -> tuple[datetime | None, tuple[str, ...]]:

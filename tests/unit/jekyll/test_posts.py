@@ -180,13 +180,13 @@ def test_html_posts_are_not_markdown_rendered() -> None:
     assert post.content_html == "*not emphasis*\n\n<p>x</p>"
 
 
-def test_liquid_is_not_executed_raw_is_unwrapped_and_the_rest_dropped_with_a_warning() -> None:
+def test_liquid_runs_raw_stays_text_and_an_unknown_link_renders_empty_with_a_warning() -> None:
+    # The default environment knows no other document, so a link to one renders empty (not an error).
     body = "See {% link _docs/x.md %} and {{ site.title }}.\n\n{% raw %}{{ kept }}{% endraw %}\n"
-    post = published(body=body)
+    post = published(body=body, site=load_site(b"title: My site\n"))
     assert "{{ kept }}" in post.content_html
-    assert "site.title" not in post.content_html
-    assert "link" not in post.content_html
-    assert any("{% link %}" in w and "{{ site.title }}" in w for w in post.warnings)
+    assert "See  and My site." in post.content_html
+    assert any("{% link _docs/x.md %}" in w for w in post.warnings)
 
 
 def test_excerpt_is_text_before_the_separator() -> None:
