@@ -1,12 +1,14 @@
 """AccessDenied: the fault moto never raises, since it does not enforce IAM. So every AWS call each function
 makes over a run through every path (publish, move, reject, delete, site config, full rebuild, an archive
-page left empty) is checked against that function's own statements in template.yaml: action, resource and
-condition. A narrowed policy that the code outgrows fails here, not in production."""
+page left empty) is checked against the statements of that function's own role in template.yaml: action,
+resource and condition (the partition key a table call touches, the prefix a listing asks for). A narrowed
+policy that the code outgrows fails here, not in production."""
 
 from __future__ import annotations
 
 import fnmatch
 import os
+import re
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -31,7 +33,8 @@ class Call:
     function: str  # logical id
     action: str  # IAM action, e.g. dynamodb:PutItem
     resource: str  # ARN
-    leading_key: str | None = None  # the partition key a DynamoDB item action touches
+    leading_key: str | None = None  # the partition key a DynamoDB item action or Query touches
+    prefix: str | None = None  # the Prefix of an S3 listing
 
 
 class Recorder:
@@ -45,7 +48,8 @@ class Recorder:
         function = self.functions.get(os.environ.get("POWERTOOLS_SERVICE_NAME", ""), "outside a function")
         service, operation = model.service_model.service_name, model.name
         self.calls += [
-            Call(function, action, resource, key) for action, resource, key in required(service, operation, params)
+            Call(function, action, resource, key, params.get("Prefix") if action == "s3:ListBucket" else None)
+            for action, resource, key in required(service, operation, params)
         ]
 
 
@@ -79,6 +83,8 @@ def required(service: str, operation: str, params: dict[str, Any]) -> Iterator[t
                     ((kind, body),) = request.items()
                     name = "PutItem" if kind == "PutRequest" else "DeleteItem"
                     yield f"dynamodb:{name}", _table(table), _pk(body.get("Item") or body.get("Key"))
+        elif operation == "Query" and not params.get("IndexName"):
+            yield "dynamodb:Query", _table(params["TableName"]), _queried_pk(params)
         else:
             table = _table(params["TableName"]) + (f"/index/{params['IndexName']}" if params.get("IndexName") else "")
             yield f"dynamodb:{operation}", table, _pk(params.get("Key") or params.get("Item"))
@@ -98,24 +104,45 @@ def _pk(key: dict[str, Any] | None) -> str | None:
     return key["pk"]["S"] if key and "pk" in key else None
 
 
+def _queried_pk(params: dict[str, Any]) -> str:
+    """The partition a Query reads: the value its key condition gives `pk`."""
+    match = re.match(r"\s*pk\s*=\s*(:\w+)", params["KeyConditionExpression"])
+    assert match, f"teach this test to read the key condition {params['KeyConditionExpression']!r}"
+    return str(params["ExpressionAttributeValues"][match.group(1)]["S"])
+
+
 def policy_resolver(pipeline: LocalPipeline) -> Resolver:
     stack = pipeline.stack
     sqs = pipeline.glue.sqs
+    template = load_template(TEMPLATE)
 
     def queue_arn(url: str) -> str:
         return sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
 
+    queues = {
+        lid: f"arn:aws:sqs:{REGION}:{ACCOUNT}:{stack.name}-{lid}"  # the local stack's queue names
+        for lid, r in template["Resources"].items()
+        if r["Type"] == "AWS::SQS::Queue"
+    }
+    log_groups = {
+        lid: f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/aws/lambda/{lid}:*"
+        for lid, r in template["Resources"].items()
+        if r["Type"] == "AWS::Logs::LogGroup"
+    }
     return Resolver(
         parameters=stack.parameters,
         refs={"PostsBucket": stack.posts_bucket, "FeedsBucket": stack.feeds_bucket, "PostsTable": stack.table},
         attributes={
+            **{(lid, "Arn"): arn for lid, arn in (queues | log_groups).items()},
             ("PostsBucket", "Arn"): f"arn:aws:s3:::{stack.posts_bucket}",
             ("FeedsBucket", "Arn"): f"arn:aws:s3:::{stack.feeds_bucket}",
             ("PostsTable", "Arn"): _table(stack.table),
+            ("PostsTable", "StreamArn"): stack.stream_arn,
             ("IngestQueue", "Arn"): queue_arn(stack.queue_url),
             ("IngestDeadLetterQueue", "Arn"): queue_arn(stack.dead_letter_queue_url),
             ("FeedFailureQueue", "Arn"): queue_arn(stack.failure_queue_url),
         },
+        conditions=template["Conditions"],
         pseudo={
             "AWS::StackName": stack.name,
             "AWS::Region": REGION,
@@ -140,13 +167,30 @@ def allowed(call: Call, statements: list[dict[str, Any]], resolver: Resolver) ->
 def _conditions_hold(condition: dict[str, Any], call: Call) -> bool:
     for operator, tests in condition.items():
         for key, values in tests.items():
-            if (operator, key) != ("ForAllValues:StringLike", "dynamodb:LeadingKeys"):
+            if (operator, key) == ("ForAllValues:StringLike", "dynamodb:LeadingKeys"):
+                value = call.leading_key
+            elif (operator, key) == ("StringLikeIfExists", "s3:prefix"):
+                value = call.prefix
+            else:
                 raise AssertionError(f"condition {operator} {key}: teach this test how to evaluate it")
-            if call.leading_key is not None and not any(
-                fnmatch.fnmatchcase(call.leading_key, v) for v in _list(values)
-            ):
+            if value is not None and not any(fnmatch.fnmatchcase(value, v) for v in _list(values)):
                 return False
     return True
+
+
+def role_statements(resolver: Resolver) -> dict[str, list[dict[str, Any]]]:
+    """Each function's statements: those of the role it names (`Role: !GetAtt <role>.Arn`), under the stack's
+    parameters (the X-Ray policy only when tracing is on)."""
+    resources = load_template(TEMPLATE)["Resources"]
+    found: dict[str, list[dict[str, Any]]] = {}
+    for lid, resource in resources.items():
+        if resource["Type"] != "AWS::Serverless::Function":
+            continue
+        role, attribute = resource["Properties"]["Role"]["Fn::GetAtt"]
+        assert attribute == "Arn", lid
+        policies = resolver.resolve(resources[role]["Properties"]["Policies"])
+        found[lid] = [s for policy in policies for s in _list(policy["PolicyDocument"]["Statement"])]
+    return found
 
 
 def _list(value: Any) -> list[Any]:
@@ -218,13 +262,9 @@ def test_every_call_of_every_function_is_allowed_by_its_policy(pipeline: LocalPi
     delivery = pipeline.settle()
     assert delivery.sqs_failures == 0
     assert delivery.stream_failed_batches == 0
-    # THEN each call is one its function's policy allows
-    policies = {
-        lid: [s for document in r["Properties"].get("Policies", []) for s in _list(document["Statement"])]
-        for lid, r in load_template(TEMPLATE)["Resources"].items()
-        if r["Type"] == "AWS::Serverless::Function"
-    }
+    # THEN each call is one its function's role allows
     resolver = policy_resolver(pipeline)
+    policies = role_statements(resolver)
     calls = set(recorder.calls)
     assert {c.function for c in calls} == set(policies)  # every function ran, nothing ran outside them
     actions = {c.action for c in calls}
@@ -252,3 +292,19 @@ def test_every_call_of_every_function_is_allowed_by_its_policy(pipeline: LocalPi
     assert not allowed(other_partition, policies["IngestPostFunction"], resolver)
     item = Call("BuildFeedsFunction", "dynamodb:DeleteItem", _table(pipeline.stack.table), "POST#_posts/x.md")
     assert not allowed(item, policies["BuildFeedsFunction"], resolver)
+    # AND each function writes only the partitions its key design gives it, and lists only what it plans
+    for function, action, partition in (
+        ("BuildFeedsFunction", "dynamodb:UpdateItem", "POST#_posts/x.md"),
+        ("BuildFeedsFunction", "dynamodb:UpdateItem", "SITE"),
+        ("IngestPostFunction", "dynamodb:PutItem", "FEEDS"),
+        ("IngestPostFunction", "dynamodb:DeleteItem", "FEEDS"),
+        ("IngestPostFunction", "dynamodb:UpdateItem", "POST#_posts/x.md"),
+        ("PublishDueFunction", "dynamodb:PutItem", "POST#_posts/x.md"),
+    ):
+        write = Call(function, action, _table(pipeline.stack.table), partition)
+        assert not allowed(write, policies[function], resolver), (function, action, partition)
+    for prefix in ("", "assets/", "index.html"):
+        listing = Call("IngestPostFunction", "s3:ListBucket", bucket, prefix=prefix)
+        assert not allowed(listing, policies["IngestPostFunction"], resolver), prefix
+    listed = {c.prefix for c in calls if c.action == "s3:ListBucket"}
+    assert {"_posts/", "_", "_data/"} <= listed  # the full rebuild's plan: posts, "_" folders, data files

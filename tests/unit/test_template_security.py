@@ -15,9 +15,13 @@ RESOURCES: dict[str, Any] = load_template(TEMPLATE)["Resources"]
 
 # Wildcards that cannot be narrowed, each with why. Keyed by (logical id, statement Sid).
 JUSTIFIED_WILDCARDS = {
-    ("BuildFeedsFunction", "PublishFeeds"): "the site feed's path comes from _config.yml (feed.path): any key",
-    ("BuildFeedsFunction", "RemoveReplacedArchivePages"): "archive folders sit beside feeds named by posts",
+    ("BuildFeedsRole", "PublishFeeds"): "the site feed's path comes from _config.yml (feed.path): any key",
+    ("BuildFeedsRole", "RemoveReplacedArchivePages"): "archive folders sit beside feeds named by posts",
     ("FeedsBucketPolicy", "AllowCloudFrontRead"): "CloudFront serves every document of the bucket",
+    **{
+        (role, "SendTraces"): "X-Ray has no resource-level permissions"
+        for role in ("IngestPostRole", "PublishDueRole", "BuildFeedsRole")
+    },
 }
 
 
@@ -52,7 +56,9 @@ def statements() -> Iterator[tuple[str, dict[str, Any]]]:
         elif kind in ("AWS::S3::BucketPolicy", "AWS::SQS::QueuePolicy", "AWS::IAM::Policy", "AWS::IAM::ManagedPolicy"):
             documents = [props["PolicyDocument"]]
         elif kind == "AWS::IAM::Role":
-            documents = [p["PolicyDocument"] for p in props.get("Policies", [])]
+            # a policy under a condition (`!If [Cond, policy, !Ref AWS::NoValue]`) counts as granted
+            policies = [p["Fn::If"][1] if "Fn::If" in p else p for p in props.get("Policies", [])]
+            documents = [p["PolicyDocument"] for p in policies]
         for document in documents:
             inline = f"{lid}: only inline policy documents (no managed policies or SAM policy templates)"
             assert isinstance(document, dict), inline
