@@ -189,6 +189,7 @@ def _tag_error(code: str, message: str) -> LiquidError:
 
 def _as_post_error(path: str, exc: Exception, first_line: int, reads: RenderReads) -> LiquidFailure:
     from liquid.exceptions import (
+        BlockNestingError,
         ContextDepthError,
         LiquidSyntaxError,
         LocalNamespaceLimitError,
@@ -203,7 +204,8 @@ def _as_post_error(path: str, exc: Exception, first_line: int, reads: RenderRead
     code = getattr(exc, "postfeed_code", None)
     message = exc.args[0] if exc.args else str(exc)
     if code is None:
-        if isinstance(exc, LoopIterationLimitError | OutputStreamLimitError | LocalNamespaceLimitError):
+        limits = LoopIterationLimitError | OutputStreamLimitError | LocalNamespaceLimitError | BlockNestingError
+        if isinstance(exc, limits):
             code = errors.LIQUID_LIMIT
         elif isinstance(exc, ContextDepthError):
             code, message = errors.LIQUID_LIMIT, f"includes nest deeper than {INCLUDE_DEPTH_LIMIT} (recursive include?)"
