@@ -124,7 +124,8 @@ class LoggedBatchProcessor(BatchProcessor):
             where = dict(self._describe(record))
         except Exception as describe_error:  # a record too malformed to describe still gets its line
             where = {"describe_error": f"{type(describe_error).__name__}: {describe_error}"}
-        log_failure(self._failure_logger, str(where.get("key") or self._what), exc, **where)
+        what = where.get("key") or f"{self._what} {where.get('message_id') or ''}".strip()
+        log_failure(self._failure_logger, str(what), exc, **where)
         if self._on_failure is not None:
             self._on_failure(exc)
         return entry
@@ -170,7 +171,7 @@ def stream_record_key(record: Mapping[str, Any]) -> str:
 def describe_stream(records: Any) -> dict[str, Any]:
     """Where failed stream records point: their keys (`stream_record_key`) and their sequence numbers' range."""
     if not isinstance(records, list):
-        return {"records": None}
+        return {"records": 0}  # not a batch of records at all
     readable = [r for r in records if isinstance(r, Mapping)]
     numbers = [
         str(r["dynamodb"]["SequenceNumber"])
