@@ -5,8 +5,11 @@ with our parser, its body rendered and sanitised as the feed builder does (``fee
 against the post's URL), and compared with jekyll-feed's ``content_html`` on what a reader sees:
 
 - the visible text (HTML to text, whitespace runs collapsed, typographic quotes compared as they are),
-- link targets (``a[href]``, resolved against the post's URL as a reader's client does),
-- image sources (``img[src]``, resolved the same way).
+- link targets (``a[href]``, resolved against the post's URL as a reader's client does, percent-escapes
+  decoded: ``blog-%E5%8E%9F.png`` and ``blog-原.png`` are one target),
+- image sources (``img[src]``, resolved the same way);
+
+an iframe's content (its fallback, links included) is not shown, nor are scripts and styles.
 
 A post is *identical* when all three agree and its headings carry the ids kramdown gives them; a *trivial*
 difference is one a reader cannot see (heading ids, or whitespace only); any other is *material*, and gets a
@@ -24,14 +27,15 @@ from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(REPO / "shared"), str(REPO)]  # run as a plain script, without installing the package
 
 from bench.agreement import BUILD_TIME, CORPORA, CORPUS  # noqa: E402
 from postfeed.feeds.content import LINK_SCHEMES, MEDIA_SCHEMES, absolutize_url, sanitize_html  # noqa: E402
-from postfeed.jekyll import load_site, parse_post  # noqa: E402
-from postfeed.models import Post  # noqa: E402
+from postfeed.jekyll import OtherPost, SiteFiles, load_site, parse_post  # noqa: E402
+from postfeed.models import Post, Site  # noqa: E402
 
 IDENTICAL, TRIVIAL, MATERIAL = "identical", "trivial", "material"
 # Elements whose content a reader does not see as text (the sanitiser also removes most of them).
@@ -76,14 +80,16 @@ class _Reader(HTMLParser):
             self.hidden += 1
         if tag in _BLOCKS:
             self.parts.append(" ")
-        if tag == "a" and values.get("href"):
+        if self.hidden:
+            pass  # an iframe's fallback links and images are not shown
+        elif tag == "a" and values.get("href") is not None:
             link = absolutize_url(values["href"], self.base, LINK_SCHEMES)
             if link is not None:
-                self.links.append(link)
+                self.links.append(unquote(link))
         elif tag == "img" and values.get("src"):
             image = absolutize_url(values["src"], self.base, MEDIA_SCHEMES)
             if image is not None:
-                self.images.append(image)
+                self.images.append(unquote(image))
         elif tag in _HEADINGS:
             self.heading_ids.append(values.get("id", ""))
 
@@ -182,10 +188,49 @@ class ContentAgreement:
         return 100.0 * self.same / self.posts if self.posts else 100.0
 
 
+# The documents the truth's build added to make a post's Liquid resolve (INDEX.md, "truth/").
+STUB_DOCUMENTS = {
+    "jekyll__jekyll": (
+        OtherPost(path="_docs/history.md", url="/docs/history/", date=BUILD_TIME, title="History", collection="docs"),
+    ),
+}
+
+
+def site_files(corpus: str, site: Site) -> SiteFiles:
+    """What a post's Liquid may read, as the pipeline holds it for a whole site: the config, `_includes/`,
+    `_data/` and every post (read once without Liquid: url, date, title, categories and tags need none)."""
+    from postfeed.jekyll.sitefiles import read_data
+
+    root = CORPUS / corpus
+    posts = []
+    for file in sorted((root / "_posts").rglob("*")):
+        rel = file.relative_to(root).as_posix()
+        parsed = parse_post(rel, file.read_bytes(), site, now=BUILD_TIME) if file.is_file() else None
+        if isinstance(parsed, Post):
+            posts.append(
+                OtherPost(path=rel, url=parsed.url, date=parsed.date, title=parsed.title, slug=parsed.slug,
+                          id=parsed.id, categories=parsed.categories, tags=parsed.tags)
+            )  # fmt: skip
+    includes = {
+        f.relative_to(root / "_includes").as_posix(): f.read_text()
+        for f in (root / "_includes").rglob("*")
+        if f.is_file()
+    }
+    data = {f.stem: read_data(f"_data/{f.name}", f.read_bytes()) for f in (root / "_data").glob("*") if f.is_file()}
+    return SiteFiles(
+        settings=site.config,
+        includes=includes,
+        data_files=data,
+        other_posts=(*posts, *STUB_DOCUMENTS.get(corpus, ())),
+    )
+
+
 def measure_content(corpus: str) -> ContentAgreement:
-    """Every post in truth/<corpus>.content.json against our rendering of the file Jekyll made it from."""
+    """Every post in truth/<corpus>.content.json against our rendering of the file Jekyll made it from, with
+    the whole site in reach of its Liquid."""
     root = CORPUS / corpus
     site = load_site((root / "_config.yml").read_bytes())
+    env = site_files(corpus, site)
     records: list[dict[str, Any]] = json.loads((CORPUS / "truth" / f"{corpus}.truth.json").read_text())
     contents: dict[str, dict[str, str]] = json.loads((CORPUS / "truth" / f"{corpus}.content.json").read_text())["posts"]
     result = ContentAgreement(corpus)
@@ -194,7 +239,7 @@ def measure_content(corpus: str) -> ContentAgreement:
         if url not in contents:
             continue
         rel = record["relative_path"]
-        parsed = parse_post(rel, (root / rel).read_bytes(), site, now=BUILD_TIME)
+        parsed = parse_post(rel, (root / rel).read_bytes(), site, now=BUILD_TIME, env=env)
         ours = parsed.content_html if isinstance(parsed, Post) else None
         feed = sanitize_html(ours, url) if ours is not None else None
         result.verdicts.append(compare(rel, url, ours, feed, contents[url]["content_html"]))
