@@ -35,7 +35,7 @@ from posixpath import dirname, normpath
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import quote, quote_plus
 
-from postfeed.models import RenderReads, Site
+from postfeed.models import Post, RenderReads, Site
 
 from . import errors
 from .errors import PostError
@@ -92,6 +92,22 @@ class OtherPost:
     collection: str = "posts"
     excerpt: str = ""  # rendered excerpt HTML
     data: Mapping[str, object] = field(default_factory=dict)  # front matter
+
+    @classmethod
+    def of(cls, post: Post) -> OtherPost:
+        """A parsed post as the other posts' Liquid sees it."""
+        return cls(
+            path=post.path,
+            url=post.url,
+            date=post.date,
+            title=post.title,
+            slug=post.slug,
+            id=post.id,
+            categories=post.categories,
+            tags=post.tags,
+            collection=post.collection,
+            excerpt=post.excerpt_html,
+        )
 
 
 class RenderEnvironment(Protocol):
@@ -187,7 +203,7 @@ def _tag_error(code: str, message: str) -> LiquidError:
     return error
 
 
-def _as_post_error(path: str, exc: Exception, first_line: int, reads: RenderReads) -> LiquidFailure:
+def _as_post_error(path: str, text: str, exc: Exception, first_line: int, reads: RenderReads) -> LiquidFailure:
     from liquid.exceptions import (
         BlockNestingError,
         ContextDepthError,
@@ -214,6 +230,10 @@ def _as_post_error(path: str, exc: Exception, first_line: int, reads: RenderRead
         else:
             code = errors.LIQUID_ERROR
     where = getattr(exc, "postfeed_include", None)
+    if line is None and where is None and code == errors.LIQUID_SYNTAX and (unclosed := _open_blocks(text)):
+        name, start = unclosed[-1]
+        line = text.count("\n", 0, start) + first_line
+        message = f"{{% {name} %}} is never closed ({message})"
     inside = f" (in _includes/{where})" if where else ""
     at = f" on line {line}" if line else ""
     return LiquidFailure(code, f"{path}: Liquid{at}{inside}: {message}", line, reads)
@@ -467,7 +487,7 @@ def render_liquid(path: str, text: str, page: LiquidPage | None = None) -> tuple
         template = _environment().from_string(text, name=path)
         output = template.render({_STATE: state, "site": _site_object(state), "page": dict(page.page)})
     except LiquidError as exc:
-        raise _as_post_error(path, exc, page.first_line, state.reads()) from None
+        raise _as_post_error(path, text, exc, page.first_line, state.reads()) from None
     except RecursionError:
         message = f"{path}: Liquid nests too deeply to render"
         raise LiquidFailure(errors.LIQUID_LIMIT, message, None, state.reads()) from None
@@ -488,24 +508,30 @@ _OPEN_BLOCK = re.compile(r"{%-?\s*(\w+)")
 _BLOCK_TAGS = frozenset({"if", "unless", "case", "for", "tablerow", "capture", "comment", "highlight", "raw"})
 
 
+def _open_blocks(text: str) -> list[tuple[str, int]]:
+    """Block tags the text opens and never closes, outermost first, with where each starts."""
+    stack: list[tuple[str, int]] = []
+    verbatim = ""  # inside raw or comment: tags there are text
+    for found in _OPEN_BLOCK.finditer(text):
+        name = found[1]
+        if verbatim:
+            if name == "end" + verbatim:
+                verbatim = ""
+                stack.pop()
+            continue
+        if name in _BLOCK_TAGS:
+            stack.append((name, found.start()))
+            verbatim = name if name in ("raw", "comment") else ""
+        elif name.startswith("end") and stack and stack[-1][0] == name[3:]:
+            stack.pop()
+    return stack
+
+
 def close_open_blocks(excerpt: str) -> str:
     """Jekyll's Excerpt: block tags the excerpt opens but the cut leaves unclosed get their end tags."""
     if not has_liquid(excerpt):
         return excerpt
-    stack: list[str] = []
-    in_raw = False
-    for name in _OPEN_BLOCK.findall(excerpt):
-        if in_raw:
-            if name == "endraw":
-                in_raw = False
-                stack.pop()
-            continue
-        if name in _BLOCK_TAGS:
-            stack.append(name)
-            in_raw = name == "raw"
-        elif name.startswith("end") and stack and stack[-1] == name[3:]:
-            stack.pop()
-    return excerpt + "".join(f"\n{{% end{name} %}}" for name in reversed(stack))
+    return excerpt + "".join(f"\n{{% end{name} %}}" for name, _ in reversed(_open_blocks(excerpt)))
 
 
 # --- post_url and link ----------------------------------------------------------------------------

@@ -7,6 +7,7 @@ where processes cannot start, the posts are parsed in this process.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TypeVar, overload
@@ -38,7 +39,12 @@ def read_with_parse_post(
 
 @overload
 def parse_many(
-    files: Sequence[tuple[str, bytes]], site: Site, *, workers: int | None = None, now: datetime | None = None
+    files: Sequence[tuple[str, bytes]],
+    site: Site,
+    *,
+    workers: int | None = None,
+    now: datetime | None = None,
+    env: RenderEnvironment | None = None,
 ) -> list[ParseResult]: ...
 
 
@@ -60,15 +66,19 @@ def parse_many(
     workers: int | None = None,
     now: datetime | None = None,
     read: Callable[[str, bytes, Site, datetime], Any] = read_with_parse_post,
+    env: RenderEnvironment | None = None,
 ) -> list[Any]:
     """Every (key, body) read under `site` at one instant `now` (default: now), results in the order of `files`.
 
     `workers` processes (default: every available core) share the work when there is enough of it. `read` is
     what each file goes through: `parse_post` by default; the pipeline's reader records a crash of the parser
     as a rejection, and `postfeed build`'s decides the post's write there too. It must pickle (a module-level
-    function, or a `functools.partial` of one)."""
+    function, or a `functools.partial` of one). `env` is what the default reader's Liquid reads (includes,
+    data, other posts; it must pickle too); default: none of them."""
     from postfeed.processes import available_cores, chunked, map_chunks
 
+    if env is not None and read is read_with_parse_post:
+        read = functools.partial(read_with_parse_post, env=env)
     moment = now or datetime.now(UTC)  # one instant for all: `future` posts are judged alike in every worker
     count = workers if workers is not None else available_cores()
     if len(files) < MIN_PARALLEL:

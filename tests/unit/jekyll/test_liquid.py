@@ -256,7 +256,8 @@ def test_a_missing_target_is_recorded_on_the_rejection() -> None:
         ("x\n{% link _posts/none.md %}\n", errors.LINK_NOT_FOUND, 5),
         ("{% highlight %}x{% endhighlight %}\n", errors.LIQUID_SYNTAX, 4),
         ("{% for x in %}{% endfor %}\n", errors.LIQUID_SYNTAX, None),
-        ("{% if true %}never closed\n", errors.LIQUID_SYNTAX, None),
+        ("one\n{% if true %}never closed\n", errors.LIQUID_SYNTAX, 5),
+        ("{% capture x %}{% raw %}{% endcapture %}{% endraw %}\n", errors.LIQUID_SYNTAX, 4),
         ("{{ 'x' | date_to_xmlschema }}\n", errors.LIQUID_ERROR, 4),
     ],
 )
@@ -302,3 +303,17 @@ def test_python_liquid_is_imported_only_for_a_body_with_liquid() -> None:
         "assert 'liquid' in sys.modules\n"
     )
     subprocess.run([sys.executable, "-c", program], check=True, env={"PYTHONPATH": "shared"})
+
+
+def test_a_whole_site_parsed_at_once_resolves_links_between_its_posts() -> None:
+    from postfeed.jekyll import parse_many
+
+    first = ("_posts/2019-01-01-first.md", b"---\ntitle: First\n---\nHi.\n")
+    second = ("_posts/2019-02-01-second.md", b"---\ntitle: Second\n---\n[back]({% post_url 2019-01-01-first %})\n")
+    (alone,) = parse_many([first], SITE, now=NOW)
+    assert isinstance(alone, Post)
+    env = SiteFiles(other_posts=[OtherPost.of(alone)])
+    _, linked = parse_many([first, second], SITE, now=NOW, env=env)
+    assert isinstance(linked, Post)
+    assert '<a href="/2019/01/01/first.html">back</a>' in linked.content_html
+    assert linked.reads.post_urls == ("2019-01-01-first",)
