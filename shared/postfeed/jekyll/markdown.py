@@ -337,6 +337,50 @@ def _not_declaration(rule: Callable[..., bool]) -> Callable[..., bool]:
     return html_block
 
 
+_FENCE_OPEN = re.compile(r"(([~`])\2{2,})[ \t]*(?:(\S+?)(?:\?\S*)?)?[ \t]*$")
+
+
+def _fence(state: StateBlock, start: int, end: int, silent: bool) -> bool:
+    """kramdown-parser-gfm's fenced code block: a one-word info string (``js``, ``js?x``), closed by the same
+    fence (or a longer one) with up to three spaces before it, even a line that falls short of a list item's
+    indentation (kramdown reads it as a lazy line of the item); unclosed, it is not a code block."""
+    if state.sCount[start] - state.blkIndent >= 4:
+        return False
+    opening = _FENCE_OPEN.match(state.src, state.bMarks[start] + state.tShift[start], state.eMarks[start])
+    if opening is None:
+        return False
+    fence, language = opening[1], opening[3] or ""
+    closing = re.compile(rf"{re.escape(fence)}{re.escape(fence[0])}*[ \t]*$")
+    line = start + 1
+    closed = False
+    while line < end:
+        begin = state.bMarks[line] + state.tShift[line]
+        blank = begin >= state.eMarks[line]
+        if not blank and state.sCount[line] < state.blkIndent:
+            closed = state.parentType == "list" and state.tShift[line] <= 3 + state.blkIndent
+            closed = closed and closing.match(state.src, begin, state.eMarks[line]) is not None
+            break
+        if (
+            not blank
+            and state.sCount[line] - state.blkIndent <= 3
+            and closing.match(state.src, begin, state.eMarks[line])
+        ):
+            closed = True
+            break
+        line += 1
+    if not closed and state.blkIndent == 0 and state.parentType not in ("blockquote", "list"):
+        return False
+    if silent:
+        return True
+    token = state.push("fence", "code", 0)
+    token.info = language
+    token.content = state.getLines(start + 1, line, state.sCount[start], True)
+    token.markup = fence
+    token.map = [start, line + 1 if closed else line]
+    state.line = line + 1 if closed else line
+    return True
+
+
 # --- math blocks ----------------------------------------------------------------------------------------------
 
 
@@ -574,12 +618,29 @@ def _span_ial(state: StateInline, silent: bool) -> bool:
     if found is None:
         return False
     if not silent and not found[0].startswith("{::"):
-        attrs, _ = _attributes(found[0][2:-1])
-        target = _span_target(state.tokens)
-        if target is not None and not state.pending:
-            _apply(target, attrs, [])
+        # Emphasis is paired after tokenising: the element the IAL follows is known then (_span_attributes).
+        token = state.push("kd_span_ial", "", 0)
+        token.meta = {"attrs": _attributes(found[0][2:-1])[0], "after_text": bool(state.pending)}
     state.pos = found.end()
     return True
+
+
+def _span_attributes(state: StateCore) -> None:
+    """Each span IAL onto the element right before it (kramdown ignores one that follows plain text)."""
+    for block in state.tokens:
+        if block.type != "inline" or not block.children:
+            continue
+        if not any(child.type == "kd_span_ial" for child in block.children):
+            continue
+        children: list[Token] = []
+        for child in block.children:
+            if child.type != "kd_span_ial":
+                children.append(child)
+                continue
+            target = None if child.meta["after_text"] else _span_target(children)
+            if target is not None:
+                _apply(target, child.meta["attrs"], [])
+        block.children = children
 
 
 def _span_target(tokens: list[Token]) -> Token | None:
@@ -588,12 +649,11 @@ def _span_target(tokens: list[Token]) -> Token | None:
     last = tokens[-1]
     if last.nesting == 0:
         return last if last.type in ("image", "code_inline") else None
-    if last.nesting == -1:
-        depth = 0
-        for token in reversed(tokens):
-            depth += token.nesting
-            if depth == 0:
-                return token
+    depth = 0
+    for token in reversed(tokens):
+        depth += token.nesting
+        if depth == 0:
+            return token
     return None
 
 
@@ -995,6 +1055,14 @@ def _render_math_inline(self: Any, tokens: Sequence[Token], idx: int, options: A
     return f"\\({html.escape(tokens[idx].content, quote=False)}\\)"
 
 
+def _render_ordered_list(self: Any, tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:
+    """kramdown numbers every ordered list from 1, whatever its first item's number."""
+    token = tokens[idx]
+    if token.attrGet("start") is not None:
+        token.attrs.pop("start")
+    return str(self.renderToken(tokens, idx, options, env))
+
+
 def _render_del(self: Any, tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:
     return "<del>" if tokens[idx].nesting == 1 else "</del>"
 
@@ -1060,6 +1128,7 @@ def _parser() -> MarkdownIt:
     # setext underline; lists, ATX headings, quotes, fences, definition lists, IALs and HTML blocks do.
     block.at("hr", block.__rules__[block.__find__("hr")].fn, {"alt": ["reference", "blockquote", "list"]})
     block.disable(["lheading"])
+    block.at("fence", _fence, {"alt": ["paragraph", "reference", "blockquote", "list"]})
     # In kramdown's order: setext headings and math before HTML blocks, tables after lists and definitions.
     block.before("code", "kd_ial", _block_ial, {"alt": ["paragraph", "reference", "blockquote", "list"]})
     block.before("html_block", "kd_setext", _setext_heading)
@@ -1083,6 +1152,7 @@ def _parser() -> MarkdownIt:
     core.after("inline", "kd_typography", _typography)
     core.after("kd_typography", "kd_abbreviations", _abbreviations)
     core.after("kd_abbreviations", "kd_span_html_close", _close_span_html)
+    core.after("kd_span_html_close", "kd_span_attributes", _span_attributes)
     core.push("kd_block_attributes", _block_attributes)
     core.push("kd_heading_ids", _heading_ids)
     core.push("kd_toc", _table_of_contents)
@@ -1094,6 +1164,8 @@ def _parser() -> MarkdownIt:
         "math_block_kd": _render_math_block,
         "math_inline_kd": _render_math_inline,
         "kd_ial": _render_nothing,
+        "kd_span_ial": _render_nothing,
+        "ordered_list_open": _render_ordered_list,
         "s_open": _render_del,
         "s_close": _render_del,
         "footnote_ref": _render_footnote_ref,
