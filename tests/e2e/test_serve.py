@@ -1,5 +1,6 @@
 """`postfeed serve` as a user runs it: a subprocess on free ports; the seed post uploaded with boto3 to the
-printed endpoint shows up in its feeds over HTTP; conditional requests; the index; Ctrl-C stops it."""
+printed endpoint shows up in its feeds over HTTP; conditional requests; the index; Ctrl-C stops it.
+(Restarts and stops with a backlog: test_serve_restart.py.)"""
 
 from __future__ import annotations
 
@@ -56,16 +57,16 @@ def wait_for(condition: object, timeout: float, what: str) -> None:
     raise AssertionError(f"timed out after {timeout} s waiting for {what}")
 
 
-@pytest.fixture
-def served(tmp_path: Path) -> Iterator[Served]:
-    output = tmp_path / "serve.out"
+def start_serve(folder: Path, *args: str, name: str = "serve.out") -> Served:
+    """`postfeed serve ARGS` started in `folder` as a user would, once it has printed what to paste."""
+    output = folder / name
     with output.open("wb") as sink:
         process = subprocess.Popen(
-            [sys.executable, "-m", "postfeed.cli", "serve", "--port", "0", "--s3-port", "0"],
+            [sys.executable, "-m", "postfeed.cli", "serve", *args],
             stdout=sink,
             stderr=subprocess.STDOUT,
             env=clean_environment(),
-            cwd=tmp_path,
+            cwd=folder,
         )
     try:
         wait_for(lambda: "Delete a post:" in output.read_text(encoding="utf-8") or process.poll() is not None, 60, "up")
@@ -76,11 +77,25 @@ def served(tmp_path: Path) -> Iterator[Served]:
         assert cli is not None, text
         assert feeds is not None, text
         assert 'boto3.client("s3", endpoint_url="' + cli.group(2) in text
-        yield Served(process, output, endpoint=cli.group(2), bucket=cli.group(1), feeds=feeds.group(1))
+    except BaseException:
+        stop_serve(process)
+        raise
+    return Served(process, output, endpoint=cli.group(2), bucket=cli.group(1), feeds=feeds.group(1))
+
+
+def stop_serve(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        process.kill()
+        process.wait(10)
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[Served]:
+    served = start_serve(tmp_path, "--port", "0", "--s3-port", "0")
+    try:
+        yield served
     finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait(10)
+        stop_serve(served.process)
 
 
 def feeds_bucket(s3: Any) -> str:
@@ -114,15 +129,23 @@ class AlternateLinks(HTMLParser):
             self.in_head = False
 
 
-def test_an_uploaded_post_is_served_in_its_feeds(served: Served, seed_bytes: bytes) -> None:
-    # GIVEN the printed endpoint and fake credentials, as a user would paste them
-    s3 = boto3.client(
+def s3_client(endpoint: str, **config: Any) -> Any:
+    """An S3 client for the printed endpoint, with the printed fake credentials (`config`: botocore's)."""
+    from botocore.config import Config
+
+    return boto3.client(
         "s3",
-        endpoint_url=served.endpoint,
+        endpoint_url=endpoint,
         region_name="us-east-1",
         aws_access_key_id=LOCAL_AWS_ENVIRONMENT["AWS_ACCESS_KEY_ID"],
         aws_secret_access_key=LOCAL_AWS_ENVIRONMENT["AWS_SECRET_ACCESS_KEY"],
+        config=Config(**config),
     )
+
+
+def test_an_uploaded_post_is_served_in_its_feeds(served: Served, seed_bytes: bytes) -> None:
+    # GIVEN the printed endpoint and fake credentials, as a user would paste them
+    s3 = s3_client(served.endpoint)
     # WHEN the seed post is uploaded
     s3.put_object(Bucket=served.bucket, Key=SEED_KEY, Body=seed_bytes)
     # THEN its category feed appears within seconds, with the post, links pointing at the local server

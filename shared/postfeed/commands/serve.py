@@ -1,5 +1,9 @@
-"""`postfeed serve [--port N] [--s3-port M] [--posts DIR]`: the local stack kept up. Upload posts to the printed
-S3 endpoint with any S3 client; their feeds appear within seconds on the feeds HTTP server.
+"""`postfeed serve [--port N] [--s3-port M] [--posts DIR] [--state DIR] [--fresh]`: the local stack kept up.
+Upload posts to the printed S3 endpoint with any S3 client; their feeds appear within seconds on the feeds
+HTTP server. Its state (posts bucket, table, feeds bucket) lives in `--state` and survives a restart.
+
+Ctrl-C (or SIGTERM): uploads are refused (503) at once, the backlog is delivered (up to `--drain` seconds; a
+second Ctrl-C stops at once), then it exits. What was acknowledged is on disk either way.
 
 Only light stdlib modules at import time; moto, boto3 and the pipeline are imported in run().
 """
@@ -12,6 +16,8 @@ import sys
 import threading
 from pathlib import Path
 from typing import Any
+
+DEFAULT_STATE = ".postfeed/serve"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -29,6 +35,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--log", metavar="FILE", help="append the functions' JSON logs and EMF metrics to FILE")
     parser.add_argument("--poll", type=float, default=0.5, metavar="SECONDS", help="delivery interval (default 0.5)")
     parser.add_argument("--quiet", action="store_true", help="no line per HTTP request")
+    parser.add_argument(
+        "--state",
+        default=DEFAULT_STATE,
+        metavar="DIR",
+        help=f"where the posts bucket, the table and the feeds are kept across restarts (default {DEFAULT_STATE})",
+    )
+    parser.add_argument("--fresh", action="store_true", help="empty the state folder first: start with nothing")
+    parser.add_argument(
+        "--drain",
+        type=float,
+        default=60.0,
+        metavar="SECONDS",
+        help="on stop, how long to deliver the backlog before exiting anyway (default 60; it is kept either way)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -37,8 +57,11 @@ def run(args: argparse.Namespace) -> int:
 
     console = sys.stdout  # saved: while serving, sys.stdout carries the functions' output to --log
     stopping = threading.Event()
+    cut_short = threading.Event()  # a second Ctrl-C: stop draining
 
     def request_stop(signum: int, frame: Any) -> None:
+        if stopping.is_set():
+            cut_short.set()
         stopping.set()
 
     service = LocalService(
@@ -48,7 +71,10 @@ def run(args: argparse.Namespace) -> int:
         log=Path(args.log) if args.log else None,
         poll_seconds=args.poll,
         access_log=not args.quiet,
+        state=Path(args.state),
+        fresh=args.fresh,
     )
+    drained = True
     try:
         site = collect_site(Path(args.posts), Path(args.config) if args.config else None) if args.posts else None
         # Our own SIGINT handler too: a shell starts background jobs with SIGINT ignored, and Python then
@@ -63,14 +89,18 @@ def run(args: argparse.Namespace) -> int:
         except KeyboardInterrupt:
             pass
         finally:
-            console.write("postfeed serve: stopping\n")
+            console.write(
+                "postfeed serve: stopping: uploads refused (503), delivering the backlog (Ctrl-C again: stop now)\n"
+            )
             console.flush()
-            service.stop()
+            drained = service.stop(drain=args.drain, cancel=cut_short)
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
     except RunError as exc:
         print(f"postfeed serve: {exc}", file=sys.stderr)
         return 2
+    if not drained:
+        console.write(f"postfeed serve: backlog not delivered; it is kept in {args.state} for the next start\n")
     console.write("postfeed serve: stopped\n")
     console.flush()
     return 0

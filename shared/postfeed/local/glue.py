@@ -217,6 +217,12 @@ class EventGlue:
             self._stamped[message_id] = stamp_sequencers(body, self._sequence)
         return self._stamped[message_id]
 
+    def resume_sequencers(self, after: int) -> None:
+        """Stamp sequencers from `after + 1` on. For `serve` restarted on a restored table
+        (postfeed.local.state): the table holds the sequencers the previous run stamped, and an event
+        numbered from 1 again would be dropped as older than them."""
+        self._sequence = itertools.count(after + 1)
+
     # -- stream -> feeds --------------------------------------------------------------------------
 
     def pump_stream(self) -> int:

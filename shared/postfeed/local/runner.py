@@ -579,12 +579,17 @@ def local_settings(pipeline: LocalPipeline) -> Settings:
 
 
 def config_report(pipeline: LocalPipeline, settings: Settings, config: bytes | None, key: str) -> dict[str, Any]:
-    """Whether the site's `_config.yml` is in force (the table holds it), and why not if it is not."""
+    """Whether the site's `_config.yml` is in force (the table holds it), and why not if it is not: the error the
+    ingest function recorded (code, message, line; `kept_previous` when an earlier good config stays in force)."""
     from postfeed.jekyll import ConfigError
 
     if config is None:
         return {"key": None, "status": "absent"}
     stored = pipeline.table.get_config()
+    if stored and stored.get("rejected") == "1":
+        error = stored.get("error") or {}
+        report = {"key": key, "status": "error", "code": error.get("code"), "message": error.get("message")}
+        return report | {"line": error.get("line")} | ({"kept_previous": True} if stored.get("raw") else {})
     if stored and stored.get("raw") == config:
         return {"key": key, "status": "published"}
     try:

@@ -3,6 +3,11 @@
 - an embedded moto server (S3, SQS, DynamoDB and its streams) on 127.0.0.1, where posts are uploaded
   with any S3 client (`aws s3 cp … --endpoint-url`, boto3);
 - a poller thread delivering the queue and the stream through the real handlers every `poll_seconds`;
+- a state folder (postfeed.local.state): the posts bucket written through before each upload's 200, the table
+  and the feeds bucket snapshotted while idle, all restored on start;
+- an upload gate in front of the endpoint: writes to the posts bucket get `503` (with `Retry-After`) while
+  the state is restored and from the moment serve begins to stop, so nothing is acknowledged that the stop
+  could lose; `stop(drain=…)` then delivers the backlog and takes a last snapshot;
 - a feeds HTTP server on 127.0.0.1 reading the feeds bucket as CloudFront would: the object's stored
   Content-Type and Cache-Control, its ETag and Last-Modified, `304 Not Modified` for `If-None-Match` and
   `If-Modified-Since`, HEAD, 404 for missing keys, percent-decoded UTF-8 paths (Chinese tag feeds), and
@@ -16,7 +21,7 @@ import html
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import format_datetime, parsedate_to_datetime
@@ -30,11 +35,15 @@ from postfeed.local.runner import FEED_EXTENSIONS, RunError, SiteFiles, feed_ste
 from postfeed.models import Site
 
 if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
     from mypy_boto3_s3 import S3Client
 
     from postfeed.local.pipeline import LocalPipeline
+    from postfeed.local.state import StateFolder
 
 POLL_SECONDS = 0.5
+DRAIN_SECONDS = 60.0  # on stop, how long the backlog may take to deliver before serve exits anyway
+RETRY_AFTER_SECONDS = 5
 SCHEDULE_SECONDS = 60.0  # how often `serve` runs the scheduled function (future-dated posts that are due)
 FORMAT_MEDIA_TYPES = {"atom": "application/atom+xml", "rss": "application/rss+xml", "json": "application/feed+json"}
 FORMAT_ORDER = ("atom", "rss", "json")
@@ -264,6 +273,100 @@ class FeedRequestHandler(BaseHTTPRequestHandler):
             self.server.access_log.flush()
 
 
+# -- the local AWS endpoint, with a gate for uploads -----------------------------------------------------
+
+
+class UploadGate:
+    """WSGI middleware in front of moto: while shut, a write to the posts bucket (PUT, POST, DELETE on
+    `/<bucket>…` or `<bucket>.<host>`) gets `503 ServiceUnavailable` with `Retry-After` and never reaches
+    moto; everything else (reads, the functions' writes to the feeds bucket, the table, the queues) passes.
+    `shut` waits for the writes already let in, so an upload is either refused or acknowledged before."""
+
+    def __init__(self) -> None:
+        self.bucket = ""
+        self.reason = "starting"
+        self.refused = 0
+        self._shut = True
+        self._inflight = 0
+        self._changed = threading.Condition()
+
+    def open(self) -> None:
+        with self._changed:
+            self._shut = False
+
+    def shut(self, reason: str, timeout: float = 30.0) -> bool:
+        """Refuse uploads from now on; True once every upload let in before has returned."""
+        with self._changed:
+            self._shut, self.reason = True, reason
+            return self._changed.wait_for(lambda: self._inflight == 0, timeout)
+
+    def wrap(self, app: WSGIApplication) -> WSGIApplication:
+        def gated(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+            if not self._is_upload(environ):
+                return app(environ, start_response)
+            with self._changed:
+                if self._shut:
+                    self.refused += 1
+                    return self._refuse(start_response)
+                self._inflight += 1
+            try:
+                return app(environ, start_response)  # moto answers in full here (its body is a list)
+            finally:
+                with self._changed:
+                    self._inflight -= 1
+                    self._changed.notify_all()
+
+        return gated
+
+    def _is_upload(self, environ: WSGIEnvironment) -> bool:
+        if not self.bucket or environ.get("REQUEST_METHOD") in ("GET", "HEAD", "OPTIONS"):
+            return False
+        path, host = str(environ.get("PATH_INFO", "")), str(environ.get("HTTP_HOST", ""))
+        return path == f"/{self.bucket}" or path.startswith(f"/{self.bucket}/") or host.startswith(f"{self.bucket}.")
+
+    def _refuse(self, start_response: StartResponse) -> list[bytes]:
+        message = html.escape(f"postfeed serve is {self.reason}: uploads are refused; retry once it is up")
+        body = (
+            '<?xml version="1.0" encoding="UTF-8"?>\n'
+            f"<Error><Code>ServiceUnavailable</Code><Message>{message}</Message></Error>\n"
+        ).encode()
+        start_response(
+            "503 Service Unavailable",
+            [
+                ("Content-Type", "application/xml"),
+                ("Content-Length", str(len(body))),
+                ("Retry-After", str(RETRY_AFTER_SECONDS)),
+            ],
+        )
+        return [body]
+
+
+@contextlib.contextmanager
+def gated_aws_server(gate: UploadGate, port: int = 0, host: str = "127.0.0.1") -> Iterator[str]:
+    """runner.local_aws_server with `gate` in front of moto's application; yields the endpoint URL."""
+    from moto.server import ThreadedMotoServer
+
+    from postfeed.local.pipeline import LOCAL_AWS_ENVIRONMENT
+    from postfeed.local.runner import free_port, process_environment
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no line per request on stderr
+    server = ThreadedMotoServer(ip_address=host, port=port or free_port(host), verbose=False)
+    try:
+        server.start()
+    except OSError as exc:
+        raise RunError(f"cannot start the local AWS server on {host}:{port}: {exc}") from exc
+    assert server._server is not None
+    server._server.app = gate.wrap(server._server.app)  # werkzeug calls `server.app` for each request
+    bound_host, bound_port = server.get_host_and_port()
+    endpoint = f"http://{bound_host}:{bound_port}"
+    try:
+        with process_environment({**LOCAL_AWS_ENVIRONMENT, "AWS_ENDPOINT_URL": endpoint}):
+            yield endpoint
+    finally:
+        server.stop()
+        server._server.server_close()  # stop() shuts the loop down but leaves the socket open
+
+
 # -- keeping the pipeline moving ----------------------------------------------------------------------
 
 
@@ -278,6 +381,7 @@ class Poller(threading.Thread):
         interval: float = POLL_SECONDS,
         schedule_interval: float = SCHEDULE_SECONDS,
         console: IO[str],
+        on_idle: Callable[[], object] | None = None,
     ) -> None:
         super().__init__(name="postfeed-poller", daemon=True)
         self.pipeline = pipeline
@@ -285,30 +389,62 @@ class Poller(threading.Thread):
         self.schedule_interval = schedule_interval
         self.next_schedule = 0.0  # monotonic time of the next scheduled run (the first round runs it)
         self.console = console
+        self.on_idle = on_idle  # called (lock held) after each round that ends with nothing left to deliver
         self.stopping = threading.Event()
+        self.wake = threading.Event()  # ends the wait between rounds early
         self.lock = threading.Lock()  # held while the glue runs: callers can settle in step with it
         self.rounds = 0
+        self.idle_rounds = 0  # the number of the last round that ended idle (rounds count from 1)
+        self.round_done = threading.Condition()
 
     def run(self) -> None:
         while not self.stopping.is_set():
             self.settle_once()
-            self.stopping.wait(self.interval)
+            self.wake.wait(self.interval)
+            self.wake.clear()
 
     def settle_once(self) -> None:
         with self.lock:
+            idle = False
             try:
                 if time.monotonic() >= self.next_schedule:
                     self.next_schedule = time.monotonic() + self.schedule_interval
                     self.pipeline.glue.run_schedule()
                 self.pipeline.settle()
+                idle = True
+                if self.on_idle is not None:
+                    self.on_idle()
             except Exception as exc:  # a local server hiccup must not end the poller
-                self.console.write(f"{time.strftime('%H:%M:%S')}  poller: {type(exc).__name__}: {exc}\n")
-                self.console.flush()
-            self.rounds += 1
+                self._say(f"poller: {type(exc).__name__}: {exc}")
+            with self.round_done:
+                self.rounds += 1
+                if idle:
+                    self.idle_rounds = self.rounds
+                self.round_done.notify_all()
+
+    def drain(self, timeout: float, cancel: threading.Event) -> bool:
+        """Wait until a round that starts after this call ends idle: every event already queued (each upload
+        acknowledged before the gate shut) has then been delivered. False on `timeout` or `cancel`."""
+        with self.lock, self.round_done:  # no round is running: the next one starts after this point
+            wanted = self.rounds + 1
+        self.wake.set()
+        deadline = time.monotonic() + timeout
+        with self.round_done:
+            while self.idle_rounds < wanted:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0 or cancel.is_set() or not self.is_alive():
+                    return False
+                self.round_done.wait(min(remaining, 0.2))
+        return True
 
     def stop(self, timeout: float = 30.0) -> None:
         self.stopping.set()
+        self.wake.set()
         self.join(timeout)
+
+    def _say(self, line: str) -> None:
+        self.console.write(f"{time.strftime('%H:%M:%S')}  {line}\n")
+        self.console.flush()
 
 
 class ConsoleLogHandler(logging.Handler):
@@ -350,7 +486,9 @@ def console_logging(console: IO[str], feed_url: Callable[[str], str]) -> Iterato
 # -- what to tell the user ----------------------------------------------------------------------------
 
 
-def instructions(*, endpoint: str, feeds_url: str, bucket: str, prefix: str, table: str, region: str) -> str:
+def instructions(
+    *, endpoint: str, feeds_url: str, bucket: str, prefix: str, table: str, region: str, state: str = ""
+) -> str:
     from postfeed.local.pipeline import LOCAL_AWS_ENVIRONMENT
 
     env = LOCAL_AWS_ENVIRONMENT
@@ -366,6 +504,7 @@ def instructions(*, endpoint: str, feeds_url: str, bucket: str, prefix: str, tab
             f"  endpoint     {endpoint}   (S3, SQS, DynamoDB on moto)",
             f"  posts        s3://{bucket}/{prefix}",
             f"  table        {table}",
+            *([f"  state        {state}   (posts, table and feeds kept across restarts)"] if state else []),
             "",
             "Fake credentials for the local endpoint (set them in the shell you upload from):",
             f"  export {exports}",
@@ -391,7 +530,8 @@ def instructions(*, endpoint: str, feeds_url: str, bucket: str, prefix: str, tab
 
 
 class LocalService:
-    """moto + the poller + the feeds HTTP server, started and stopped together (`with` or start/stop)."""
+    """moto + the poller + the feeds HTTP server (+ the state folder), started and stopped together (`with`
+    or start/stop)."""
 
     def __init__(
         self,
@@ -403,6 +543,8 @@ class LocalService:
         log: Path | None = None,
         poll_seconds: float = POLL_SECONDS,
         access_log: bool = True,
+        state: Path | None = None,
+        fresh: bool = False,
     ) -> None:
         self.port = port
         self.s3_port = s3_port if s3_port is not None else (port + 1 if port else 0)
@@ -411,10 +553,14 @@ class LocalService:
         self.log = log
         self.poll_seconds = poll_seconds
         self.access_log = access_log
+        self.state_dir = state
+        self.fresh = fresh
         self._stack = contextlib.ExitStack()
         self.httpd: FeedsHTTPServer | None = None
         self.pipeline: LocalPipeline | None = None
         self.poller: Poller | None = None
+        self.gate = UploadGate()
+        self.state: StateFolder | None = None
         self.endpoint = ""
         self._http_thread: threading.Thread | None = None
 
@@ -424,37 +570,67 @@ class LocalService:
         return self.httpd.url
 
     def start(self, site: SiteFiles | None = None) -> None:
-        """Bring everything up; `site` (config and posts) is loaded and settled before serving."""
-        from postfeed.local.runner import create_pipeline, function_output, local_aws_server
+        """Bring everything up: the state folder restored (uploads get 503 meanwhile), then `site` (config and
+        posts), if any, loaded and settled before serving."""
+        from postfeed.local.runner import create_pipeline, function_output
+        from postfeed.local.state import StateFolder
 
+        if self.state_dir is not None:  # first: a folder in use or not ours stops us before any port is taken
+            self.state = StateFolder(self.state_dir, fresh=self.fresh)
+            self._stack.callback(self.state.close)  # last out: the folder stays locked until moto is down
         try:
             self.httpd = FeedsHTTPServer((self.host, self.port), access_log=self.console if self.access_log else None)
         except OSError as exc:
             raise RunError(f"cannot serve feeds on {self.host}:{self.port}: {exc}") from exc
         self._stack.callback(self.httpd.server_close)
-        self.endpoint = self._stack.enter_context(local_aws_server(self.s3_port, self.host))
+        self.endpoint = self._stack.enter_context(gated_aws_server(self.gate, self.s3_port, self.host))
         self._stack.enter_context(function_output(self.log))
         pipeline = create_pipeline(endpoint_url=self.endpoint, feed_base_url=self.feeds_url, log_level="INFO")
         self.pipeline = pipeline
+        self.gate.bucket = pipeline.stack.posts_bucket
         self.httpd.attach(self._s3_client(), pipeline.stack.feeds_bucket, site=lambda: self._site(pipeline))
+        if self.state is not None and self.state_dir is not None:
+            restored = self.state.restore(pipeline)
+            self.console.write(restored.summary(self.state_dir) + "\n")
+            self.console.flush()
+        self.gate.open()
         if site is not None:
             self._preload(site)
         self._http_thread = threading.Thread(target=self.httpd.serve_forever, name="postfeed-http", daemon=True)
         self._http_thread.start()
         self._stack.enter_context(console_logging(self.console, lambda key: f"{self.feeds_url}/{key}"))
-        self.poller = Poller(pipeline, interval=self.poll_seconds, console=self.console)
+        self.poller = Poller(pipeline, interval=self.poll_seconds, console=self.console, on_idle=self._checkpoint)
         self.poller.start()
 
-    def stop(self) -> None:
-        """Stop the poller (finishing its round), the HTTP server, then moto; idempotent."""
+    def stop(self, *, drain: float = 0.0, cancel: threading.Event | None = None) -> bool:
+        """Shut the upload gate (503 from now on), deliver the backlog for up to `drain` seconds (or until
+        `cancel`), take a last snapshot if it drained, then stop the poller, the HTTP server and moto;
+        idempotent. True when the backlog was delivered; if not, the state folder still holds every upload
+        acknowledged, and the next start delivers it."""
+        drained = False
+        self.gate.shut("stopping")
         if self.poller is not None:
-            self.poller.stop()
-            self.poller = None
+            poller, self.poller = self.poller, None
+            cancelled = cancel or threading.Event()
+            if drain > 0:
+                drained = poller.drain(drain, cancelled)
+            poller.stop(timeout=2.0 if cancelled.is_set() or (drain > 0 and not drained) else 30.0)
+            if drained and not poller.is_alive() and poller.idle_rounds == poller.rounds:
+                self._checkpoint(force=True)
         if self.httpd is not None and self._http_thread is not None:
             self.httpd.shutdown()
             self._http_thread.join(10)
             self._http_thread = None
         self._stack.close()
+        return drained
+
+    def _checkpoint(self, *, force: bool = False) -> None:
+        """A snapshot of the state, when the pipeline is idle (the poller's lock held, or the poller stopped)
+        and it has moved since the last one (`force`: however recent that was)."""
+        if self.state is None or self.pipeline is None:
+            return
+        if self.state.snapshot_due(self.pipeline, wait=not force):
+            self.state.snapshot(self.pipeline)
 
     def __enter__(self) -> LocalService:
         return self
@@ -472,6 +648,7 @@ class LocalService:
             prefix=str(stack.parameters.get("PostsPrefix") or "_posts/"),
             table=stack.table,
             region=stack.region,
+            state=str(self.state_dir) if self.state_dir is not None else "",
         )
 
     def _s3_client(self) -> S3Client:
