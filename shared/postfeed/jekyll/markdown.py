@@ -765,9 +765,14 @@ _DECLARATION = re.compile(r"<!(?!--)[^>]*>")
 
 def _span_html(state: StateInline, silent: bool) -> bool:
     """A block element's tag inside running text is shown as text, as kramdown does (``宽度为960px的<DIV>``),
-    and so is a declaration (``<!DOCTYPE html>``)."""
+    and so are a declaration (``<!DOCTYPE html>``) and ``<<`` (a guillemet)."""
     if state.src[state.pos] != "<":
         return False
+    if state.src.startswith("<<", state.pos):  # a guillemet (typography), not a tag: `<<is>>`
+        if not silent:
+            state.pending += "<<"
+        state.pos += 2
+        return True
     found = _SPAN_TAG.match(state.src, state.pos) or _DECLARATION.match(state.src, state.pos)
     if found is None or (found.re is _SPAN_TAG and found[1].lower() not in _BLOCK_ELEMENTS):
         return False
@@ -952,7 +957,9 @@ def _heading_ids(state: StateCore) -> None:
                 children[-1].content = children[-1].content[: explicit.start()]
                 token.attrSet("id", explicit[1])
         if token.attrGet("id") is None:
-            token.attrSet("id", gfm_header_id(_raw_text(children), seen))
+            generated = gfm_header_id(_raw_text(children), seen)
+            if generated:  # kramdown writes no empty id (`### ;;` has none)
+                token.attrSet("id", generated)
 
 
 def _table_of_contents(state: StateCore) -> None:
@@ -965,6 +972,8 @@ def _table_of_contents(state: StateCore) -> None:
     entries: list[tuple[int, str, str]] = []
     for index, token in enumerate(tokens):
         if token.type != "heading_open" or "no_toc" in str(token.attrGet("class") or "").split():
+            continue
+        if not token.attrGet("id"):
             continue
         children = [
             child
