@@ -10,6 +10,7 @@ import sys
 from typing import Any
 
 import pytest
+from aws_lambda_powertools import Logger
 from botocore.exceptions import ClientError
 
 from postfeed.local.faults import FaultInjector, FaultKind, FaultRule
@@ -39,7 +40,10 @@ class CurrentStdout:
 @pytest.fixture(autouse=True)
 def function_logs() -> None:
     """The functions' JSON log lines on this test's captured stdout: Powertools gives a service's logger its
-    handler once per process, bound to the stdout of that moment (an earlier test's capture, closed since)."""
+    handler once per process, bound to the stdout of that moment (an earlier test's capture, closed since).
+    Each service's logger is made here if need be: the functions' own `Logger(service=...)` then reuse it."""
+    for name in FUNCTION_LOGGERS:
+        Logger(service=name)
     for handler in (h for name in FUNCTION_LOGGERS for h in logging.getLogger(name).handlers):
         if isinstance(handler, logging.StreamHandler):
             handler.stream = CurrentStdout()  # not setStream: it would flush the closed one first
