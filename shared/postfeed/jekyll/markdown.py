@@ -381,6 +381,18 @@ def _fence(state: StateBlock, start: int, end: int, silent: bool) -> bool:
     return True
 
 
+def _flush_left(rule: Callable[..., bool]) -> Callable[..., bool]:
+    """markdown-it's ATX heading rule, but only at the start of the line (kramdown-parser-gfm's
+    ATX_HEADER_START has no leading spaces: `  # x` is text)."""
+
+    def heading(state: StateBlock, start: int, end: int, silent: bool) -> bool:
+        if state.sCount[start] != state.blkIndent:
+            return False
+        return rule(state, start, end, silent)
+
+    return heading
+
+
 # --- math blocks ----------------------------------------------------------------------------------------------
 
 
@@ -1145,6 +1157,8 @@ def _parser() -> MarkdownIt:
     block.before("html_block", "kd_html", _html_block, {"alt": ["paragraph", "reference", "blockquote"]})
     html_block = block.__rules__[block.__find__("html_block")]
     block.at("html_block", _not_declaration(html_block.fn), {"alt": html_block.alt})
+    heading = block.__rules__[block.__find__("heading")]
+    block.at("heading", _flush_left(heading.fn), {"alt": heading.alt})
     block.before("paragraph", "kd_table", _table)
     block.before("paragraph", "kd_list_start", _list_interrupts, {"alt": ["paragraph"]})
 

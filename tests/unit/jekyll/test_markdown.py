@@ -33,6 +33,11 @@ def test_a_setext_heading_is_one_line_of_text() -> None:
     assert render_markdown("Sub\n---\n") == '<h2 id="sub">Sub</h2>\n'
 
 
+def test_an_atx_heading_starts_at_the_start_of_its_line() -> None:
+    assert render_markdown("# Title\n") == '<h1 id="title">Title</h1>\n'
+    assert render_markdown("  # Not a title\n") == "<p># Not a title</p>\n"
+
+
 def test_a_thematic_break_or_table_line_does_not_end_a_paragraph() -> None:
     html = render_markdown("Some text\n***\n| a | b |\n")
     assert html.count("<p>") == 1
