@@ -1,6 +1,6 @@
-"""Hostile site files: a 20,000-deep data file, alias bombs, unsafe tags, binary and oversized files, and a
-stylesheet with entities. Each is a recorded error (never a crash or a failed batch), and the last good
-authors file stays in force."""
+"""Hostile site files: a 20,000-deep data file or `_config.yml`, alias bombs, unsafe tags, binary, foreign and
+oversized files, and a stylesheet with entities. Each is a recorded error (never a crash or a failed batch), and
+the last good authors file or config stays in force; extreme settings a config may hold leave the feeds sound."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 
 from postfeed.local.pipeline import LocalPipeline
 from postfeed.models import FeedRef
-from tests.hostile.checks import assert_pipeline_sound, json_items
+from tests.hostile.checks import assert_pipeline_sound, json_items, published_titles, site_of
 
 AUTHORS = "_data/authors.yml"
 POST = "_posts/2026-11-27-by-jane.md"
@@ -102,3 +102,73 @@ def test_a_hostile_stylesheet_is_recorded_and_the_good_copy_stays(pipeline: Loca
         assert rejected["error"]["code"] == "stylesheet_invalid"
         assert pipeline.feed("feed.xslt.xml") == good
     assert pipeline.glue.delivery.sqs_failures == 0
+
+
+# -- `_config.yml` ----------------------------------------------------------------------------------
+
+CONFIG = "_config.yml"
+GOOD_CONFIG = b"title: Good Site\nurl: https://news.example.org\ntimezone: Asia/Shanghai\n"
+
+
+@pytest.fixture
+def configured(pipeline: LocalPipeline) -> LocalPipeline:
+    """A post published under a good `_config.yml`."""
+    pipeline.upload(CONFIG, GOOD_CONFIG)
+    pipeline.upload(POST, b"---\ntitle: By Jane\n---\nbody\n")
+    pipeline.settle()
+    assert site_of(pipeline).title == "Good Site"
+    return pipeline
+
+
+@pytest.mark.parametrize(
+    ("body", "code"),
+    [
+        (b"title: " + b"[" * DEEP + b"]" * DEEP + b"\n", "config_yaml"),
+        (b"- " * DEEP + b"x\n", "config_yaml"),
+        (b"feed: " + b"{a: " * DEEP + b"1" + b"}" * DEEP + b"\n", "config_yaml"),
+        (yaml_laughs(), "config_yaml"),
+        (b"title: !!python/object/apply:os.system ['true']\n", "config_yaml"),
+        (b"\x89PNG\r\n\x1a\n" + bytes(300), "config_yaml"),
+        ("title: café\n".encode("utf-16"), "config_yaml"),
+        (b"title: x\x00\n", "config_yaml"),
+        (b"- title\n- url\n", "config_yaml"),
+        (b"just a sentence\n", "config_yaml"),
+        (b"timezone: Mars/Olympus\n", "config_value"),
+        (b"feed: {posts_limit: lots}\n", "config_value"),
+        (b"collections: 5\n", "config_value"),
+        (b"# big\n" + b"title: " + b"y" * (300 * 1024) + b"\n", "site_file_too_large"),
+    ],
+    ids=[
+        "deep-flow",
+        "deep-block",
+        "deep-mapping",
+        "alias-bomb",
+        "python-tag",
+        "binary",
+        "utf-16",
+        "nul",
+        "a-list",
+        "a-scalar",
+        "unknown-timezone",
+        "limit-not-a-number",
+        "collections-not-a-mapping",
+        "over-256-kib",
+    ],
+)
+def test_a_hostile_config_is_recorded_and_the_good_one_stays(configured: LocalPipeline, body: bytes, code: str) -> None:
+    site = site_of(configured)
+    error = settle_site_file(configured, CONFIG, body)
+    assert error["code"] == code
+    # the good config stays in force: the same settings, its bytes still the item's
+    assert site_of(configured) == site
+    assert (configured.table.get_config() or {})["raw"] == GOOD_CONFIG
+    assert published_titles(configured) == ["By Jane"]
+
+
+@pytest.mark.parametrize("limit", [b"0", b"2147483648", b"99999999999999999999999"])
+def test_an_extreme_posts_limit_is_taken_and_the_feeds_stay_sound(configured: LocalPipeline, limit: bytes) -> None:
+    configured.upload(CONFIG, GOOD_CONFIG + b"feed: {posts_limit: " + limit + b"}\n")
+    configured.settle()
+    assert_pipeline_sound(configured)
+    assert site_of(configured).feed.posts_limit == int(limit)
+    assert published_titles(configured) == ([] if limit == b"0" else ["By Jane"])
