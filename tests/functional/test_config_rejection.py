@@ -169,3 +169,22 @@ def test_postfeed_run_reports_the_recorded_config_error(aws: None, tmp_path: Pat
     }
     assert "Mars/Olympus" in report["config"]["message"]
     assert json.loads((tmp_path / "out" / "report.json").read_text(encoding="utf-8"))["config"] == report["config"]
+
+
+def test_a_config_item_written_before_is_taken_over_without_a_rebuild(good_site: LocalPipeline) -> None:
+    pipeline = good_site
+    # GIVEN the config's item as the ingest function wrote it before (its bytes only: no version, no state)
+    pipeline.table.put_config({"raw": GOOD})
+    # WHEN the same config is uploaded again: nothing is re-rendered, and the item is versioned from then on
+    with FaultInjector([]) as calls:
+        pipeline.upload(CONFIG, GOOD)
+        pipeline.settle()
+    assert calls.requests["sqs.SendMessage"] == 0
+    item = pipeline.table.get_config() or {}
+    assert (item["raw"], item["state"], item["version"], item["key"]) == (GOOD, "stored", 1, CONFIG)
+    # AND a new config then starts its rebuild as usual
+    pipeline.upload(CONFIG, NEWER)
+    pipeline.settle()
+    item = pipeline.table.get_config() or {}
+    assert (item["version"], "fanout" in item) == (3, False)  # stored with its rebuild due, then marked sent
+    assert site_title(pipeline) == "Newer Site"
