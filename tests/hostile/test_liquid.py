@@ -71,3 +71,32 @@ def test_a_filter_fed_a_deeply_nested_value_is_an_error_not_a_crash() -> None:
     result = parse_post("_posts/2020-01-01-x.md", post("{{ site.data.deep | jsonify }}"), load_site(), env=env)
     assert isinstance(result, Rejected)
     assert result.code == errors.LIQUID_LIMIT
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "{% include a.html " + "k=v " * 20000 + "! %}",
+        "{% include " + "{{a}}" * 20000 + " %}",
+        "{% highlight ruby " + "linenos " * 20000 + "= %}x{% endhighlight %}",
+        "{{ " + "a, " * 30000 + "}}",
+        "{{ x" + " | append: 'y'" * 5000 + " }}",
+    ],
+    ids=["include-params", "include-name-outputs", "highlight-options", "lax-output", "filter-chain"],
+)
+def test_long_hostile_markup_is_decided_quickly_without_a_crash(body: str) -> None:
+    env = SiteFiles(includes={"a.html": "a"})
+    result = parse_post("_posts/2020-01-01-x.md", post(body), load_site(), env=env)
+    assert result.status.value in ("published", "error")
+
+
+@pytest.mark.parametrize(
+    "body",
+    ["{{" * 30000, "{{ a }}" + "{% a " * 30000, "{% raw %}" * 30000, "x {% doc %}" * 30000, "{% raw %}{{" * 9000],
+    ids=["open-outputs", "open-tags", "open-raws", "open-docs", "raw-then-open-output"],
+)
+def test_many_unclosed_openings_are_one_syntax_error_found_in_one_pass(body: str) -> None:
+    # python-liquid's lexer would rescan the rest of the post from each opening (minutes for these)
+    result = parse_post("_posts/2020-01-01-x.md", post(body), load_site())
+    assert isinstance(result, Rejected)
+    assert (result.code, result.line) == (errors.LIQUID_SYNTAX, 5)

@@ -429,8 +429,22 @@ def _site_object(state: _State) -> Mapping[str, object]:
 # --- the engine ------------------------------------------------------------------------------------
 
 
-@lru_cache(maxsize=1)
-def _environment() -> Environment:
+# GitHub Pages' whitelisted plugins that add Liquid tags a post may use once the site lists them (`plugins:`, or
+# the older `gems:`). jekyll-gist is on by default there, so `{% gist %}` is always known.
+PLUGIN_TAGS = {"jekyll-include-cache": ("include_cached",)}
+
+
+def _plugins(site: Site) -> frozenset[str]:
+    named: set[str] = set()
+    for key in ("plugins", "gems"):
+        value = site.config.get(key)
+        if isinstance(value, list):
+            named.update(str(item) for item in value)
+    return frozenset(named & set(PLUGIN_TAGS))
+
+
+@lru_cache(maxsize=8)
+def _environment(plugins: frozenset[str] = frozenset()) -> Environment:
     from liquid import Environment, Mode
 
     class JekyllEnvironment(Environment):
@@ -446,7 +460,7 @@ def _environment() -> Environment:
         env.tags.pop(name, None)
     from . import liquid_tags
 
-    liquid_tags.register(env)
+    liquid_tags.register(env, {tag for plugin in plugins for tag in PLUGIN_TAGS[plugin]})
     for name, function in _filters().items():
         env.add_filter(name, function)
     return env
@@ -483,8 +497,13 @@ def render_liquid(path: str, text: str, page: LiquidPage | None = None) -> tuple
 
     page = page or LiquidPage()
     state = _State(path=path, site=page.site, env=page.env, now=page.now or datetime.now(UTC))
+    unterminated = _unterminated(text)
+    if unterminated is not None:
+        what, start = unterminated
+        line = text.count("\n", 0, start) + page.first_line
+        raise LiquidFailure(errors.LIQUID_SYNTAX, f"{path}: Liquid on line {line}: {what}", line, state.reads())
     try:
-        template = _environment().from_string(text, name=path)
+        template = _environment(_plugins(page.site)).from_string(text, name=path)
         output = template.render({_STATE: state, "site": _site_object(state), "page": dict(page.page)})
     except LiquidError as exc:
         raise _as_post_error(path, text, exc, page.first_line, state.reads()) from None
@@ -505,6 +524,31 @@ _EMPTY_DEFINITION = re.compile(r"^( {0,3}\[[^\]]+\]:)[ \t]*$", re.MULTILINE)
 
 
 _OPEN_BLOCK = re.compile(r"{%-?\s*(\w+)")
+_VERBATIM = re.compile(r"{%-?\s*(end)?(raw|doc)\s*-?%}")
+
+
+def _unterminated(text: str) -> tuple[str, int] | None:
+    """An output, tag or raw block never closed, and where: Liquid 4 fails on each, and python-liquid's lexer
+    would rescan the rest of the text from every such opening (quadratic in a hostile post), so it is found
+    here first, in one pass."""
+    opened = ""
+    start = 0
+    for found in _VERBATIM.finditer(text):
+        if not opened and not found[1]:
+            opened, start = found[2], found.start()
+        elif opened and found[1] and found[2] == opened:
+            opened = ""
+    if opened:
+        return f"{{% {opened} %}} is never closed", start
+    last_output = text.rfind("{{")
+    if last_output > text.rfind("}}"):
+        return "'{{' is not closed by '}}'", last_output
+    last_tag = text.rfind("{%")
+    if last_tag > text.rfind("%}"):
+        return "'{%' is not closed by '%}'", last_tag
+    return None
+
+
 _BLOCK_TAGS = frozenset({"if", "unless", "case", "for", "tablerow", "capture", "comment", "highlight", "raw"})
 
 
@@ -1030,7 +1074,7 @@ def _expression(context: RenderContext, source: str) -> Any:
     state = _state(context)
     template = state.templates.get(source)
     if template is None:
-        template = _environment().from_string(source, name="(expression)")
+        template = context.env.from_string(source, name="(expression)")
         state.templates[source] = template
     return template
 

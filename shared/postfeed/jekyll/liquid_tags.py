@@ -23,7 +23,7 @@ from liquid.tag import Tag
 from liquid.token import TOKEN_EOF, TOKEN_EXPRESSION, TOKEN_OUTPUT, TOKEN_TAG, Token
 
 from . import errors
-from .liquid import _environment, _state, _tag_error, find_link, find_post_url, include_text, relative_text
+from .liquid import _state, _tag_error, find_link, find_post_url, include_text, relative_text
 
 if TYPE_CHECKING:
     from liquid.context import RenderContext
@@ -50,7 +50,7 @@ def _markup(stream: TokenStream) -> tuple[Token, str]:
 
 
 def _render_source(context: RenderContext, source: str) -> str:
-    template = _environment().from_string(source, name="(tag)")
+    template = context.env.from_string(source, name="(tag)")
     buffer = StringIO()
     template.render_with_context(context, buffer, partial=True)
     return buffer.getvalue()
@@ -112,7 +112,7 @@ class IncludeNode(Node):
         try:
             template = state.templates.get(where)
             if template is None:
-                template = _environment().from_string(text, name=where)
+                template = context.env.from_string(text, name=where)
                 state.templates[where] = template
             namespace = {"include": self._parameters(context)} if self.params is not None else {}
             with context.extend(namespace, template=template):
@@ -153,6 +153,53 @@ class IncludeTag(Tag):
 class IncludeRelativeTag(IncludeTag):
     name = "include_relative"
     relative = True
+
+
+class IncludeCachedTag(IncludeTag):
+    """jekyll-include-cache's `include_cached`: the same output as `include` (the cache only saves time)."""
+
+    name = "include_cached"
+
+
+_GIST = re.compile(r"\A([\S]+|.*(?=/).+)\s?(\S*)\Z")
+
+
+class GistNode(Node):
+    __slots__ = ("file", "gist")
+
+    def __init__(self, token: Token, gist: str, file: str) -> None:
+        super().__init__(token)
+        self.gist = gist
+        self.file = file
+        self.blank = False
+
+    def render_to_output(self, context: RenderContext, buffer: TextIO) -> int:
+        def value(name: str) -> str:
+            found = context.get([name], token=None, default=None) if name else None
+            return name if found is None else str(found)
+
+        url = f"https://gist.github.com/{value(self.gist)}.js"
+        file = value(self.file)
+        if file:
+            url += f"?file={file}"
+        # jekyll-gist also fetches the code into a <noscript>: no network here, so only the script (which feeds drop).
+        return buffer.write(f'<script src="{html.escape(url)}"> </script>')
+
+
+class GistTag(Tag):
+    """jekyll-gist (on by default on GitHub Pages): `{% gist user/id [file] %}`."""
+
+    name = "gist"
+    block = False
+
+    def parse(self, stream: TokenStream) -> Node:
+        token, markup = _markup(stream)
+        found = _GIST.match(markup.strip())
+        if found is None or not markup.strip():
+            raise LiquidSyntaxError(
+                f"syntax error in tag 'gist' while parsing {markup!r} (valid: gist user/id [file])", token=token
+            )
+        return GistNode(token, found[1].strip(), found[2].strip())
 
 
 class PostUrlNode(Node):
@@ -294,7 +341,9 @@ class LaxOutput(Tag):
             return LaxOutputNode(token, found[1] if found else "")
 
 
-def register(env: Environment) -> None:
-    """Jekyll's tags (and lenient output) in `env`."""
-    for tag in (IncludeTag, IncludeRelativeTag, PostUrlTag, LinkTag, HighlightTag, LaxOutput):
+def register(env: Environment, plugin_tags: set[str]) -> None:
+    """Jekyll's tags (and lenient output) in `env`, with those of the plugins named in `plugin_tags`."""
+    for tag in (IncludeTag, IncludeRelativeTag, PostUrlTag, LinkTag, HighlightTag, GistTag, LaxOutput):
         env.add_tag(tag)
+    if "include_cached" in plugin_tags:
+        env.add_tag(IncludeCachedTag)

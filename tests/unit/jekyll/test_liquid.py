@@ -246,7 +246,7 @@ def test_a_missing_target_is_recorded_on_the_rejection() -> None:
 @pytest.mark.parametrize(
     ("body", "code", "line"),
     [
-        ("ok\n{% gist 123 %}\n", errors.LIQUID_UNKNOWN_TAG, 5),
+        ("ok\n{% seo %}\n", errors.LIQUID_UNKNOWN_TAG, 5),
         ("ok\n{% render 'x' %}\n", errors.LIQUID_UNKNOWN_TAG, 5),
         ("\n\n{% include missing.html %}\n", errors.INCLUDE_NOT_FOUND, 6),
         ("{% include ../secret %}\n", errors.LIQUID_SYNTAX, 4),
@@ -317,3 +317,32 @@ def test_a_whole_site_parsed_at_once_resolves_links_between_its_posts() -> None:
     assert isinstance(linked, Post)
     assert '<a href="/2019/01/01/first.html">back</a>' in linked.content_html
     assert linked.reads.post_urls == ("2019-01-01-first",)
+
+
+def test_gist_is_known_as_on_github_pages_and_gives_its_script() -> None:
+    assert liquid("{% gist octo/123abc hello.rb %}") == (
+        '<script src="https://gist.github.com/octo/123abc.js?file=hello.rb"> </script>'
+    )
+    assert (
+        liquid("{% assign g = 'octo/9' %}{% gist g %}") == '<script src="https://gist.github.com/octo/9.js"> </script>'
+    )
+
+
+def test_include_cached_is_known_only_when_the_site_lists_jekyll_include_cache() -> None:
+    env = SiteFiles(includes={"nav.html": "nav {{ include.x }}"})
+    assert rejected("{% include_cached nav.html x=1 %}\n", env=env).code == errors.LIQUID_UNKNOWN_TAG
+    listed = load_site(b"plugins: [jekyll-feed, jekyll-include-cache]\n")
+    assert html_of("{% include_cached nav.html x=1 %}\n", env=env, site=listed) == "<p>nav 1</p>\n"
+
+
+@pytest.mark.parametrize(
+    ("body", "line"),
+    [("a\n{{ x }\n", 5), ("{% raw %}{{ kept {% endraw %}\n\n{% raw %}\nno end\n", 6), ("ok %}\n{% if\n", 5)],
+)
+def test_an_output_tag_or_raw_left_open_is_a_syntax_error_at_its_opening(body: str, line: int) -> None:
+    result = rejected(body)
+    assert (result.code, result.line) == (errors.LIQUID_SYNTAX, line)
+
+
+def test_openings_inside_raw_are_text() -> None:
+    assert liquid("{% raw %}{{ {% {% endraw %}}}") == "{{ {% }}"
