@@ -151,6 +151,7 @@ def test_an_error_escaping_the_invocation_is_logged_once_and_raised_again(log: t
             {"eventID": "1", "dynamodb": {"Keys": {"pk": {"S": "POST#_posts/a.md"}, "sk": {"S": "POST"}}}},
             {"eventID": "2", "dynamodb": {"Keys": {"pk": {"S": "SITE"}, "sk": {"S": "XSLT"}}, "SequenceNumber": "9"}},
             {"eventID": "3"},
+            {"messageId": "m-4", "eventSource": "aws:sqs"},
         ]
     }
 
@@ -160,8 +161,8 @@ def test_an_error_escaping_the_invocation_is_logged_once_and_raised_again(log: t
     with pytest.raises(UnicodeEncodeError):
         logged_handler(handler, logger, describe_stream_event)(event, None)
     (line,) = lines(buffer)
-    assert line["keys"] == ["_posts/a.md", "SITE XSLT", "3"]
-    assert line["records"] == 3
+    assert line["keys"] == ["_posts/a.md", "SITE XSLT", "3", "m-4"]
+    assert line["records"] == 4
     assert line["first_sequence_number"] == line["last_sequence_number"] == "9"
     assert line["error_type"] == "UnicodeEncodeError"
     # an event that is not a batch at all is described as such, not a second error

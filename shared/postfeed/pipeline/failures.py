@@ -152,7 +152,8 @@ def logged_handler(handler: Handler, logger: Logger, describe: Callable[[Any], M
 
 def stream_record_key(record: Mapping[str, Any]) -> str:
     """A DynamoDB stream record (Lambda's JSON) named by its object key when it is a post's (`POST#<key>`),
-    else by its table keys (`pk sk`), else by its event id."""
+    else by its table keys (`pk sk`), else by its event id (an SQS record of the feed function's other source:
+    its message id)."""
     from postfeed.store.items import POST_PK_PREFIX, POST_SK
 
     data = record.get("dynamodb")
@@ -165,7 +166,7 @@ def stream_record_key(record: Mapping[str, Any]) -> str:
     pk, sk = parts.get("pk", ""), parts.get("sk", "")
     if pk.startswith(POST_PK_PREFIX) and sk == POST_SK:
         return pk.removeprefix(POST_PK_PREFIX)
-    return f"{pk} {sk}".strip() or str(record.get("eventID") or "?")
+    return f"{pk} {sk}".strip() or str(record.get("eventID") or record.get("messageId") or "?")
 
 
 def describe_stream(records: Any) -> dict[str, Any]:
