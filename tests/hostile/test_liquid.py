@@ -100,3 +100,15 @@ def test_many_unclosed_openings_are_one_syntax_error_found_in_one_pass(body: str
     result = parse_post("_posts/2020-01-01-x.md", post(body), load_site())
     assert isinstance(result, Rejected)
     assert (result.code, result.line) == (errors.LIQUID_SYNTAX, 5)
+
+
+@pytest.mark.parametrize(
+    ("body", "line"),
+    [("{{ a }}" * 20_001, 5), ("ok\n{{ " + "(" * 30_000 + " }}", 6), ("{% if " + "(" * 201 + "a %}{% endif %}", 5)],
+    ids=["too-many-outputs", "parentheses-in-output", "parentheses-in-tag"],
+)
+def test_markup_python_liquid_would_take_minutes_on_is_a_limit_error(body: str, line: int) -> None:
+    result = parse_post("_posts/2020-01-01-x.md", post(body), load_site())
+    assert isinstance(result, Rejected)
+    assert result.code == errors.LIQUID_LIMIT
+    assert result.line == line

@@ -65,6 +65,8 @@ LOOP_ITERATION_LIMIT = 1_000_000  # iterations of nested loops (their product), 
 OUTPUT_LIMIT = 8 * 1024 * 1024  # characters written by one render (a capture counts too)
 LOCAL_NAMESPACE_LIMIT = 8 * 1024 * 1024  # bytes held by assigned and captured variables
 INCLUDE_DEPTH_LIMIT = 30  # nested includes (and other scopes): an include that includes itself stops here
+MAX_MARKUP = 20_000  # tags and outputs in one post's text
+MAX_PARENTHESES = 200  # parentheses in one tag or output
 
 _MARKERS = ("{%", "{{")
 
@@ -497,11 +499,11 @@ def render_liquid(path: str, text: str, page: LiquidPage | None = None) -> tuple
 
     page = page or LiquidPage()
     state = _State(path=path, site=page.site, env=page.env, now=page.now or datetime.now(UTC))
-    unterminated = _unterminated(text)
-    if unterminated is not None:
-        what, start = unterminated
+    problem = _markup_problem(text)
+    if problem is not None:
+        code, what, start = problem
         line = text.count("\n", 0, start) + page.first_line
-        raise LiquidFailure(errors.LIQUID_SYNTAX, f"{path}: Liquid on line {line}: {what}", line, state.reads())
+        raise LiquidFailure(code, f"{path}: Liquid on line {line}: {what}", line, state.reads())
     try:
         template = _environment(_plugins(page.site)).from_string(text, name=path)
         output = template.render({_STATE: state, "site": _site_object(state), "page": dict(page.page)})
@@ -527,10 +529,28 @@ _OPEN_BLOCK = re.compile(r"{%-?\s*(\w+)")
 _VERBATIM = re.compile(r"{%-?\s*(end)?(raw|doc)\s*-?%}")
 
 
+_MARKUP = re.compile(r"{{(.*?)}}|{%(.*?)%}", re.DOTALL)
+
+
+def _markup_problem(text: str) -> tuple[str, str, int] | None:
+    """What makes python-liquid slow on a hostile post, found first in linear passes: the error code, the
+    message and where. An output, tag or raw block never closed (Liquid 4 fails on each too; python-liquid's
+    lexer would rescan the rest of the text from every such opening); more tags and outputs than
+    MAX_MARKUP (each costs ~0.1 ms: 1.4 million in a 10 MiB post would take minutes); an expression with
+    more than MAX_PARENTHESES parentheses (python-liquid parses them in quadratic time)."""
+    unterminated = _unterminated(text)
+    if unterminated is not None:
+        return (errors.LIQUID_SYNTAX, *unterminated)
+    if text.count("{{") + text.count("{%") > MAX_MARKUP:
+        return errors.LIQUID_LIMIT, f"more than {MAX_MARKUP:,} Liquid tags and outputs", 0
+    for found in _MARKUP.finditer(text):
+        if found.group(0).count("(") > MAX_PARENTHESES:
+            return errors.LIQUID_LIMIT, f"an expression with more than {MAX_PARENTHESES} parentheses", found.start()
+    return None
+
+
 def _unterminated(text: str) -> tuple[str, int] | None:
-    """An output, tag or raw block never closed, and where: Liquid 4 fails on each, and python-liquid's lexer
-    would rescan the rest of the text from every such opening (quadratic in a hostile post), so it is found
-    here first, in one pass."""
+    """An output, tag or raw block never closed, and where."""
     opened = ""
     start = 0
     for found in _VERBATIM.finditer(text):
