@@ -346,3 +346,11 @@ def test_an_output_tag_or_raw_left_open_is_a_syntax_error_at_its_opening(body: s
 
 def test_openings_inside_raw_are_text() -> None:
     assert liquid("{% raw %}{{ {% {% endraw %}}}") == "{{ {% }}"
+
+
+def test_reading_site_posts_or_every_data_file_is_recorded_as_such() -> None:
+    env = SiteFiles(data_files={"a": 1, "b": 2}, other_posts=[EARLIER])
+    post = parse("{{ site.tags.a.size }} {% for d in site.data %}{{ d[0] }}{% endfor %}", env=env)
+    assert isinstance(post, Post)
+    assert post.reads.all_posts
+    assert post.reads.data == ("a", "b")
