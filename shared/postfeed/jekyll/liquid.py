@@ -265,23 +265,27 @@ def ruby_time(moment: datetime) -> RubyTime:
 
 
 class _Recorded(Mapping[str, object]):
-    """A read-only mapping that notes each key looked up (site.*, site.data.*)."""
+    """A read-only mapping that notes each key looked up (site.*, site.data.*), one that is absent too: a
+    config key or data file added later changes what the post shows."""
 
-    __slots__ = ("_note", "_noted", "_values")
+    __slots__ = ("_computed", "_note", "_values")
 
-    def __init__(self, values: Mapping[str, object], note: Callable[[str], None], noted: frozenset[str]) -> None:
+    def __init__(
+        self, values: Mapping[str, object], note: Callable[[str], None], computed: frozenset[str] = frozenset()
+    ) -> None:
         self._values = values
         self._note = note
-        self._noted = noted  # keys worth noting (the others are computed, not read from a file)
+        self._computed = computed  # keys not read from a file (site.posts, site.time...): not noted
 
     def __getitem__(self, key: str) -> object:
-        if key in self._noted:
+        if key not in self._computed:
             self._note(key)
         return self._values[key]
 
     def __iter__(self) -> Iterator[str]:
-        for key in self._noted:
-            self._note(key)
+        for key in self._values:
+            if key not in self._computed:
+                self._note(key)
         return iter(self._values)
 
     def __len__(self) -> int:
@@ -406,7 +410,7 @@ def _site_object(state: _State) -> Mapping[str, object]:
 
     def data() -> Mapping[str, object]:
         values = state.env.data()
-        return _Recorded(values, state.data.add, frozenset(values))
+        return _Recorded(values, state.data.add)
 
     computed: dict[str, Callable[[], object]] = {
         "posts": posts,
@@ -425,7 +429,8 @@ def _site_object(state: _State) -> Mapping[str, object]:
         "related_posts": [],
         "collections": [],
     }
-    return _Recorded(_Lazy(values, computed), state.config.add, frozenset(config))
+    derived = frozenset(values) - frozenset(config)
+    return _Recorded(_Lazy(values, computed), state.config.add, derived | frozenset(computed))
 
 
 # --- the engine ------------------------------------------------------------------------------------

@@ -354,3 +354,10 @@ def test_reading_site_posts_or_every_data_file_is_recorded_as_such() -> None:
     assert isinstance(post, Post)
     assert post.reads.all_posts
     assert post.reads.data == ("a", "b")
+
+
+def test_a_config_key_or_data_file_read_but_absent_is_recorded_for_when_it_arrives() -> None:
+    post = parse("{{ site.twitter }} {{ site.data.authors.ann }} {{ site.posts.size }}")
+    assert isinstance(post, Post)
+    assert post.reads.config == ("twitter",)
+    assert post.reads.data == ("authors",)
