@@ -194,3 +194,33 @@ def test_killed_serve_loses_no_acknowledged_upload(tmp_path: Path) -> None:
         assert feed["items"][0]["url"].startswith("https://kept.example/")
     finally:
         stop_serve(again.process)
+
+
+def test_a_state_folder_serves_one_serve_and_fresh_empties_only_its_own(tmp_path: Path) -> None:
+    from postfeed.local.runner import RunError
+    from postfeed.local.state import MARK, StateFolder
+
+    # GIVEN a state folder in use, holding a post
+    folder = tmp_path / "state"
+    first = StateFolder(folder)
+    first.files.write("_posts/a.md", b"---\ntitle: A\n---\n")
+    try:
+        # THEN a second serve on it stops with a message, --fresh or not, and the post is still there
+        for fresh in (False, True):
+            with pytest.raises(RunError, match="in use by another postfeed serve"):
+                StateFolder(folder, fresh=fresh)
+        assert dict(first.files.objects()) == {"_posts/a.md": b"---\ntitle: A\n---\n"}
+    finally:
+        first.close()
+    # WHEN it is free again, --fresh empties it
+    emptied = StateFolder(folder, fresh=True)
+    assert list(emptied.files.objects()) == []
+    emptied.close()
+    # AND a folder that is not a state folder is neither used nor emptied, and gets no file of ours
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("keep me", encoding="utf-8")
+    for fresh in (False, True):
+        with pytest.raises(RunError, match=f"not a postfeed state folder \\(no {MARK}\\)"):
+            StateFolder(mine, fresh=fresh)
+    assert [p.name for p in mine.iterdir()] == ["notes.txt"]

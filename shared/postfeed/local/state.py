@@ -13,8 +13,8 @@ to a new server, which is a history to re-enact, not a state. So the folder hold
   are the source of truth.
 - `snapshot.jsonl` and `blobs/`: every item of the table and every object of the feeds bucket (bytes, by
   SHA-256, shared between snapshots; content type and cache control), taken together while the pipeline is
-  idle (every event delivered, so the table and the feeds agree), at most every SNAPSHOT_SECONDS while
-  serving and once more after the drain on stop. Written aside and renamed: a snapshot is whole or absent.
+  idle (every event delivered, so the table and the feeds agree), while serving when something moved (see
+  SNAPSHOT_SECONDS) and once more after the drain on stop. Written aside and renamed: whole or absent.
 
 On start (`StateFolder.restore`) the snapshot goes into the new stack (its stream records are passed over:
 the feeds already show them; the event glue stamps sequencers after the newest the table holds), the
@@ -24,7 +24,9 @@ no snapshot) is announced again by the bucket's own notification, as is the remo
 holds but the folder does not; site files first (and settled), so posts are read with the site's settings.
 Ingest is idempotent (same bytes and settings: nothing written), so announcing too much costs a read and
 never a wrong feed; and nothing can be announced too little, since the comparison is with the table itself.
-A `kill -9` loses nothing acknowledged: the work since the last snapshot is done again.
+A `kill -9` loses nothing acknowledged: the work since the last snapshot is done again. A snapshot taken
+while the feeds were served at another address (their links name it) is set aside: everything goes through
+again, a whole site through the bulk path.
 """
 
 from __future__ import annotations
@@ -52,7 +54,11 @@ if TYPE_CHECKING:
 FORMAT = 1
 MARK = "postfeed-state.json"  # says the folder is ours (and which format), so `--fresh` may empty it
 SNAPSHOT = "snapshot.jsonl"
-SNAPSHOT_SECONDS = 10.0  # while serving, a snapshot at most this often (and only when something moved)
+# While serving, a snapshot when something moved, at most every SNAPSHOT_SECONDS, and at most every
+# SNAPSHOT_SHARE times as long as the last one took (the scan grows with the table: ~10 s for 1,000 posts on a
+# busy 2-core machine), so snapshots hold the poller up for at most a tenth of its time.
+SNAPSHOT_SECONDS = 10.0
+SNAPSHOT_SHARE = 10.0
 BATCH_WRITE = 25  # DynamoDB BatchWriteItem's limit
 BULK_REPLAY = 200  # more posts than this to announce again: through the bulk path instead of one event each
 
@@ -231,6 +237,7 @@ class Restored:
     replayed: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
     moved_from: str | None = None  # the feeds server of a snapshot left unused: the feeds are made again
+    seconds: float = 0.0
 
     def summary(self, folder: Path) -> str:
         if self.snapshot is None and not self.objects:
@@ -241,7 +248,7 @@ class Restored:
         return (
             f"state: {folder} ({taken}{self.items} table items, {self.feed_files} feed files; "
             f"{self.objects} objects in the posts bucket, {len(self.replayed)} announced again, "
-            f"{len(self.removed)} removals announced)"
+            f"{len(self.removed)} removals announced; {self.seconds:.1f} s)"
         )
 
 
@@ -251,39 +258,54 @@ class StateFolder:
 
     def __init__(self, folder: Path, *, fresh: bool = False) -> None:
         self.folder = folder
-        if fresh:
-            self.clear()
-        folder.mkdir(parents=True, exist_ok=True)
-        self._check_mark()
-        self._lock_file: IO[bytes] | None = (folder / "lock").open("wb")
+        self._write_through: WriteThrough | None = None
+        if folder.is_dir() and not (folder / MARK).is_file() and self._foreign():  # before leaving a lock file in it
+            raise RunError(f"{folder}: not a postfeed state folder (no {MARK}); choose another --state")
         try:
-            fcntl.flock(self._lock_file.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            folder.mkdir(parents=True, exist_ok=True)
+            self._lock_file: IO[bytes] | None = (folder / "lock").open("wb")
         except OSError as exc:
-            self._lock_file.close()
-            self._lock_file = None
-            raise RunError(f"{folder} is in use by another postfeed serve") from exc
+            raise RunError(f"cannot use {folder} as the state folder: {exc}") from exc
+        try:
+            try:
+                fcntl.flock(self._lock_file.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError as exc:
+                raise RunError(f"{folder} is in use by another postfeed serve") from exc
+            if fresh:
+                self._clear()
+            self._check_mark()
+        except BaseException:
+            self.close()
+            raise
         self.files = PostFiles(folder / "posts")
         self.blobs = folder / "blobs"
         self.blobs.mkdir(exist_ok=True)
         for leftover in [*folder.glob(".*.tmp"), *self.blobs.glob(".*.tmp")]:  # a snapshot cut short
             leftover.unlink()
         self._feeds: dict[str, FeedFile] = {}  # the last snapshot's feed files, by key (unchanged ETag: reused)
-        self._write_through: WriteThrough | None = None
         self.snapshot_at = 0.0  # monotonic time of the last snapshot
         self.snapshot_moved = -1  # the glue's delivered count at the last snapshot
+        self.snapshot_took = 0.0  # seconds the last snapshot took
 
-    def clear(self) -> None:
-        """Empty the folder (`--fresh`), only if it is a state folder (or empty, or absent)."""
-        if not self.folder.exists():
-            return
-        if not (self.folder / MARK).is_file() and any(self.folder.iterdir()):
+    def _clear(self) -> None:
+        """Empty the folder (`--fresh`; we hold its lock), only if it is a state folder (or empty)."""
+        if not (self.folder / MARK).is_file() and self._foreign():
             raise RunError(f"{self.folder}: not a postfeed state folder (no {MARK}); not emptying it")
-        shutil.rmtree(self.folder)
+        for child in self.folder.iterdir():
+            if child.name == "lock":
+                continue
+            if child.is_dir() and not child.is_symlink():
+                shutil.rmtree(child)
+            else:
+                child.unlink()
+
+    def _foreign(self) -> bool:
+        return any(p.name != "lock" for p in self.folder.iterdir())
 
     def _check_mark(self) -> None:
         mark = self.folder / MARK
         if not mark.is_file():
-            if any(p.name != "lock" for p in self.folder.iterdir()):
+            if self._foreign():
                 raise RunError(f"{self.folder}: not a postfeed state folder (no {MARK}); choose another --state")
             write_durably(mark, [json.dumps({"format": FORMAT}).encode() + b"\n"])
             return
@@ -306,6 +328,7 @@ class StateFolder:
         from postfeed.local.runner import local_settings
         from postfeed.pipeline.sitefiles import is_site_file
 
+        began = time.perf_counter()
         restored = Restored()
         backend = s3_backend(pipeline)
         bucket = pipeline.stack.posts_bucket
@@ -360,12 +383,14 @@ class StateFolder:
                     put_quietly(backend, bucket, key, b"")
                     backend.delete_object(bucket, key)  # ObjectRemoved:Delete
                     restored.removed.append(key)
-            if first and (restored.replayed or restored.removed):
+            if first:  # (also delivers the test event moto sends when the stack sets the bucket's notifications)
                 pipeline.settle()
         self._write_through = WriteThrough(backend, bucket, self.files)
         self._write_through.install()
-        self.snapshot_moved = moved(pipeline)
+        # What went through again changed the table (the bulk path without the glue's counters): snapshot it.
+        self.snapshot_moved = -1 if restored.replayed or restored.removed else moved(pipeline)
         self.snapshot_at = time.monotonic()
+        restored.seconds = time.perf_counter() - began
         return restored
 
     def _read_snapshot(self) -> Snapshot | None:
@@ -402,11 +427,13 @@ class StateFolder:
         ago or more)."""
         if moved(pipeline) == self.snapshot_moved:
             return False
-        return not wait or time.monotonic() - self.snapshot_at >= SNAPSHOT_SECONDS
+        interval = max(SNAPSHOT_SECONDS, SNAPSHOT_SHARE * self.snapshot_took)
+        return not wait or time.monotonic() - self.snapshot_at >= interval
 
     def snapshot(self, pipeline: LocalPipeline) -> Snapshot:
         """The table and the feeds bucket as they are now: call it only while no event is being delivered and
         none is pending in the stream (between two settled rounds), so the two agree."""
+        began = time.perf_counter()
         client = pipeline.table.client
         items: list[dict[str, Any]] = []
         for scanned in client.get_paginator("scan").paginate(TableName=pipeline.table.name, ConsistentRead=True):
@@ -453,6 +480,7 @@ class StateFolder:
                 stale.unlink()
         self.snapshot_moved = moved(pipeline)
         self.snapshot_at = time.monotonic()
+        self.snapshot_took = time.perf_counter() - began
         return taken
 
 
