@@ -19,7 +19,15 @@ from .config import author_from
 from .dates import date_from_filename, parse_date
 from .errors import PostError
 from .frontmatter import YamlTimestamp, decode, ruby_str, split
-from .liquid import NO_SITE_FILES, LiquidFailure, LiquidPage, RenderEnvironment, close_open_blocks, ruby_time
+from .liquid import (
+    NO_SITE_FILES,
+    LiquidFailure,
+    LiquidPage,
+    RenderEnvironment,
+    close_open_blocks,
+    has_liquid,
+    ruby_time,
+)
 from .permalinks import generate_url, placeholders, post_id, style_to_template, titleize_slug
 
 POST_EXTENSIONS = content.MARKDOWN_EXTENSIONS | content.HTML_EXTENSIONS
@@ -167,28 +175,33 @@ def _parse(
         detail = f"{path}: dated {date.isoformat()}, after {build_time.isoformat()}"
         return Skipped(path, errors.SKIP_FUTURE, detail, due=date)
 
-    page = LiquidPage(
-        site=site,
-        page={
-            **data,
-            "title": title,
-            "date": ruby_time(date),
-            "slug": slug,
-            "url": url,
-            "id": post_id(url, slug),
-            "categories": list(categories),
-            "tags": list(tags),
-            "path": "/".join(parts),
-            "relative_path": "/".join(parts),
-            "collection": collection,
-            "ext": ext,
-            "name": name,
-            "draft": folder == DRAFTS_DIR,
-            "content": post.body,
-        },
-        env=env,
-        now=build_time,
-        first_line=text.count("\n", 0, len(text) - len(post.body)) + 1,
+    # The objects a post's Liquid sees (built only when the body holds Liquid; the excerpt is part of it).
+    page = (
+        None
+        if not has_liquid(post.body)
+        else LiquidPage(
+            site=site,
+            page={
+                **data,
+                "title": title,
+                "date": ruby_time(date),
+                "slug": slug,
+                "url": url,
+                "id": post_id(url, slug),
+                "categories": list(categories),
+                "tags": list(tags),
+                "path": "/".join(parts),
+                "relative_path": "/".join(parts),
+                "collection": collection,
+                "ext": ext,
+                "name": name,
+                "draft": folder == DRAFTS_DIR,
+                "content": post.body,
+            },
+            env=env,
+            now=build_time,
+            first_line=text.count("\n", 0, len(text) - len(post.body)) + 1,
+        )
     )
     rendered = content.render(path, post.body, ext, page)
     excerpt_html, excerpt_warnings, excerpt_reads = _excerpt(path, data, post.body, ext, site, page)
@@ -332,7 +345,7 @@ def _tags(data: dict[str, Any]) -> tuple[str, ...]:
 
 
 def _excerpt(
-    path: str, data: dict[str, Any], body: str, ext: str, site: Site, page: LiquidPage
+    path: str, data: dict[str, Any], body: str, ext: str, site: Site, page: LiquidPage | None
 ) -> tuple[str, tuple[str, ...], RenderReads]:
     given = data.get("excerpt")
     if given is not None and given is not False:
