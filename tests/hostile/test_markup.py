@@ -78,7 +78,9 @@ def test_script_elements_are_removed_with_their_content(pipeline: LocalPipeline)
 
 
 def test_event_handler_attributes_are_removed(pipeline: LocalPipeline) -> None:
-    deliver(pipeline, post("Handlers", '<img src="/a.png" onerror="alert(1)"><p onclick="steal()">text</p>'))
+    # The <p> on a line of its own: kramdown shows a block tag met in running text as text (harmless, escaped),
+    # so the handler has to be on a real element for the sanitiser to be tested.
+    deliver(pipeline, post("Handlers", '<img src="/a.png" onerror="alert(1)">\n\n<p onclick="steal()">text</p>'))
     for document in every_document(pipeline).values():
         assert "onerror" not in document
         assert "onclick" not in document

@@ -227,16 +227,21 @@ def _extension_block(state: StateBlock, start: int, end: int, silent: bool, exte
     """``{::comment}`` ... ``{:/comment}`` (dropped) and ``{::nomarkdown}`` ... ``{:/}`` (raw HTML)."""
     name = extension[1]
     closing = re.compile(r"\{:/(?:" + name + r")?\}")
+    # The first closing marker at or after this line's extension (searched once per document and name).
+    known: dict[str, list[int]] = state.env.setdefault("kd_extension_ends", {})
+    if name not in known:
+        known[name] = [found.start() for found in closing.finditer(state.src)]
+    after = state.eMarks[start] - len(extension[4])
+    following = next((at for at in known[name] if at >= after), -1) if known[name] else -1
+    if following < 0 or following > state.eMarks[end - 1]:
+        return False
     line = start
-    rest = extension[4]
-    while True:
-        found = closing.search(rest)
-        if found is not None:
-            break
+    while state.eMarks[line] < following:
         line += 1
-        if line >= end:
-            return False
-        rest = state.src[state.bMarks[line] : state.eMarks[line]]
+    rest = state.src[state.bMarks[line] : state.eMarks[line]]
+    found = closing.search(rest)
+    if found is None:
+        return False
     if silent:
         return True
     if name == "nomarkdown":
@@ -288,17 +293,8 @@ def _html_block(state: StateBlock, start: int, end: int, silent: bool) -> bool:
     if tag in _SPAN_ELEMENTS or tag in _VOID_ELEMENTS:
         return False
     limit = state.eMarks[end - 1] if end > start else state.eMarks[start]
-    tags = re.compile(rf"<(/?){re.escape(tag)}\b[^>]*?(/?)>", re.IGNORECASE)
-    depth = 0
-    close_at = -1
-    for found in tags.finditer(state.src, begin, limit):
-        if found[2]:
-            continue
-        depth += -1 if found[1] else 1
-        if depth == 0:
-            close_at = found.end()
-            break
-    if close_at < 0:
+    close_at = _end_tag(state, tag, begin)
+    if close_at < 0 or close_at > limit:
         return False
     last = start
     while last < end - 1 and state.eMarks[last] < close_at:
@@ -391,6 +387,32 @@ def _flush_left(rule: Callable[..., bool]) -> Callable[..., bool]:
         return rule(state, start, end, silent)
 
     return heading
+
+
+def _end_tag(state: StateBlock, tag: str, begin: int) -> int:
+    """Where the element whose start tag is at ``begin`` ends (nested elements of the same name counted), or -1.
+
+    The tags of that name are found once per document, and each one's end by a next-lower-depth pass, so a
+    post of many unclosed ``<div>`` lines takes linear time, not quadratic."""
+    cache: dict[str, dict[int, int]] = state.env.setdefault("kd_end_tags", {})
+    if tag not in cache:
+        events: list[tuple[int, int, int]] = []  # (start, end, +1 open / -1 close)
+        for found in re.finditer(rf"<(/?){re.escape(tag)}\b[^>]*?(/?)>", state.src, re.IGNORECASE):
+            if not found[2]:
+                events.append((found.start(), found.end(), -1 if found[1] else 1))
+        depth = [0]
+        for _, _, step in events:
+            depth.append(depth[-1] + step)
+        # for each open event k: the first event j > k after which the depth falls below its depth after k
+        ends: dict[int, int] = {}
+        waiting: list[int] = []  # open events, their depth after them increasing along the list
+        for index, (_, stop, _) in enumerate(events):
+            while waiting and depth[index + 1] < depth[waiting[-1] + 1]:
+                ends[events[waiting.pop()][0]] = stop
+            if events[index][2] == 1:
+                waiting.append(index)
+        cache[tag] = ends
+    return cache[tag].get(begin, -1)
 
 
 # --- math blocks ----------------------------------------------------------------------------------------------
@@ -698,6 +720,10 @@ def _footnote_marker_text(state: StateInline, silent: bool) -> bool:
     return True
 
 
+_LINK_URL_MAX = 2048
+_PARENS = re.compile(r"\\.|[()]")
+
+
 def _spaced_link(state: StateInline, silent: bool) -> bool:
     """``[text](url with spaces "title")`` and ``![alt](...)``: kramdown reads the URL up to the balancing
     parenthesis, spaces and all (CommonMark does not take a URL with spaces)."""
@@ -710,18 +736,18 @@ def _spaced_link(state: StateInline, silent: bool) -> bool:
     label_end = state.md.helpers.parseLinkLabel(state, start, not image)
     if label_end < 0 or not state.src.startswith("(", label_end + 1):
         return False
+    # The balancing parenthesis, within a bounded stretch (a post of many `[a](b c` stays linear).
     depth = 0
-    pos = label_end + 1
-    while pos < state.posMax:
-        char = state.src[pos]
-        if char == "\\":
-            pos += 2
+    pos = -1
+    stop = min(state.posMax, label_end + 1 + _LINK_URL_MAX)
+    for paren in _PARENS.finditer(state.src, label_end + 1, stop):
+        if paren[0][0] == "\\":
             continue
-        depth += 1 if char == "(" else -1 if char == ")" else 0
+        depth += 1 if paren[0] == "(" else -1
         if depth == 0:
+            pos = paren.start()
             break
-        pos += 1
-    if depth or pos >= state.posMax:
+    if pos < 0:
         return False
     inside = state.src[label_end + 2 : pos].strip()
     titled = re.match(r"""^(.*?)\s+(?:"(.*)"|'(.*)')$""", inside, re.DOTALL)
