@@ -238,6 +238,7 @@ class Restored:
     removed: list[str] = field(default_factory=list)
     moved_from: str | None = None  # the feeds server of a snapshot left unused: the feeds are made again
     seconds: float = 0.0
+    set_aside: str | None = None  # a snapshot that could not be read, renamed: everything goes through again
 
     def summary(self, folder: Path) -> str:
         if self.snapshot is None and not self.objects:
@@ -245,6 +246,8 @@ class Restored:
         taken = f"snapshot of {self.snapshot}: " if self.snapshot else "no snapshot: "
         if self.moved_from is not None:
             taken = f"feeds served at {self.moved_from} before, made again: "
+        if self.set_aside is not None:
+            taken = f"unreadable snapshot set aside ({self.set_aside}), made again: "
         return (
             f"state: {folder} ({taken}{self.items} table items, {self.feed_files} feed files; "
             f"{self.objects} objects in the posts bucket, {len(self.replayed)} announced again, "
@@ -332,7 +335,7 @@ class StateFolder:
         restored = Restored()
         backend = s3_backend(pipeline)
         bucket = pipeline.stack.posts_bucket
-        snapshot = self._read_snapshot()
+        snapshot = self._read_snapshot(restored)
         if snapshot is not None and snapshot.feed_base_url != feed_base_url(pipeline):
             # The feeds' links name the feeds server: served elsewhere now, every feed is made again.
             restored.moved_from = snapshot.feed_base_url
@@ -393,15 +396,26 @@ class StateFolder:
         restored.seconds = time.perf_counter() - began
         return restored
 
-    def _read_snapshot(self) -> Snapshot | None:
+    def _read_snapshot(self, restored: Restored) -> Snapshot | None:
+        """The last snapshot; one that cannot be read whole is set aside (renamed) and the posts replayed."""
         path = self.folder / SNAPSHOT
         if not path.is_file():
             return None
-        with path.open("rb") as lines:
-            head = json.loads(lines.readline())
-            items = [{k: decode_attribute(v) for k, v in json.loads(line).items()} for line in lines if line.strip()]
-        feeds = {key: FeedFile(**spec) for key, spec in head["feeds"].items()}
-        return Snapshot(taken_at=head["taken_at"], feed_base_url=head["feed_base_url"], items=items, feeds=feeds)
+        try:
+            with path.open("rb") as lines:
+                head = json.loads(lines.readline())
+                rows = [json.loads(line) for line in lines if line.strip()]
+            items = [{k: decode_attribute(v) for k, v in row.items()} for row in rows]
+            feeds = {key: FeedFile(**spec) for key, spec in head["feeds"].items()}
+            missing = sum(not (self.blobs / feed.blob).is_file() for feed in feeds.values())
+            if missing:
+                raise ValueError(f"{missing} feed files missing from blobs/")
+            return Snapshot(taken_at=head["taken_at"], feed_base_url=head["feed_base_url"], items=items, feeds=feeds)
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            aside = path.with_name(f"snapshot.unreadable.{int(time.time())}.jsonl")
+            os.replace(path, aside)
+            restored.set_aside = f"{aside.name}: {type(exc).__name__}: {exc}"
+            return None
 
     def _restore_table(self, pipeline: LocalPipeline, items: list[dict[str, Any]]) -> None:
         client, table = pipeline.table.client, pipeline.table.name
