@@ -415,6 +415,20 @@ def _end_tag(state: StateBlock, tag: str, begin: int) -> int:
     return cache[tag].get(begin, -1)
 
 
+_PAREN_ITEM = re.compile(r"\d{1,9}\)")
+
+
+def _dot_lists_only(rule: Callable[..., bool]) -> Callable[..., bool]:
+    """markdown-it's list rule, but ``1)`` starts no list item: kramdown's ordered items are ``1.`` only."""
+
+    def list_rule(state: StateBlock, start: int, end: int, silent: bool) -> bool:
+        if _PAREN_ITEM.match(state.src, state.bMarks[start] + state.tShift[start]):
+            return False
+        return rule(state, start, end, silent)
+
+    return list_rule
+
+
 # --- math blocks ----------------------------------------------------------------------------------------------
 
 
@@ -1185,6 +1199,8 @@ def _parser() -> MarkdownIt:
     block.at("html_block", _not_declaration(html_block.fn), {"alt": html_block.alt})
     heading = block.__rules__[block.__find__("heading")]
     block.at("heading", _flush_left(heading.fn), {"alt": heading.alt})
+    lists = block.__rules__[block.__find__("list")]
+    block.at("list", _dot_lists_only(lists.fn), {"alt": lists.alt})
     block.before("paragraph", "kd_table", _table)
     block.before("paragraph", "kd_list_start", _list_interrupts, {"alt": ["paragraph"]})
 

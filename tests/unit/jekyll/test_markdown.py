@@ -50,6 +50,11 @@ def test_an_ordered_list_starting_at_any_number_ends_a_paragraph_and_is_numbered
     assert "start=" not in html
 
 
+def test_only_a_number_and_a_dot_starts_an_ordered_list_item() -> None:
+    assert render_markdown("1) one\n2) two\n") == "<p>1) one\n2) two</p>\n"
+    assert render_markdown("1. one\n").startswith("<ol>")
+
+
 def test_an_html_block_runs_to_its_end_tag_through_blank_and_whitespace_only_lines() -> None:
     body = (
         "<table>\n  <tr>\n    <td>one</td>\n  </tr>\n   \n  <tr>\n\n        <td>two</td>\n  </tr>\n</table>\n\nAfter.\n"
