@@ -1,21 +1,23 @@
 """Markdown as GitHub Pages' kramdown renders it (GFM input, ``auto_ids``, smart quotes, ``hard_wrap: false``).
 
-Built on markdown-it-py (the engine scored against mdit-py-plugins' siblings and Python-Markdown on the
-content agreement harness, bench/content_agreement.py; see docs/jekyll-differences.md), with kramdown's rules
-where they differ from CommonMark:
+Built on markdown-it-py and mdit-py-plugins (chosen over Python-Markdown with pymdown-extensions by their
+scores on the content agreement harness, bench/content_agreement.py; see docs/jekyll-differences.md), with
+kramdown's rules where they differ from CommonMark:
 
 - blocks: a paragraph is not ended by a thematic break, a table or a setext underline (``---`` under two lines
-  of text is an em dash in the text); a setext heading is one line of text; any ordered list start ends a
-  paragraph; an HTML block runs to its element's end tag, through blank lines (``markdown="1"`` parses its
+  of text is an em dash in the text); a setext heading is one line of text; an ATX heading starts its line;
+  any ``N.`` list item ends a paragraph, ``N)`` starts none; a fence has a one-word info string and must be
+  closed; an HTML block runs to its element's end tag, through blank lines (``markdown="1"`` parses its
   content); kramdown tables (any line with a pipe after a blank line, ``|---|`` separators, ``|===|`` footers);
   ``$$`` math blocks (MathJax's ``\\[...\\]``); block IALs and ALDs (``{: .class #id}``), extensions
   (``{::comment}``), abbreviation definitions and the end-of-block marker ``^`` leave no text;
 - spans: kramdown's emphasis (a delimiter opens when not followed by whitespace and closes when not preceded by
-  it, so ``**前置工作：**将`` is bold; ``_`` not inside a word), span IALs dropped, ``$$x$$`` as ``\\(x\\)``,
-  only kramdown's escapes, smart quotes by kramdown's SmartyPants rules and its typographic symbols
+  it, so ``**前置工作：**将`` is bold; ``_`` not inside a word), span IALs, ``$$x$$`` as ``\\(x\\)``, only
+  kramdown's escapes, block tags and declarations in running text shown as text, span elements closed at the
+  end of their paragraph, smart quotes by kramdown's SmartyPants rules and its typographic symbols
   (``---`` ``--`` ``...`` ``<<`` ``>>``; ``..`` and ``(c)`` stay as written), abbreviations;
 - output: heading ids by kramdown-parser-gfm's rule, ``{:toc}`` lists as kramdown builds them, footnotes,
-  task lists, definition lists and code blocks in kramdown's HTML shape.
+  task lists, definition lists, ``<del>`` and code blocks in kramdown's HTML shape.
 
 markdown-it-py and mdit-py-plugins are imported on first use (cold start).
 """
@@ -129,8 +131,6 @@ def smart_typography(text: str, after: str = "") -> str:
 
 
 # --- heading ids (kramdown-parser-gfm's generate_gfm_header_id) ----------------------------------------------
-
-_WORD_CATEGORIES = ("L", "M", "Nd", "Nl", "Pc")
 
 
 def _is_word(char: str) -> bool:
@@ -883,7 +883,7 @@ def _typography(state: StateCore) -> None:
             continue
         children: list[Token] = []
         run: list[Token] = []
-        for index, token in enumerate([*block.children, None]):
+        for token in [*block.children, None]:
             if token is not None and token.type in ("text", "softbreak"):
                 run.append(token)
                 continue
@@ -893,7 +893,6 @@ def _typography(state: StateCore) -> None:
                 run = []
             if token is not None:
                 children.append(token)
-            del index
         block.children = children
 
 
