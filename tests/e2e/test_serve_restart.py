@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import signal
 import threading
+import time
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -156,27 +157,53 @@ def test_ctrl_c_with_a_backlog_refuses_new_uploads_drains_and_keeps_everything(t
         wait_for(lambda: f"Upload {uploads.accepted[0]}" not in served_titles(again), 30, "the delete")
         wait_for(lambda: site_feed(again)["items"][0]["title"] == "Upload 9000", 30, "the site feed")
         assert site_feed(again)["items"][0]["url"].startswith("https://kept.example/")
+        # WHEN it is then killed (the upload and the delete are likely newer than its last snapshot)
+        again.process.send_signal(signal.SIGKILL)
+        again.process.wait(10)
     finally:
         stop_serve(again.process)
 
+    # THEN a third start has the upload and not the deleted post, whichever snapshot it finds
+    third = start_serve(tmp_path, *ports, *state, name="third.out")
+    try:
+        wait_until_served(third, [*uploads.accepted[1:], -1, 9000])
+        wait_for(lambda: f"Upload {uploads.accepted[0]}" not in served_titles(third), 30, "the delete")
+        wait_for(lambda: site_feed(third)["items"][0]["title"] == "Upload 9000", 30, "the site feed")
+    finally:
+        stop_serve(third.process)
 
-def test_killed_serve_loses_no_acknowledged_upload(tmp_path: Path) -> None:
+
+@pytest.mark.parametrize("stop", ["kill -9", "Ctrl-C twice"])
+def test_serve_stopped_before_its_backlog_is_delivered_loses_no_acknowledged_upload(
+    tmp_path: Path, site: Path, stop: str
+) -> None:
     state = ["--state", str(tmp_path / "state"), "--quiet"]
-    # GIVEN serve with a state folder, and the site's config uploaded like any post
-    served = start_serve(tmp_path, "--port", "0", "--s3-port", "0", *state)
+    if stop == "kill -9":
+        # GIVEN serve with a state folder, and the site's config uploaded like any post
+        served = start_serve(tmp_path, "--port", "0", "--s3-port", "0", *state)
+    else:
+        # GIVEN serve with a state folder, the site preloaded, and a slow poller, so uploads queue
+        served = start_serve(tmp_path, "--port", "0", "--s3-port", "0", *state, "--posts", str(site), "--poll", "30")
     try:
         s3 = s3_client(served.endpoint)
-        s3.put_object(Bucket=served.bucket, Key="_config.yml", Body=CONFIG.encode())
-        s3.put_object(Bucket=served.bucket, Key="_posts/2023-12-31-first.md", Body=post(-1))
+        if stop == "kill -9":
+            s3.put_object(Bucket=served.bucket, Key="_config.yml", Body=CONFIG.encode())
+            s3.put_object(Bucket=served.bucket, Key="_posts/2023-12-31-first.md", Body=post(-1))
         wait_for(lambda: site_feed(served).get("title") == "Kept Across Restarts", 30, "the config in force")
-        # WHEN it is killed outright (no drain, no last snapshot) while uploads keep coming
+        # WHEN it is stopped without delivering what is queued (killed outright; or Ctrl-C, and again during the
+        # drain), while uploads keep coming
         uploads = Uploader(served)
         uploads.start()
         wait_for(lambda: len(uploads.accepted) >= 30 or uploads.done.is_set(), 60, "30 uploads")
-        served.process.send_signal(signal.SIGKILL)
-        served.process.wait(10)
+        if stop == "kill -9":
+            served.process.send_signal(signal.SIGKILL)
+        else:
+            served.process.send_signal(signal.SIGINT)
+            time.sleep(0.5)  # two signals at once would be one
+            served.process.send_signal(signal.SIGINT)
+        served.process.wait(30)
         uploads.join(30)
-        assert uploads.refused
+        check_refusals(uploads)
         assert uploads.refused[-1][1] == "no answer"
     finally:
         stop_serve(served.process)
@@ -185,7 +212,7 @@ def test_killed_serve_loses_no_acknowledged_upload(tmp_path: Path) -> None:
     again = start_serve(tmp_path, "--port", "0", "--s3-port", "0", *state, name="again.out")
     try:
         # THEN every acknowledged upload is in the feeds, under the site's config, linking to the new address
-        wait_until_served(again, uploads.accepted)
+        wait_until_served(again, [*uploads.accepted, -1])
         newest = f"Upload {uploads.accepted[-1]}"
         wait_for(lambda: site_feed(again).get("items", [{}])[0].get("title") == newest, 30, "the site feed")
         feed = site_feed(again)
