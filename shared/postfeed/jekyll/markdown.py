@@ -874,7 +874,17 @@ def _close_span_html(state: StateCore) -> None:
 
 # --- core: typography, abbreviations, heading ids, attribute lists, tables of contents ------------------------
 
-_LOOKAHEAD = {"em_open": "*x", "strong_open": "**x", "link_open": "[", "code_inline": "`", "image": "!"}
+# What kramdown's quote rules see after a text run, per element that follows it (its opening markup and a
+# word character, as in `[link`).
+_LOOKAHEAD = {
+    "em_open": "*x",
+    "strong_open": "**x",
+    "link_open": "[x",
+    "code_inline": "`x",
+    "image": "![x",
+    "footnote_ref": "[^x",
+    "s_open": "~~x",
+}
 
 
 def _typography(state: StateCore) -> None:
@@ -888,7 +898,7 @@ def _typography(state: StateCore) -> None:
                 run.append(token)
                 continue
             if run:
-                after = "" if token is None else _LOOKAHEAD.get(token.type, token.markup or "")
+                after = "" if token is None else _LOOKAHEAD.get(token.type, token.markup or token.content)
                 children.extend(_typeset(run, after))
                 run = []
             if token is not None:
