@@ -615,11 +615,19 @@ _INLINE_MATH = re.compile(r"\$\$(.+?)\$\$", re.DOTALL)
 
 
 def _escape(state: StateInline, silent: bool) -> bool:
-    """A backslash before punctuation kramdown does not escape stays as written (``\\/``, ``\\@``)."""
+    """A backslash before punctuation kramdown does not escape stays as written (``\\/``, ``\\@``); two
+    backslashes at the end of a line are a line break (kramdown's, besides GFM's one backslash)."""
     pos = state.pos
     if state.src[pos] != "\\" or pos + 1 >= state.posMax:
         return False
     char = state.src[pos + 1]
+    if state.src.startswith("\\\\\n", pos):
+        if not silent:
+            state.push("hardbreak", "br", 0)
+        state.pos += 3
+        while state.pos < state.posMax and state.src[state.pos] in " \t":
+            state.pos += 1
+        return True
     if char not in _ASCII_PUNCTUATION or char in _KRAMDOWN_ESCAPES:
         return False
     if not silent:

@@ -212,6 +212,10 @@ def test_only_kramdowns_escapes_drop_their_backslash() -> None:
     assert render_markdown("a \\* b \\/ c \\@ d \\| e\n") == "<p>a * b \\/ c \\@ d | e</p>\n"
 
 
+def test_a_line_break_is_one_or_two_backslashes_or_two_spaces_at_the_end_of_a_line() -> None:
+    assert render_markdown("one\\\\\ntwo  \nthree\\\nfour\n") == "<p>one<br />\ntwo<br />\nthree<br />\nfour</p>\n"
+
+
 def test_strikethrough_is_del_and_a_link_url_may_hold_spaces() -> None:
     html = render_markdown('~~old~~ ![pic](http://x.org/a b.png) [go](http://x.org/c d "T")\n')
     assert "<del>old</del>" in html
