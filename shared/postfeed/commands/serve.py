@@ -99,6 +99,8 @@ def run(args: argparse.Namespace) -> int:
     except RunError as exc:
         print(f"postfeed serve: {exc}", file=sys.stderr)
         return 2
+    if service.gate.refused:
+        console.write(f"postfeed serve: {service.gate.refused} uploads refused with 503 (retry them once it is up)\n")
     if not drained:
         console.write(f"postfeed serve: backlog not delivered; it is kept in {args.state} for the next start\n")
     console.write("postfeed serve: stopped\n")

@@ -42,7 +42,6 @@ if TYPE_CHECKING:
     from postfeed.local.state import StateFolder
 
 POLL_SECONDS = 0.5
-DRAIN_SECONDS = 60.0  # on stop, how long the backlog may take to deliver before serve exits anyway
 RETRY_AFTER_SECONDS = 5
 SCHEDULE_SECONDS = 60.0  # how often `serve` runs the scheduled function (future-dated posts that are due)
 FORMAT_MEDIA_TYPES = {"atom": "application/atom+xml", "rss": "application/rss+xml", "json": "application/feed+json"}

@@ -147,21 +147,18 @@ class WriteThrough:
             self.backend.__dict__.pop(name, None)
 
     def put_object(self, bucket_name: str, key_name: str, *args: Any, **kwargs: Any) -> Any:
-        if bucket_name != self.bucket:
-            return self._put(bucket_name, key_name, *args, **kwargs)
-        with self._lock(key_name):
-            try:
-                return self._put(bucket_name, key_name, *args, **kwargs)
-            finally:  # even when moto fails after storing: the file follows the bucket
-                self._sync(key_name)
+        return self._through(self._put, bucket_name, key_name, *args, **kwargs)
 
     def delete_object(self, bucket_name: str, key_name: str, *args: Any, **kwargs: Any) -> Any:
+        return self._through(self._delete, bucket_name, key_name, *args, **kwargs)
+
+    def _through(self, method: Callable[..., Any], bucket_name: str, key_name: str, *args: Any, **kwargs: Any) -> Any:
         if bucket_name != self.bucket:
-            return self._delete(bucket_name, key_name, *args, **kwargs)
+            return method(bucket_name, key_name, *args, **kwargs)
         with self._lock(key_name):
             try:
-                return self._delete(bucket_name, key_name, *args, **kwargs)
-            finally:
+                return method(bucket_name, key_name, *args, **kwargs)
+            finally:  # even when moto fails after changing the key: the file follows the bucket
                 self._sync(key_name)
 
     def _lock(self, key: str) -> threading.Lock:
@@ -335,6 +332,7 @@ class StateFolder:
         restored = Restored()
         backend = s3_backend(pipeline)
         bucket = pipeline.stack.posts_bucket
+        settings = local_settings(pipeline)
         snapshot = self._read_snapshot(restored)
         if snapshot is not None and snapshot.feed_base_url != feed_base_url(pipeline):
             # The feeds' links name the feeds server: served elsewhere now, every feed is made again.
@@ -345,7 +343,6 @@ class StateFolder:
             self._restore_table(pipeline, snapshot.items)
             self._restore_feeds(pipeline, snapshot.feeds)
             pipeline.glue.skip_stream()  # the restore's own writes: the feeds already show them
-            settings = local_settings(pipeline)
             recorded = recorded_objects(snapshot.items, settings.config_key)
             pipeline.glue.resume_sequencers(newest_sequencer(snapshot.items))
             self._feeds = dict(snapshot.feeds)
@@ -354,7 +351,6 @@ class StateFolder:
                 len(snapshot.items),
                 len(snapshot.feeds),
             )
-        settings = local_settings(pipeline)
         announce: list[tuple[str, bytes]] = []
         on_disk: set[str] = set()
         for key, body in self.files.objects():
