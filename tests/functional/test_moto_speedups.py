@@ -13,7 +13,7 @@ from typing import Any, Literal
 import boto3
 import pytest
 from botocore.exceptions import ClientError
-from hypothesis import HealthCheck, Phase, settings
+from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule, run_state_machine_as_test
 
@@ -427,3 +427,81 @@ def test_restored_and_recreated_tables_answer_as_moto_does(aws: None) -> None:
     ddb.put_item(TableName="t", Item={"pk": {"S": "p"}, "sk": {"S": "09"}})
     page = _same_as_moto(ddb, TableName="t", ExpressionAttributeValues=values, **query)
     assert [item["sk"]["S"] for item in page["Items"]] == ["09"]
+
+
+# -- attribute values written directly -------------------------------------------------------------
+# Values of every kind (binary ones and malformed ones take moto's own path, and must still come out the same).
+
+_NAMES = st.text(alphabet="abcXYZ_ é中", max_size=4)
+_SCALAR_VALUES = st.one_of(
+    st.builds(lambda s: {"S": s}, st.text(max_size=8)),
+    st.builds(lambda n: {"N": n}, st.sampled_from(["0", "1.5", "-7", "1E+2"])),
+    st.builds(lambda b: {"BOOL": b}, st.booleans()),
+    st.just({"NULL": True}),
+    st.builds(lambda b: {"B": b}, st.binary(max_size=6)),
+    st.builds(lambda ss: {"SS": ss}, st.lists(st.text(max_size=4), max_size=3)),
+    st.builds(lambda ns: {"NS": ns}, st.lists(st.sampled_from(["1", "2.5"]), max_size=3)),
+    st.builds(lambda bs: {"BS": bs}, st.lists(st.binary(max_size=3), max_size=2)),
+    st.just({}),  # not one member: moto's own path
+    st.just({"S": "x", "N": "1"}),
+)
+_VALUES = st.recursive(
+    _SCALAR_VALUES,
+    lambda inner: st.one_of(
+        st.builds(lambda m: {"M": m}, st.dictionaries(_NAMES, inner, max_size=3)),
+        st.builds(lambda values: {"L": values}, st.lists(inner, max_size=3)),
+    ),
+    max_leaves=8,
+)
+
+
+def _serialized_query(items: list[dict[str, Any]]) -> Any:
+    from moto.core.serialize import JSONSerializer, XFormedAttributePicker
+    from moto.core.utils import get_service_model
+
+    operation = get_service_model("dynamodb").operation_model("Query")
+    serializer = JSONSerializer(operation_model=operation, pretty_print=False, value_picker=XFormedAttributePicker())
+    return serializer.serialize({"Items": items, "Count": len(items)})["body"]
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(items=st.lists(st.dictionaries(_NAMES, _VALUES, max_size=4), max_size=3))
+def test_attribute_values_written_directly_are_the_bytes_moto_writes(items: list[dict[str, Any]]) -> None:
+    from moto.core.serialize import BaseJSONSerializer
+
+    moto_speedups.install()
+    fast = BaseJSONSerializer._serialize_type_structure
+    with _stock_serializer():
+        expected = _serialized_query(copy.deepcopy(items))
+    assert BaseJSONSerializer._serialize_type_structure is fast
+    assert _serialized_query(copy.deepcopy(items)) == expected
+
+
+@contextlib.contextmanager
+def _stock_serializer() -> Iterator[None]:
+    from moto.core.serialize import AttributePicker, BaseJSONSerializer
+
+    fast, picker = BaseJSONSerializer._serialize_type_structure, AttributePicker.__call__
+    BaseJSONSerializer._serialize_type_structure = fast.__wrapped__  # type: ignore[attr-defined,method-assign]
+    AttributePicker.__call__ = picker.__wrapped__  # type: ignore[attr-defined,method-assign]
+    try:
+        yield
+    finally:
+        BaseJSONSerializer._serialize_type_structure = fast  # type: ignore[method-assign]
+        AttributePicker.__call__ = picker  # type: ignore[method-assign]
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(attrs=st.dictionaries(_NAMES, _VALUES, max_size=5), data=st.data())
+def test_projections_taken_as_they_are_equal_moto_s_own(attrs: dict[str, Any], data: st.DataObject) -> None:
+    from moto.dynamodb.models.dynamo_type import Item
+
+    moto_speedups.install()
+    # names of the item's attributes (repeated, missing, nested and indexed ones too)
+    names = data.draw(st.lists(st.sampled_from([*attrs, "missing", "a.b", "x[0]"]), max_size=5))
+    try:
+        item = Item({"S": "h"}, {"S": "r"}, copy.deepcopy(attrs))  # type: ignore[arg-type]
+    except Exception:  # a value moto refuses to hold
+        return
+    paths = [name.split(".") for name in names]
+    assert Item.project(item, paths).to_json() == Item.project.__wrapped__(item, paths).to_json()  # type: ignore[attr-defined]

@@ -7,6 +7,7 @@ Only light stdlib modules at import time; moto, boto3 and the pipeline are impor
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 from pathlib import Path
 
@@ -62,6 +63,7 @@ def run(args: argparse.Namespace) -> int:
         config_url,
         create_pipeline,
         format_summary,
+        local_aws_in_process,
         local_aws_server,
         run_site,
     )
@@ -76,7 +78,12 @@ def run(args: argparse.Namespace) -> int:
             + f" from {args.posts}",
             file=sys.stderr,
         )
-        with local_aws_server() as endpoint:
+        # The event path uploads from several threads over HTTP, as a user's client would; the bulk path
+        # stores the posts in-process and needs no server.
+        aws: contextlib.AbstractContextManager[str | None] = (
+            local_aws_server() if args.events else local_aws_in_process()
+        )
+        with aws as endpoint:
             pipeline = create_pipeline(endpoint_url=endpoint, feed_base_url=base_url, log_level=args.log_level)
             result = run_site(
                 pipeline,

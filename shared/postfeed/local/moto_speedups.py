@@ -18,6 +18,22 @@
   only on the member and its shape, so they are worked out once per (picker, member, shape) and kept; the
   lookups in that order are moto's own. Objects other than plain dicts, and pickers with response
   transformers, go the original way.
+* Item sizes: moto checks an item's 400 KB limit on every attribute it sets by summing the sizes of all the
+  attributes set so far (quadratic in the attributes of each item written), and a query sizes each item
+  it looks at twice and deep-copies its results before reading them. A new item now keeps the running sum
+  (the same comparison, attribute by attribute, the same error); within one query each item is sized once,
+  and the results are copied item by item with their attribute dicts (moto only reads them: projection,
+  filters and the response build new objects). Everything else (scans, backups, updates) is moto's own.
+* Projections: moto projects an item by turning all of it into plain Python values (deep-copied) and back.
+  A projection of top-level names only, whose values hold only strings, booleans, nulls, maps and lists
+  (which that round trip gives back as they were), takes those attribute values as they are, in moto's
+  order; numbers (which the round trip normalises), sets and binary values go moto's way.
+* Attribute values: even so, serializing an item walks each of its values through the shapes (the member
+  lookups above, a path stack, one call per level). A DynamoDB `AttributeValue` that is a plain dict with
+  exactly one of its members is written directly, by the rules moto's JSON serializer applies to each
+  member type (strings `str()`ed, booleans as they are, maps and lists recursed); binary values, and any
+  other value, go the original way. `tests/functional/test_moto_speedups.py` holds the two to the same
+  bytes on generated values.
 """
 
 from __future__ import annotations
@@ -26,6 +42,7 @@ import bisect
 import copy
 import functools
 import inspect
+import threading
 from types import SimpleNamespace
 from typing import Any, Self
 
@@ -60,6 +77,8 @@ def install() -> None:
     DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
     _install_partition_queries(Table)
     _install_fast_member_picker()
+    _install_fast_attribute_values()
+    _install_item_sizes()
 
 
 def _install_fast_member_picker() -> None:
@@ -71,6 +90,7 @@ def _install_fast_member_picker() -> None:
     # (picker class, member name, shape) -> (shape, the names the alias providers would try, in order)
     found: dict[tuple[type, str, int], tuple[Any, tuple[str, ...]]] = {}
 
+    @functools.wraps(original)
     def pick(self: Any, context: Any) -> Any:
         obj = context.obj
         if type(obj) is not dict or self.response_transformers:
@@ -87,6 +107,167 @@ def _install_fast_member_picker() -> None:
         return None
 
     AttributePicker.__call__ = pick  # type: ignore[method-assign]
+
+
+# AttributeValue members written directly: to their JSON value (the "B" and "BS" blobs take moto's path).
+_SCALARS = frozenset({"S", "N", "BOOL", "NULL"})
+_DIRECT = _SCALARS | {"SS", "NS", "M", "L"}
+
+
+def _install_fast_attribute_values() -> None:
+    from moto.core.serialize import BaseJSONSerializer
+
+    original = BaseJSONSerializer._serialize_type_structure
+
+    @functools.wraps(original)
+    def serialize_structure(self: Any, serialized: Any, value: Any, shape: Any, key: str) -> None:
+        if key and shape.name == "AttributeValue":
+            direct = _attribute_value(value)
+            if direct is not _NOT_DIRECT:
+                serialized[key] = direct
+                return
+        original(self, serialized, value, shape, key)
+
+    BaseJSONSerializer._serialize_type_structure = serialize_structure  # type: ignore[method-assign]
+
+
+_NOT_DIRECT: Any = object()
+
+
+def _string(value: Any) -> Any:
+    """moto's JSON rule for a string member."""
+    return str(value) if value not in (None, {}, []) else value
+
+
+def _attribute_value(value: Any) -> Any:
+    """The JSON of one AttributeValue as moto's serializer writes it, or _NOT_DIRECT when this value needs
+    moto's own path (binary, not a plain one-member dict, a nested value that does)."""
+    if type(value) is not dict or len(value) != 1:
+        return _NOT_DIRECT
+    ((kind, member),) = value.items()
+    if kind not in _DIRECT or member is None:
+        return _NOT_DIRECT
+    if kind in ("S", "N"):
+        return {kind: _string(member)}
+    if kind in ("BOOL", "NULL"):
+        return {kind: member}
+    if kind in ("SS", "NS"):
+        if type(member) is not list:
+            return _NOT_DIRECT
+        return {kind: [_string(v) for v in member]}
+    if kind == "M":
+        if type(member) is not dict:
+            return _NOT_DIRECT
+        mapped = {}
+        for name, inner in member.items():
+            if inner is None or not name:  # moto writes an empty name's value into the map itself
+                return _NOT_DIRECT
+            mapped[name] = direct = _attribute_value(inner)
+            if direct is _NOT_DIRECT:
+                return _NOT_DIRECT
+        return {kind: mapped}
+    if type(member) is not list:  # "L"
+        return _NOT_DIRECT
+    listed = [_attribute_value(inner) for inner in member]
+    return _NOT_DIRECT if any(v is _NOT_DIRECT for v in listed) else {kind: listed}
+
+
+class _QueryScope(threading.local):
+    """What the query running in this thread may reuse: each item's size, by identity (the item is held so
+    that its id stays its own); None outside a query."""
+
+    sizes: dict[int, tuple[Any, int]] | None = None
+
+
+_query_scope = _QueryScope()
+
+
+def _install_item_sizes() -> None:
+    import moto.dynamodb.models.table as table_module
+    from moto.dynamodb.exceptions import ItemSizeTooLarge
+    from moto.dynamodb.models.dynamo_type import DynamoType, Item, LimitedSizeDict
+    from moto.dynamodb.models.utilities import bytesize
+
+    def new_item(self: Any, hash_key: Any, range_key: Any, attrs: dict[str, Any]) -> None:
+        self.hash_key = hash_key
+        self.range_key = range_key
+        self.attrs = LimitedSizeDict()
+        held = 0  # what LimitedSizeDict.__setitem__ sums again on every set: the sizes of names and values
+        for key, value in attrs.items():
+            typed = DynamoType(value)
+            added = bytesize(str(key)) + typed.size()
+            if held + added > _MAX_ITEM_SIZE:
+                raise ItemSizeTooLarge
+            dict.__setitem__(self.attrs, key, typed)
+            held += added
+
+    original_size = Item.size
+
+    def size(self: Any) -> int:
+        sizes = _query_scope.sizes
+        if sizes is None:
+            return original_size(self)
+        known = sizes.get(id(self))
+        if known is None:
+            known = sizes[id(self)] = (self, original_size(self))
+        return known[1]
+
+    def deepcopy(value: Any, memo: Any = None) -> Any:
+        if _query_scope.sizes is not None and type(value) is list and all(type(item) is Item for item in value):
+            return [_item_copy(item) for item in value]
+        return copy.deepcopy(value, memo)
+
+    original_project = Item.project
+
+    def project(self: Any, projection_expressions: list[list[str]]) -> Any:
+        names = [path[0] for path in projection_expressions if len(path) == 1]
+        if len(names) != len(projection_expressions) or any("[" in name for name in names):
+            return original_project(self, projection_expressions)
+        chosen = {}
+        for name in names:
+            value = self.attrs.get(name)
+            if value is None or name in chosen:
+                continue
+            if not _round_trips(value):
+                return original_project(self, projection_expressions)
+            chosen[name] = value
+        projected: Any = Item.__new__(Item)
+        projected.hash_key, projected.range_key = self.hash_key, self.range_key
+        projected.attrs = LimitedSizeDict.__new__(LimitedSizeDict)
+        dict.update(projected.attrs, chosen)
+        return projected
+
+    def _round_trips(value: Any) -> bool:
+        """Whether moto's plain-Python round trip gives this value back as it is."""
+        if type(value) is not DynamoType:
+            return False
+        if value.type == "S":
+            return type(value.value) is str
+        if value.type == "BOOL":
+            return type(value.value) is bool
+        if value.type == "NULL":
+            return value.value is True
+        if value.type == "M":
+            return type(value.value) is dict and all(_round_trips(inner) for inner in value.value.values())
+        if value.type == "L":
+            return type(value.value) is list and all(_round_trips(inner) for inner in value.value)
+        return False
+
+    Item.project = functools.wraps(original_project)(project)  # type: ignore[method-assign]
+    Item.__init__ = functools.wraps(Item.__init__)(new_item)  # type: ignore[method-assign]
+    Item.size = functools.wraps(original_size)(size)  # type: ignore[method-assign]
+    table_module.copy = SimpleNamespace(deepcopy=deepcopy, copy=copy.copy)  # type: ignore[assignment,attr-defined]
+
+
+def _item_copy(item: Any) -> Any:
+    """A new Item holding the same attribute values in a dict of its own."""
+    from moto.dynamodb.models.dynamo_type import LimitedSizeDict
+
+    copied = copy.copy(item)
+    attrs = LimitedSizeDict.__new__(LimitedSizeDict)
+    dict.update(attrs, item.attrs)
+    copied.attrs = attrs
+    return copied
 
 
 class _PartitionView:
@@ -364,7 +545,11 @@ def _install_partition_queries(table_class: Any) -> None:
             order, keys = sorted_items
             items = window(self, order, keys, arguments) if order else []
         # moto then filters, pages and sorts (linear: already in order) only these, exactly as before.
-        return original(_PartitionView(self, items), hash_key, *args, **kwargs)
+        _query_scope.sizes = {}
+        try:
+            return original(_PartitionView(self, items), hash_key, *args, **kwargs)
+        finally:
+            _query_scope.sizes = None
 
     table_class.query = query
 

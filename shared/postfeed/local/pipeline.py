@@ -100,6 +100,7 @@ class LocalPipeline:
                     posts[start : start + chunk], settings=adapters.settings, table=adapters.table, workers=workers
                 )
                 total.outcomes += done.outcomes
+                total.items |= done.items
                 for outcome in done.outcomes:
                     if outcome.action in (Action.REJECTED, Action.SKIPPED):
                         log = logger.warning if outcome.action is Action.REJECTED else logger.info
@@ -148,6 +149,18 @@ class LocalPipeline:
 
     def feed_keys(self) -> list[str]:
         return sorted(obj["Key"] for obj in self._objects(self.stack.feeds_bucket))
+
+    def feed_documents(self) -> Iterator[tuple[str, bytes]]:
+        """Every object of the feeds bucket, by key, read straight from moto's S3 store in this process (an
+        export of thousands of documents, not thousands of GetObject requests through the HTTP emulation)."""
+        from moto.backends import get_backend
+        from moto.s3.models import FakeKey
+
+        store = get_backend("s3")[self.stack.account]["global"].get_bucket(self.stack.feeds_bucket)
+        for key in sorted(store.keys):
+            obj = store.keys.get(key)
+            if isinstance(obj, FakeKey):  # not a delete marker
+                yield key, obj.value
 
     def feed(self, key: str) -> bytes | None:
         try:

@@ -54,6 +54,8 @@ class BulkOutcome:
     # Feeds whose documents change, each with the UTC instants of its changed entries (archive pages to update).
     touched: dict[FeedRef, list[str]] = field(default_factory=dict)
     writes: int = 0  # post changes written
+    # Each post's item as the table now holds it (what a report reads back), None for keys left alone.
+    items: dict[str, dict[str, Any] | None] = field(default_factory=dict)
 
 
 def ingest_bulk(
@@ -94,6 +96,7 @@ def ingest_bulk(
         )
     table.write_posts(batch.writes)
     outcome.writes = len(batch.writes)
+    outcome.items = {key: stored.get(key) for key, _ in files} | {write.key: write.item for write in batch.writes}
     outcome.touched = touched_by(batch.writes, stored)
     return outcome
 
