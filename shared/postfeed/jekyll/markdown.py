@@ -204,13 +204,13 @@ def _block_ial(state: StateBlock, start: int, end: int, silent: bool) -> bool:
         return False
     extension = _EXTENSION_LINE.match(text)
     if extension and not extension[3] and extension[1] in ("comment", "nomarkdown"):
-        return _extension_block(state, start, end, silent, extension)
+        return not silent and _extension_block(state, start, end, silent, extension)
     ial = _IAL_LINE.match(text)
     abbreviation = _ABBREVIATION_LINE.match(text)
     if not (ial or extension or abbreviation or _ALD_LINE.match(text) or _EOB_LINE.match(text)):
         return False
-    if silent:
-        return True
+    if silent:  # kramdown's paragraph end (LAZY_END): an IAL or ALD line and `^`, not the others
+        return bool(ial or _ALD_LINE.match(text) or _EOB_LINE.match(text))
     if abbreviation:
         state.env.setdefault("abbreviations", {})[abbreviation[1]] = abbreviation[2]
     elif ial:
@@ -610,7 +610,7 @@ def _list_interrupts(state: StateBlock, start: int, end: int, silent: bool) -> b
 
 _KRAMDOWN_ESCAPES = frozenset("\\.*_+`<>()[]{}#!:|\"'$=-~")
 _ASCII_PUNCTUATION = frozenset("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~")
-_SPAN_IAL = re.compile(r"\{:(?!/)[^}\n]*\}|\{::\w+[^}\n]*/\}")
+_SPAN_IAL = re.compile(r"\{::(comment|nomarkdown)\}(.*?)\{:/(?:\1)?\}|\{::\w+[^}\n]*/\}|\{:(?!/)[^}\n]*\}", re.DOTALL)
 _INLINE_MATH = re.compile(r"\$\$(.+?)\$\$", re.DOTALL)
 
 
@@ -673,7 +673,9 @@ def _span_ial(state: StateInline, silent: bool) -> bool:
     found = _SPAN_IAL.match(state.src, state.pos)
     if found is None:
         return False
-    if not silent and not found[0].startswith("{::"):
+    if not silent and found[1] == "nomarkdown":
+        state.push("html_inline", "", 0).content = found[2]
+    elif not silent and not found[0].startswith("{::"):
         # Emphasis is paired after tokenising: the element the IAL follows is known then (_span_attributes).
         token = state.push("kd_span_ial", "", 0)
         token.meta = {"attrs": _attributes(found[0][2:-1])[0], "after_text": bool(state.pending)}

@@ -163,6 +163,16 @@ def test_extensions_ald_and_end_of_block_marker_show_no_text() -> None:
     assert render_markdown("{::nomarkdown}\n<b>raw *x*</b>\n{:/}\n") == "<b>raw *x*</b>\n"
 
 
+def test_an_abbreviation_or_extension_line_right_under_text_is_text_but_an_ial_is_not() -> None:
+    assert render_markdown("Some text\n*[HTML]: Hyper\n") == "<p>Some text\n*[HTML]: Hyper</p>\n"
+    assert render_markdown("Some text\n{: .c}\n") == '<p class="c">Some text</p>\n'
+
+
+def test_span_extensions_comment_and_nomarkdown() -> None:
+    html = render_markdown("A {::comment}hidden{:/comment}and {::nomarkdown}<b>*x*</b>{:/} b\n")
+    assert html == "<p>A and <b>*x*</b> b</p>\n"
+
+
 def test_abbreviations_are_marked_and_their_definitions_disappear() -> None:
     html = render_markdown("Write CSS, not CSSX.\n\n*[CSS]: Cascading Style Sheets\n")
     assert html == '<p>Write <abbr title="Cascading Style Sheets">CSS</abbr>, not CSSX.</p>\n'
