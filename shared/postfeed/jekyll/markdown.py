@@ -308,7 +308,9 @@ def _html_block(state: StateBlock, start: int, end: int, silent: bool) -> bool:
         token = state.push("html_block", "", 0)
         token.content = opening[0].replace(markdown[0], "") + "\n"
         token.map = [start, start + 1]
+        old_max, state.lineMax = state.lineMax, last
         state.md.block.tokenize(state, start + 1, last)
+        state.lineMax = old_max
         token = state.push("html_block", "", 0)
         token.content = close_line + "\n"
         token.map = [last, last + 1]
@@ -320,13 +322,19 @@ def _html_block(state: StateBlock, start: int, end: int, silent: bool) -> bool:
     return True
 
 
+_STRAY_CLOSE = re.compile(r"</([A-Za-z][A-Za-z0-9-]*)\s*>")
+
+
 def _not_declaration(rule: Callable[..., bool]) -> Callable[..., bool]:
-    """markdown-it's HTML block rule, but a line starting with ``<!DOCTYPE`` or ``<![CDATA[`` is text."""
+    """markdown-it's HTML block rule, but a line starting with ``<!DOCTYPE`` or ``<![CDATA[`` is text, and so
+    is one starting with an end tag that closes no element (kramdown: "invalidly used HTML closing tag")."""
 
     def html_block(state: StateBlock, start: int, end: int, silent: bool) -> bool:
-        if state.src.startswith("<!", state.bMarks[start] + state.tShift[start]) and not state.src.startswith(
-            "<!--", state.bMarks[start] + state.tShift[start]
-        ):
+        begin = state.bMarks[start] + state.tShift[start]
+        if state.src.startswith("<!", begin) and not state.src.startswith("<!--", begin):
+            return False
+        stray = _STRAY_CLOSE.match(state.src, begin)
+        if stray is not None and stray[1].lower() not in _SPAN_ELEMENTS:
             return False
         return rule(state, start, end, silent)
 

@@ -76,6 +76,12 @@ def test_block_tags_and_declarations_in_running_text_are_shown_as_text() -> None
     assert text_of(html) == "Centre the &lt;DIV&gt; in the page. Start with &lt;!DOCTYPE html&gt; always."
 
 
+def test_an_end_tag_that_closes_nothing_is_text() -> None:
+    html = render_markdown("<div>\ninside\n</div>\n\nText\n\n</div>\n\nand </span> here\n")
+    assert html.startswith("<div>\ninside\n</div>\n")
+    assert text_of(html).endswith("Text &lt;/div&gt; and &lt;/span&gt; here")
+
+
 def test_a_span_element_left_open_is_closed_at_the_end_of_its_paragraph() -> None:
     html = render_markdown("The page <title>tag, and more.\n\nNext paragraph.\n")
     assert "<p>The page <title>tag, and more.</title></p>" in html
