@@ -1,8 +1,10 @@
 """How closely what a reader of our feeds sees of each post agrees with what Jekyll's feed shows.
 
 Per corpus, per post Jekyll published (``../shared/corpus/truth/<corpus>.content.json``): the post is parsed
-with our parser, its body rendered and sanitised as the feed builder does (``feeds.content.sanitize_html``
-against the post's URL), and compared with jekyll-feed's ``content_html`` on what a reader sees:
+with our parser, the whole site in reach of its Liquid (config, ``_includes/``, ``_data/``, every post, and the
+stub document the truth's build added), its body rendered and sanitised as the feed builder does
+(``feeds.content.sanitize_html`` against the post's URL), and compared with jekyll-feed's ``content_html`` on
+what a reader sees:
 
 - the visible text (HTML to text, whitespace runs collapsed, typographic quotes compared as they are),
 - link targets (``a[href]``, resolved against the post's URL as a reader's client does, percent-escapes
@@ -39,7 +41,7 @@ from postfeed.models import Post, Site  # noqa: E402
 
 IDENTICAL, TRIVIAL, MATERIAL = "identical", "trivial", "material"
 # Elements whose content a reader does not see as text (the sanitiser also removes most of them).
-_HIDDEN = frozenset({"script", "style", "template", "iframe", "object", "embed", "noscript", "svg", "math", "head"})
+_HIDDEN = frozenset({"script", "style", "template", "iframe", "object", "noscript", "svg", "math", "head"})
 # Elements that start a new line when shown: text on either side of one is not glued together.
 _BLOCKS = frozenset(
     {
