@@ -5,7 +5,12 @@ Records of the site stylesheet's item copy the site's `feed.xslt.xml` to the fee
 
 A feed that fails is reported as a batch item failure at the first record that touched it, so Lambda
 retries from there (bisecting on repeated failure) and the feeds already rebuilt are not lost. The hub
-notification never fails the batch and is bounded in time (postfeed.pipeline.websub)."""
+notification never fails the batch and is bounded in time (postfeed.pipeline.websub).
+
+Records a full rebuild's batches wrote are left to its second phase (postfeed.pipeline.fanout), which arrives
+on the render queue, this function's second event source: each message a group of feeds, each rendered once,
+then the discovery documents and the hub as for a stream batch; a group that fails is retried alone
+(partial batch failures) and, after the queue's maxReceiveCount, kept in its dead-letter queue."""
 
 from __future__ import annotations
 
@@ -13,18 +18,29 @@ from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.batch import EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes import DynamoDBStreamEvent
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from postfeed.pipeline.failures import describe_stream, describe_stream_event, log_failure, logged_handler
+from postfeed.pipeline.failures import (
+    LoggedBatchProcessor,
+    describe_stream,
+    describe_stream_event,
+    log_failure,
+    logged_handler,
+)
+from postfeed.pipeline.fanout import render_group, stream_pages
 from postfeed.pipeline.ingest import current_site
-from postfeed.pipeline.rebuild import rebuild_feed, touched_pages
+from postfeed.pipeline.rebuild import rebuild_feed
 from postfeed.pipeline.tracing import traced
 from postfeed.pipeline.wiring import Adapters, adapters_from_env
 
 if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+
     from postfeed.models import FeedRef, Site
+    from postfeed.pipeline.rebuild import RebuildOutcome
 
 logger = Logger(service="postfeed-feeds")
 metrics = Metrics(namespace="postfeed", service="postfeed-feeds")
@@ -37,12 +53,21 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
 
 
 def handle(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    if _from_render_queue(event):
+        return dict(
+            process_partial_response(
+                event=event, record_handler=render_record, processor=render_processor, context=context
+            )
+        )
     adapters = adapters_from_env()
     records = list(DynamoDBStreamEvent(event).records)
     stylesheet_failure = _copy_site_stylesheet(adapters, records)
     if stylesheet_failure is not None:  # retried from there: the feeds of the records before it go on
         records = records[: records.index(stylesheet_failure)]
-    per_record = [touched_pages([(r.dynamodb.old_image, r.dynamodb.new_image)]) if r.dynamodb else {} for r in records]
+    phase2 = adapters.settings.render_queue_url is not None  # a full rebuild's records: rendered in its phase 2
+    per_record = [
+        stream_pages(r.dynamodb.old_image, r.dynamodb.new_image, phase2=phase2) if r.dynamodb else {} for r in records
+    ]
     touched: dict[FeedRef, list[str]] = {}
     for pages in per_record:
         for ref, instants in pages.items():
@@ -73,25 +98,88 @@ def handle(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
             continue
         listing_changed |= outcome.listing_changed
         changed_urls += outcome.changed_urls
-        archive = outcome.archive
-        metrics.add_metric(name="FeedDocumentsWritten", unit=MetricUnit.Count, value=len(outcome.written))
-        metrics.add_metric(name="FeedDocumentsUnchanged", unit=MetricUnit.Count, value=len(outcome.unchanged))
-        if archive is not None:
-            metrics.add_metric(name="ArchivePagesRendered", unit=MetricUnit.Count, value=len(archive.pages_rendered))
-            metrics.add_metric(name="ArchivePagesRemoved", unit=MetricUnit.Count, value=len(archive.pages_removed))
-        logger.info(
-            f"feed {ref.kind.value}:{ref.name}: {len(outcome.written)} written",
-            entries=outcome.entries,
-            total=outcome.total,
-            written=outcome.written,
-            archive_pages=archive.pages_rendered if archive else [],
-        )
+        _rendered(outcome)
     discovery_failed = _publish_discovery(adapters, site, listing_changed=listing_changed)
     _notify_hub(adapters, site.feed.hub, changed_urls)
     if discovery_failed:
         failed |= {ref for pages in per_record for ref in pages}  # retried from the first record: cheap
     first_failure = next((r for r, pages in zip(records, per_record, strict=True) if set(pages) & failed), None)
     return _failures(first_failure or stylesheet_failure)
+
+
+def _rendered(outcome: RebuildOutcome) -> None:
+    ref, archive = outcome.ref, outcome.archive
+    metrics.add_metric(name="FeedDocumentsWritten", unit=MetricUnit.Count, value=len(outcome.written))
+    metrics.add_metric(name="FeedDocumentsUnchanged", unit=MetricUnit.Count, value=len(outcome.unchanged))
+    if archive is not None:
+        metrics.add_metric(name="ArchivePagesRendered", unit=MetricUnit.Count, value=len(archive.pages_rendered))
+        metrics.add_metric(name="ArchivePagesRemoved", unit=MetricUnit.Count, value=len(archive.pages_removed))
+    logger.info(
+        f"feed {ref.kind.value}:{ref.name}: {len(outcome.written)} written",
+        entries=outcome.entries,
+        total=outcome.total,
+        written=outcome.written,
+        archive_pages=archive.pages_rendered if archive else [],
+    )
+
+
+# -- a full rebuild's phase 2: render groups from the render queue ------------------------------------------
+
+
+class RenderGroupFailed(RuntimeError):
+    """Some feeds of a render group (or the discovery documents after them) failed: the message is retried."""
+
+
+def _from_render_queue(event: Any) -> bool:
+    records = event.get("Records") if isinstance(event, dict) else None
+    first = records[0] if isinstance(records, list) and records else None
+    return isinstance(first, dict) and first.get("eventSource") == "aws:sqs"
+
+
+def _describe_message(record: Any) -> dict[str, Any]:
+    return {"message_id": getattr(record, "message_id", None)}
+
+
+render_processor = LoggedBatchProcessor(
+    EventType.SQS, logger=logger, describe=_describe_message, what="render group message"
+)
+
+
+def render_record(record: SQSRecord, lambda_context: LambdaContext | None = None) -> None:
+    """One render group: each feed once, then the discovery documents and the hub."""
+    from postfeed.store.work import render_group_from_message
+
+    logger.remove_keys(["correlation_id"])
+    group = render_group_from_message(record.body)
+    logger.append_keys(correlation_id=f"render/{group.generation}")
+    adapters = adapters_from_env()
+    site, _ = current_site(adapters.settings, adapters.table)
+    outcome = render_group(
+        group,
+        site=site,
+        table=adapters.table,
+        feeds=adapters.feeds,
+        lease_seconds=adapters.settings.lease_seconds,
+        on_rendered=_rendered,
+        remaining_ms=lambda_context.get_remaining_time_in_millis if lambda_context is not None else None,
+    )
+    if outcome.rest:  # a large feed's later months, or what this invocation has no time left for
+        if adapters.render_queue is None:
+            raise RenderGroupFailed("RENDER_QUEUE_URL is not set: the rest of a render group cannot be sent")
+        adapters.render_queue.send_all(outcome.rest)
+        logger.info(f"full rebuild {group.generation}: {len(outcome.rest)} render groups sent back for later")
+    for ref, exc in outcome.failed.items():
+        log_failure(logger, f"rebuilding feed {ref.kind.value}:{ref.name}", exc, feed=ref.name)
+        metrics.add_metric(name="FeedRebuildFailures", unit=MetricUnit.Count, value=1)
+    discovery_failed = _publish_discovery(adapters, site, listing_changed=outcome.listing_changed)
+    _notify_hub(adapters, site.feed.hub, outcome.changed_urls)
+    metrics.add_metric(name="RenderGroupFeeds", unit=MetricUnit.Count, value=len(outcome.rendered))
+    if outcome.failed or discovery_failed:
+        raise RenderGroupFailed(
+            f"full rebuild {group.generation}: {len(outcome.failed)} of {len(group.feeds)} feeds failed"
+            + ("; the discovery documents failed" if discovery_failed else "")
+        )
+    logger.info(f"full rebuild {group.generation}: {len(outcome.rendered)} feeds rendered")
 
 
 def _failures(first: DynamoDBRecord | None) -> dict[str, Any]:

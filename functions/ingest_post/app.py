@@ -91,8 +91,16 @@ def _work(item: WorkItem, adapters: Adapters) -> None:
 
     logger.append_keys(correlation_id=f"reparse/{item.generation}")
     result = handle_work_item(
-        item, settings=adapters.settings, bucket=adapters.posts, table=adapters.table, queue=adapters.queue
+        item,
+        settings=adapters.settings,
+        bucket=adapters.posts,
+        table=adapters.table,
+        queue=adapters.queue,
+        render_queue=adapters.render_queue,
     )
+    if result.groups is not None:  # this step found every batch done: phase 2 is on the render queue
+        metrics.add_metric(name="RenderGroupsEnqueued", unit=MetricUnit.Count, value=result.groups)
+        logger.info(f"full rebuild {item.generation}: every batch done, {result.groups} render groups enqueued")
     if isinstance(item, ReparsePlan):
         metrics.add_metric(name="ReparseKeysPlanned", unit=MetricUnit.Count, value=result.listed)
         logger.info(
@@ -114,6 +122,8 @@ def _work(item: WorkItem, adapters: Adapters) -> None:
         f"{work}: posts {item.first + 1}-{item.first + len(item.keys)} re-ingested",
         actions={action.value: count for action, count in actions.items()},
         rejected=[o.key for o in result.outcomes if o.action is Action.REJECTED],
+        feeds_touched=result.recorded.feeds if result.recorded else None,
+        counted=result.recorded.counted if result.recorded else None,
     )
 
 

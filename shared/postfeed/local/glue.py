@@ -10,6 +10,8 @@
   filter criteria, invoke in batches of BatchSize with Lambda's stream event shape, retry from the
   reported failure (bisecting a batch that errors), and after MaximumRetryAttempts send the batch's
   description to the on-failure queue and move on.
+- SQS (render queue) -> BuildFeedsFunction: a full rebuild's render groups, delivered as the ingest queue's
+  messages are (`pump_render_queue`).
 
 This module is the only place that knows those shapes; tests, `postfeed run` and `serve` all use it.
 """
@@ -29,7 +31,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from postfeed.local.stack import LocalFunction, LocalStack
+from postfeed.local.stack import EventSource, LocalFunction, LocalStack
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodbstreams import DynamoDBStreamsClient
@@ -138,6 +140,9 @@ class Delivery:
     sqs_invocations: int = 0
     sqs_messages: int = 0
     sqs_failures: int = 0
+    render_invocations: int = 0
+    render_messages: int = 0
+    render_failures: int = 0
     stream_invocations: int = 0
     stream_records: int = 0
     stream_failed_batches: int = 0
@@ -166,37 +171,53 @@ class EventGlue:
 
     def pump_queue(self) -> int:
         """One invocation of the ingest function with up to BatchSize messages; returns how many."""
-        function = self.stack.ingest
+        messages, failed = self._pump(self.stack.ingest, self.stack.ingest.source, self.stack.queue_url)
+        self.delivery.sqs_invocations += 1 if messages else 0
+        self.delivery.sqs_messages += messages
+        self.delivery.sqs_failures += failed
+        return messages
+
+    def pump_render_queue(self) -> int:
+        """One invocation of the feed function with up to BatchSize render groups; returns how many."""
+        function = self.stack.build_feeds
+        source = function.sqs_source()
+        if source is None:
+            return 0
+        messages, failed = self._pump(function, source, source.queue_url)
+        self.delivery.render_invocations += 1 if messages else 0
+        self.delivery.render_messages += messages
+        self.delivery.render_failures += failed
+        return messages
+
+    def _pump(self, function: LocalFunction, source: EventSource, queue_url: str) -> tuple[int, int]:
+        """Receive, invoke, delete what succeeded and make failures visible again: (messages, failed)."""
         response = self.sqs.receive_message(
-            QueueUrl=self.stack.queue_url,
-            MaxNumberOfMessages=min(10, function.source.batch_size),
+            QueueUrl=queue_url,
+            MaxNumberOfMessages=min(10, source.batch_size),
             AttributeNames=["All"],
             WaitTimeSeconds=0,
         )
         messages = response.get("Messages", [])
         if not messages:
-            return 0
-        queue_arn = self.sqs.get_queue_attributes(QueueUrl=self.stack.queue_url, AttributeNames=["QueueArn"])[
-            "Attributes"
-        ]["QueueArn"]
+            return 0, 0
+        queue_arn = self.sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"][
+            "QueueArn"
+        ]
         event = {"Records": [self._sqs_record(message, queue_arn) for message in messages]}
         try:
             result = self._invoke(function, event) or {}
             failed = {item["itemIdentifier"] for item in result.get("batchItemFailures", [])}
         except Exception:  # an invocation error: Lambda returns the whole batch to the queue
             failed = {message["MessageId"] for message in messages}
-        self.delivery.sqs_invocations += 1
-        self.delivery.sqs_messages += len(messages)
-        self.delivery.sqs_failures += len(failed)
         for message in messages:
             if message["MessageId"] in failed:
                 # Visible again at once (locally we do not wait out the visibility timeout).
                 self.sqs.change_message_visibility(
-                    QueueUrl=self.stack.queue_url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0
+                    QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0
                 )
             else:
-                self.sqs.delete_message(QueueUrl=self.stack.queue_url, ReceiptHandle=message["ReceiptHandle"])
-        return len(messages)
+                self.sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+        return len(messages), len(failed)
 
     def _sqs_record(self, message: Any, queue_arn: str) -> dict[str, Any]:
         return {
@@ -343,6 +364,8 @@ class EventGlue:
             while self.pump_queue():
                 moved += 1
             moved += self.pump_stream()
+            while self.pump_render_queue():
+                moved += 1
             if not moved:
                 return self.delivery
         raise RuntimeError("the local pipeline did not settle")

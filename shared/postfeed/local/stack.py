@@ -32,6 +32,7 @@ class EventSource:
     filter_patterns: tuple[dict[str, Any], ...] = ()
     max_retries: int = 0
     bisect: bool = False
+    queue_url: str = ""  # an SQS source's queue
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,8 +42,12 @@ class LocalFunction:
     handler: str  # "app.lambda_handler"
     environment: dict[str, str]
     timeout: int
-    source: EventSource
+    source: EventSource  # the first of its events in the template
     memory_mb: int = 128
+    other_sources: tuple[EventSource, ...] = ()  # e.g. the feed function's render queue
+
+    def sqs_source(self) -> EventSource | None:
+        return next((s for s in (self.source, *self.other_sources) if s.kind == "SQS"), None)
 
 
 @dataclass
@@ -59,6 +64,9 @@ class LocalStack:
     failure_queue_url: str
     stream_arn: str
     functions: dict[str, LocalFunction] = field(default_factory=dict)
+    # A full rebuild's phase 2 (the feed function's second event source) and its dead-letter queue.
+    render_queue_url: str = ""
+    render_dead_letter_queue_url: str = ""
 
     @property
     def ingest(self) -> LocalFunction:
@@ -158,8 +166,8 @@ def create_stack(
         posts_bucket=refs[_logical_with_notifications(buckets)],
         feeds_bucket=next(refs[lid] for lid, p in buckets.items() if "NotificationConfiguration" not in p),
         table=next(refs[lid] for lid in of_type("AWS::DynamoDB::Table")),
-        queue_url=refs[_queue_with(queues, "RedrivePolicy")],
-        dead_letter_queue_url=_dead_letter_url(queues, resolver, refs),
+        queue_url="",
+        dead_letter_queue_url="",
         failure_queue_url="",
         stream_arn=next(attributes[(lid, "StreamArn")] for lid in of_type("AWS::DynamoDB::Table")),
     )
@@ -170,6 +178,12 @@ def create_stack(
         destination = _failure_destination(props, resolver)
         if destination:
             stack.failure_queue_url = destination
+    ingest = stack.ingest.source.queue_url
+    stack.queue_url, stack.dead_letter_queue_url = ingest, _dead_letter_url(queues, resolver, refs, ingest)
+    render = stack.build_feeds.sqs_source()
+    if render is not None:
+        stack.render_queue_url = render.queue_url
+        stack.render_dead_letter_queue_url = _dead_letter_url(queues, resolver, refs, render.queue_url)
     return stack
 
 
@@ -262,13 +276,10 @@ def _logical_with_notifications(buckets: dict[str, dict[str, Any]]) -> str:
     return next(lid for lid, props in buckets.items() if "NotificationConfiguration" in props)
 
 
-def _queue_with(queues: dict[str, dict[str, Any]], prop: str) -> str:
-    return next(lid for lid, props in queues.items() if prop in props)
-
-
-def _dead_letter_url(queues: dict[str, dict[str, Any]], resolver: Resolver, refs: dict[str, str]) -> str:
-    policy = resolver.resolve(queues[_queue_with(queues, "RedrivePolicy")]["RedrivePolicy"])
-    arn = policy["deadLetterTargetArn"]
+def _dead_letter_url(queues: dict[str, dict[str, Any]], resolver: Resolver, refs: dict[str, str], url: str) -> str:
+    """The dead-letter queue of the queue at `url` (its redrive policy's target)."""
+    logical_id = next(lid for lid in queues if refs.get(lid) == url)
+    arn = resolver.resolve(queues[logical_id]["RedrivePolicy"])["deadLetterTargetArn"]
     return next(refs[lid] for lid in queues if resolver.attributes.get((lid, "Arn")) == arn)
 
 
@@ -285,17 +296,7 @@ def _function(
             environment[key] = str(resolver.resolve(value))
         except UnresolvableError:
             environment[key] = ""  # e.g. the CloudFront domain: the local stack sets its own base URL
-    (event,) = props["Events"].values()
-    event_props = event["Properties"]
-    patterns = tuple(json.loads(f["Pattern"]) for f in event_props.get("FilterCriteria", {}).get("Filters", []))
-    source = EventSource(
-        kind=event["Type"],
-        batch_size=int(event_props.get("BatchSize", 10 if event["Type"] == "SQS" else 100)),
-        window_seconds=int(event_props.get("MaximumBatchingWindowInSeconds", 0)),
-        filter_patterns=patterns,
-        max_retries=int(event_props.get("MaximumRetryAttempts", 0)),
-        bisect=bool(event_props.get("BisectBatchOnFunctionError", False)),
-    )
+    source, *others = (_event_source(event, resolver) for event in props["Events"].values())
     return LocalFunction(
         logical_id=logical_id,
         code_dir=root / props["CodeUri"],
@@ -304,6 +305,29 @@ def _function(
         timeout=int(props.get("Timeout", globals_.get("Timeout", 3))),
         memory_mb=int(props.get("MemorySize", globals_.get("MemorySize", 128))),
         source=source,
+        other_sources=tuple(others),
+    )
+
+
+def _event_source(event: dict[str, Any], resolver: Resolver) -> EventSource:
+    event_props = event["Properties"]
+    patterns = tuple(json.loads(f["Pattern"]) for f in event_props.get("FilterCriteria", {}).get("Filters", []))
+    queue_url = ""
+    if event["Type"] == "SQS":
+        try:
+            arn = resolver.resolve(event_props["Queue"])
+        except UnresolvableError:  # no stack (template_environment): names are ""
+            arn = None
+        arns = {value: lid for (lid, attr), value in resolver.attributes.items() if attr == "Arn"}
+        queue_url = resolver.refs[arns[arn]] if arn in arns else ""
+    return EventSource(
+        kind=event["Type"],
+        batch_size=int(event_props.get("BatchSize", 10 if event["Type"] == "SQS" else 100)),
+        window_seconds=int(event_props.get("MaximumBatchingWindowInSeconds", 0)),
+        filter_patterns=patterns,
+        max_retries=int(event_props.get("MaximumRetryAttempts", 0)),
+        bisect=bool(event_props.get("BisectBatchOnFunctionError", False)),
+        queue_url=queue_url,
     )
 
 

@@ -124,6 +124,10 @@ def _ingest_post(
     stored = table.get_post(change.key)
     if _is_older(change.sequencer, stored):
         return Outcome(change.key, Action.STALE, message="an event with a newer sequencer was already applied")
+    from postfeed.pipeline.fanout import superseded
+
+    if superseded(change.generation, stored):  # two full rebuilds at once: the newer one's write stays
+        return Outcome(change.key, Action.STALE, message="a newer full rebuild already re-ingested this post")
     if change.kind is ChangeKind.DELETE:
         if bucket.exists(change.key):
             return Outcome(change.key, Action.STALE, message="the object exists again: a newer upload supersedes it")

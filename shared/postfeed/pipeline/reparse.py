@@ -9,9 +9,10 @@ those of a collection it no longer declares leave theirs). The first step also r
 (`_data/`, `feed.xslt.xml`), so `postfeed rebuild` takes in files uploaded while nothing was listening.
 Each batch re-ingests its posts with the rebuild's `generation`: a post already re-ingested by this
 generation with the same bytes and settings is left alone (so a retried or duplicated step costs reads
-only); any other is written again with the generation, which the feed function counts as a change
-(`touched_pages`) and so re-renders every feed and archive page holding it, even when the entry itself did
-not change.
+only), and so is one a newer full rebuild re-ingested; any other is written again with the generation, which
+counts as a change (`touched_pages`) of every feed and archive page holding it, even when the entry itself did
+not change. Those feeds are not rendered by the stream as the batches go: each batch records what it touched,
+and once every batch is done each touched feed is rendered once (phase 2, `postfeed.pipeline.fanout`).
 
 Why list the posts bucket rather than the table: S3 is the source of truth, its listing is ordered and
 resumable (`StartAfter`), it includes posts that were rejected or skipped under the old settings (they may
@@ -21,10 +22,10 @@ function may already list the bucket. The table has no partition holding every p
 
 from __future__ import annotations
 
-import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from postfeed.pipeline.ingest import Action, Outcome, ingest_change
 from postfeed.pipeline.settings import Settings
@@ -32,6 +33,9 @@ from postfeed.store.bucket import PostsBucket
 from postfeed.store.events import ChangeKind, ObjectChange
 from postfeed.store.table import PostsTable
 from postfeed.store.work import ReparseBatch, ReparsePlan, WorkItem, WorkQueue
+
+if TYPE_CHECKING:
+    from postfeed.pipeline.fanout import BatchRecord
 
 PLAN_KEYS = 1000  # keys listed by one plan step
 BATCH_KEYS = 20  # posts per batch message (an SQS batch of 10 is then at most 200 posts per invocation)
@@ -44,6 +48,8 @@ class WorkResult:
     batches: int = 0  # plan: batch messages sent
     more: bool = False  # plan: a next plan step was sent
     outcomes: list[Outcome] = field(default_factory=list)  # batch: one per key
+    recorded: BatchRecord | None = None  # a full rebuild's batch: what it recorded for phase 2
+    groups: int | None = None  # render groups this step sent (it completed the rebuild's batches)
 
     @property
     def actions(self) -> Counter[Action]:
@@ -51,12 +57,17 @@ class WorkResult:
 
 
 def new_generation() -> str:
-    return uuid.uuid4().hex
+    from postfeed.pipeline.fanout import new_generation
+
+    return new_generation()
 
 
 def start_rebuild(queue: WorkQueue, *, reason: str, generation: str | None = None) -> str:
-    """Enqueue the first plan step of a full rebuild; returns its generation."""
-    generation = generation or new_generation()
+    """Enqueue the first plan step of a full rebuild; returns its generation (`generation`, marked as a full
+    rebuild's: `fanout.full_generation`)."""
+    from postfeed.pipeline.fanout import full_generation
+
+    generation = full_generation(generation)
     queue.send(ReparsePlan(generation=generation, reason=reason[:200]))
     return generation
 
@@ -68,22 +79,40 @@ def handle_work_item(
     bucket: PostsBucket,
     table: PostsTable,
     queue: WorkQueue | None,
+    render_queue: WorkQueue | None = None,
     now: datetime | None = None,
 ) -> WorkResult:
-    """Run one step of a full rebuild. Raises for AWS failures (the message is then retried alone)."""
+    """Run one step of a full rebuild. Raises for AWS failures (the message is then retried alone).
+    `render_queue`: where a full rebuild's phase 2 goes (`postfeed.pipeline.fanout`)."""
+    from postfeed.pipeline.fanout import BatchLedger, is_full_rebuild
+
     if isinstance(item, ReparsePlan):
-        return _plan(item, settings=settings, bucket=bucket, table=table, queue=queue)
+        return _plan(item, settings=settings, bucket=bucket, table=table, queue=queue, render_queue=render_queue)
     result = WorkResult(item)
+    # A full rebuild's batch (not the re-render of an authors change, nor due posts): bracketed for phase 2.
+    ledger = None
+    if is_full_rebuild(item.generation) and not item.reason and render_queue is not None:
+        ledger = BatchLedger(item, table=table, render_queue=render_queue)
+        ledger.before()
     for key in item.keys:
         change = ObjectChange(
             bucket=settings.posts_bucket, key=key, kind=ChangeKind.PUT, sequencer=None, generation=item.generation
         )
         result.outcomes.append(ingest_change(change, settings=settings, bucket=bucket, table=table, now=now))
+    if ledger is not None:
+        result.recorded = ledger.after()
+        result.groups = result.recorded.groups
     return result
 
 
 def _plan(
-    item: ReparsePlan, *, settings: Settings, bucket: PostsBucket, table: PostsTable, queue: WorkQueue | None
+    item: ReparsePlan,
+    *,
+    settings: Settings,
+    bucket: PostsBucket,
+    table: PostsTable,
+    queue: WorkQueue | None,
+    render_queue: WorkQueue | None,
 ) -> WorkResult:
     if queue is None:
         raise RuntimeError("a full rebuild needs the ingest queue (INGEST_QUEUE_URL is not set)")
@@ -107,9 +136,18 @@ def _plan(
         following = ReparsePlan(generation=item.generation, start_after=listed[-1], prefixes=prefixes)
     elif len(prefixes) > 1:
         following = ReparsePlan(generation=item.generation, prefixes=prefixes[1:])
+    sent = item.batches + len(batches)
+    result = WorkResult(item, listed=len(keys), batches=len(batches), more=following is not None)
     if following is not None:
-        queue.send(following.model_copy(update={"reason": item.reason, "planned": item.planned + len(keys)}))
-    return WorkResult(item, listed=len(keys), batches=len(batches), more=following is not None)
+        queue.send(
+            following.model_copy(update={"reason": item.reason, "planned": item.planned + len(keys), "batches": sent})
+        )
+    else:  # the listing ended: the rebuild's batches number `sent`
+        from postfeed.pipeline.fanout import is_full_rebuild, plan_done
+
+        if is_full_rebuild(item.generation) and render_queue is not None:
+            result.groups = plan_done(item.generation, sent, table=table, render_queue=render_queue)
+    return result
 
 
 def _document_folders(settings: Settings, bucket: PostsBucket) -> list[str]:

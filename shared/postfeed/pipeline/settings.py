@@ -42,6 +42,8 @@ class Settings:
     websub_budget: float = 10.0
     # The ingest queue, for the work items of a full rebuild (the ingest function sends them to itself).
     ingest_queue_url: str | None = None
+    # The render queue: a full rebuild's second phase, the feeds it touched in groups (postfeed.pipeline.fanout).
+    render_queue_url: str | None = None
     # Atom and RSS served as application/xml so browsers apply feed.xsl ("browser"), or as
     # application/atom+xml and application/rss+xml ("registered"); see store.bucket.
     feed_content_types: str = "browser"
@@ -79,6 +81,7 @@ class Settings:
             websub_attempts=int(env.get("WEBSUB_ATTEMPTS") or 3),
             websub_budget=float(env.get("WEBSUB_BUDGET_SECONDS") or 10.0),
             ingest_queue_url=env.get("INGEST_QUEUE_URL") or None,
+            render_queue_url=env.get("RENDER_QUEUE_URL") or None,
             feed_content_types=env.get("FEED_CONTENT_TYPES") or "browser",
         )
 

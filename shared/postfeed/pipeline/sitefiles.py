@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import base64
 import contextlib
-import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -354,7 +353,9 @@ def _too_large(key: str, exc: ObjectTooLargeError) -> SiteFileError:
 
 
 def _fanout(*, site_wide: bool = False, authors: Sequence[str] = ()) -> dict[str, Any]:
-    return {"generation": uuid.uuid4().hex, "site_wide": site_wide, "authors": list(authors)}
+    from postfeed.pipeline.fanout import new_generation  # ordered by time: of two full rebuilds, the newer wins
+
+    return {"generation": new_generation(), "site_wide": site_wide, "authors": list(authors)}
 
 
 def _merged(pending: Mapping[str, Any] | None, new: Mapping[str, Any] | None) -> dict[str, Any] | None:

@@ -19,6 +19,7 @@ class Adapters:
     feeds: FeedsBucket
     table: PostsTable
     queue: WorkQueue | None = None  # the ingest queue, when INGEST_QUEUE_URL is set (full rebuilds)
+    render_queue: WorkQueue | None = None  # a full rebuild's phase 2, when RENDER_QUEUE_URL is set
 
 
 @cache
@@ -37,6 +38,7 @@ def adapters_from_env() -> Adapters:
         ),
         table=PostsTable(settings.table_name, dynamodb_client()),
         queue=WorkQueue(settings.ingest_queue_url) if settings.ingest_queue_url else None,
+        render_queue=WorkQueue(settings.render_queue_url) if settings.render_queue_url else None,
     )
 
 

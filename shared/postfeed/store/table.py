@@ -213,6 +213,10 @@ class PostsTable:
             puts, deletes = self._side_items(write)
             requests += [{"DeleteRequest": {"Key": to_attributes(key)}} for key in deletes]
             requests += [{"PutRequest": {"Item": to_attributes(item)}} for item in (self._post_item(write), *puts)]
+        self.batch_write(requests)
+
+    def batch_write(self, requests: list[Any]) -> None:
+        """BatchWriteItem requests, 25 a call, unprocessed ones retried with backoff."""
         attempt = 0
         while requests:
             batch, requests = requests[:25], requests[25:]

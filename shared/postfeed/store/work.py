@@ -7,6 +7,10 @@ A work item is a JSON object with `"postfeed": "reparse"`:
   plan step if there are more (then the next folder's); the first step (no `prefixes`) chooses the folders;
 * a *batch* `{"postfeed": "reparse", "generation": G, "keys": [...], "first": N}` re-ingests those posts.
 
+A full rebuild's second phase sends *render groups* to the render queue (the feed function's second event
+source): `{"postfeed": "render", "generation": G, "feeds": [[kind, name, collection], …]}`, each feed rendered
+once from what the batches recorded (`postfeed.pipeline.fanout`).
+
 Every step is its own message, so a failed one is retried alone (and lands intact in the dead-letter queue
 after the queue's maxReceiveCount); re-running a step is harmless (see `postfeed.pipeline.reparse`).
 """
@@ -14,6 +18,7 @@ after the queue's maxReceiveCount); re-running a step is harmless (see `postfeed
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -36,6 +41,7 @@ class ReparsePlan(BaseModel):
     start_after: str = ""
     reason: str = ""
     planned: int = 0  # keys enqueued by the earlier plan steps of this generation (progress)
+    batches: int = 0  # batch messages sent by the earlier plan steps (the last step records the total)
     # The folders left to list, the current one first; None: the first step, which chooses them.
     prefixes: list[str] | None = None
 
@@ -52,7 +58,21 @@ class ReparseBatch(BaseModel):
 WorkItem = ReparsePlan | ReparseBatch
 
 
-def encode(item: WorkItem) -> str:
+class RenderGroup(BaseModel):
+    """Feeds a full rebuild touched, to render once each (phase 2, on the render queue)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    kind: Literal["render"] = Field(default="render", alias="postfeed")
+    generation: str = Field(min_length=1, max_length=64)
+    feeds: list[tuple[str, str, str]] = Field(min_length=1, max_length=100)  # (kind, name, collection)
+    # The first feed's entries from this month on only (the rest of a feed too large for one invocation).
+    from_month: str = ""
+
+
+Message = WorkItem | RenderGroup
+
+
+def encode(item: Message) -> str:
     return json.dumps(item.model_dump(by_alias=True, exclude_defaults=False), ensure_ascii=False, sort_keys=True)
 
 
@@ -72,6 +92,14 @@ def work_item_from_message(body: str) -> WorkItem | None:
         raise WorkItemError(f"not a valid postfeed work item: {exc.errors()[0]['msg']}") from exc
 
 
+def render_group_from_message(body: str) -> RenderGroup:
+    """The render group in a render queue message; WorkItemError if it is not one."""
+    try:
+        return RenderGroup.model_validate_json(body)
+    except ValidationError as exc:
+        raise WorkItemError(f"not a valid render group: {exc.errors()[0]['msg']}") from exc
+
+
 class WorkQueue:
     """The ingest queue, as the sender of work items. Without a client, the handlers' cached SQS client is
     built on first send (most ingest invocations never send anything)."""
@@ -88,10 +116,10 @@ class WorkQueue:
             self._client = sqs_client()
         return self._client
 
-    def send(self, item: WorkItem) -> None:
+    def send(self, item: Message) -> None:
         self.client.send_message(QueueUrl=self.url, MessageBody=encode(item))
 
-    def send_all(self, items: list[WorkItem]) -> None:
+    def send_all(self, items: Sequence[Message]) -> None:
         """Send every item (SendMessageBatch, ten at a time); raises if any entry failed."""
         for start in range(0, len(items), SQS_BATCH):
             chunk = items[start : start + SQS_BATCH]
