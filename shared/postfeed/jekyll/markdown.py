@@ -219,6 +219,11 @@ def _block_ial(state: StateBlock, start: int, end: int, silent: bool) -> bool:
         token = state.push("kd_ial", "", 0)
         token.meta = {"attrs": attrs, "refs": refs, "after": adjacent}
         token.hidden = True
+    elif extension and extension[1] == "options":
+        # `{::options parse_block_html="true" /}`: the HTML blocks after it have their content parsed
+        setting = _attributes(extension[2])[0].get("parse_block_html")
+        if setting is not None:
+            state.env["parse_block_html"] = setting == "true"
     state.line = start + 1
     return True
 
@@ -279,6 +284,9 @@ _VOID_ELEMENTS = frozenset(
 )
 _ATTRIBUTE = r"""\s+[^\s=>/]+(?:\s*=\s*(?:"[^"]*"|'[^']*'|[^\s"'=<>`]+))?"""
 _HTML_START = re.compile(rf"<([A-Za-z][A-Za-z0-9-]*)((?:{_ATTRIBUTE})*)\s*>")
+_RAW_ATTRIBUTE = re.compile(r"""\s+markdown\s*=\s*(?:"0"|'0'|0)""")
+# kramdown's raw content model: never parsed, whatever parse_block_html says.
+_RAW_CONTENT = frozenset({"script", "style", "math", "option", "textarea", "pre", "code", "kbd", "samp", "var"})
 _MARKDOWN_ATTRIBUTE = re.compile(r"""\s+markdown\s*=\s*(?:"(?:1|block|span)"|'(?:1|block|span)'|1|block|span)""")
 
 
@@ -302,11 +310,13 @@ def _html_block(state: StateBlock, start: int, end: int, silent: bool) -> bool:
     if silent:
         return True
     markdown = _MARKDOWN_ATTRIBUTE.search(opening[2] or "")
+    raw = _RAW_ATTRIBUTE.search(opening[2] or "")
+    parse = (markdown or state.env.get("parse_block_html")) and not raw and tag not in _RAW_CONTENT
     line_rest = state.src[opening.end() : state.eMarks[start]].strip()
     close_line = state.src[state.bMarks[last] + state.tShift[last] : state.eMarks[last]].strip()
-    if markdown and not line_rest and last > start and close_line.lower() == f"</{tag}>":
+    if parse and not line_rest and last > start and close_line.lower() == f"</{tag}>":
         token = state.push("html_block", "", 0)
-        token.content = opening[0].replace(markdown[0], "") + "\n"
+        token.content = opening[0].replace(markdown[0], "") + "\n" if markdown else opening[0] + "\n"
         token.map = [start, start + 1]
         old_max, state.lineMax = state.lineMax, last
         state.md.block.tokenize(state, start + 1, last)

@@ -71,6 +71,14 @@ def test_an_html_block_with_markdown_1_has_its_content_rendered() -> None:
     assert html == "<div>\n<p><strong>bold</strong> text</p>\n</div>\n"
 
 
+def test_options_parse_block_html_parses_the_html_blocks_after_it() -> None:
+    body = '<div>\n*raw*\n</div>\n\n{::options parse_block_html="true" /}\n\n<div>\n*parsed*\n</div>\n'
+    html = render_markdown(body + '\n<div markdown="0">\n*raw again*\n</div>\n')
+    assert "<div>\n*raw*\n</div>" in html
+    assert "<div>\n<p><em>parsed</em></p>\n</div>" in html
+    assert "*raw again*" in html
+
+
 def test_block_tags_and_declarations_in_running_text_are_shown_as_text() -> None:
     html = render_markdown("Centre the <DIV> in the page. Start with <!DOCTYPE html> always.\n")
     assert text_of(html) == "Centre the &lt;DIV&gt; in the page. Start with &lt;!DOCTYPE html&gt; always."
