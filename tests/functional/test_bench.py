@@ -30,6 +30,9 @@ TINY = BenchOptions(
     burst_categories=4,
     burst_what_if=(),
     bulk_posts=12,
+    scaling_preload=60,
+    scaling_uploads=2,
+    scaling_feeds=(70, 400),
     cold_runs=1,
     core_runs=1,
     memory_entries=3,
@@ -40,6 +43,9 @@ REQUIRED = {
     "cold_start": ("max_ratio_to_boto3",),
     "memory": ("max_peak_mb",),
     "core": ("posts_per_s",),
+    "bulk": ("posts_per_s", "wall_s", "peak_mb"),
+    "build": ("posts_per_s", "wall_s", "peak_mb"),
+    "feeds_scaling": ("calls_equal", "bytes_ratio"),
     "cost": ("usd_per_1000_posts",),
 }
 
@@ -69,6 +75,9 @@ def test_json_carries_every_required_figure(tiny_result: dict[str, Any]) -> None
     assert {row["figure"] for row in result["targets"]} >= {"incremental.time_ratio", "memory.max_peak_mb"}
     assert result["cost"]["prices_as_of"]
     assert result["bulk"]["feeds"] > 0
+    # `postfeed run` and `postfeed build` of one site publish the same feeds
+    assert result["build"]["feeds"] == result["bulk"]["feeds"]
+    assert result["build"]["published"] == result["bulk"]["published"] > 0
 
 
 def test_calls_per_upload_do_not_depend_on_size(tiny_result: dict[str, Any]) -> None:

@@ -1,9 +1,11 @@
-"""Bulk: `postfeed run` (a fresh process: embedded moto server, the whole pipeline) over a generated
-finews-shaped site of `examples/scale/generate.py` (deterministic seed): wall time and feeds produced."""
+"""Bulk: `postfeed run` (a fresh process: in-process moto, the whole pipeline) and `postfeed build` (no AWS) over
+one generated finews-shaped site of `examples/scale/generate.py` (deterministic seed): wall time, posts per
+second, peak memory and the feeds each produced."""
 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -17,24 +19,48 @@ from postfeed.benchmark.harness import generate_site
 POSTS = 16_000
 
 
-def measure_bulk(posts: int = POSTS, *, log: Callable[[str], None] | None = None) -> dict[str, Any]:
+def measure_bulk(
+    posts: int = POSTS, *, run: bool = True, build: bool = True, log: Callable[[str], None] | None = None
+) -> dict[str, dict[str, Any]]:
+    """{"bulk": `postfeed run`'s figures, "build": `postfeed build`'s}, each when asked, on one generated site."""
+    results: dict[str, dict[str, Any]] = {}
     with tempfile.TemporaryDirectory(prefix="postfeed-bench-bulk-") as folder:
-        site, out = Path(folder) / "site", Path(folder) / "out"
-        generate_site(posts, site)
-        if log:
-            log(f"bulk: postfeed run over a generated {posts:,}-post site (a separate process)")
-        argv = [sys.executable, "-m", "postfeed.cli", "run", "--posts", str(site), "--out", str(out), "--no-progress"]
-        started = time.perf_counter()
-        done = subprocess.run(argv, capture_output=True, text=True, check=False)
-        wall = time.perf_counter() - started
-        if done.returncode != 0:
-            raise RuntimeError(f"postfeed run failed ({done.returncode}):\n{done.stderr[-2000:]}")
-        totals: dict[str, Any] = json.loads((out / "report.json").read_text(encoding="utf-8"))["totals"]
+        site = generate_site(posts, Path(folder) / "site")
+        for command, wanted, name in (("run", run, "bulk"), ("build", build, "build")):
+            if not wanted:
+                continue
+            if log:
+                log(f"{name}: postfeed {command} over a generated {posts:,}-post site (a separate process)")
+            out = Path(folder) / f"out-{command}"
+            quiet = ["--no-progress"] if command == "run" else []
+            wall, peak_mb = _timed([command, "--posts", str(site), "--out", str(out), *quiet])
+            totals: dict[str, Any] = json.loads((out / "report.json").read_text(encoding="utf-8"))["totals"]
+            results[name] = _figures(posts, wall, peak_mb, totals)
+    return results
+
+
+def _timed(arguments: list[str]) -> tuple[float, float]:
+    """Wall seconds and peak resident memory (MB; the largest of the process and the workers it waited for)
+    of `postfeed ARGUMENTS` in a fresh interpreter."""
+    argv = [sys.executable, "-m", "postfeed.cli", *arguments]
+    started = time.perf_counter()
+    process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    _, status, usage = os.wait4(process.pid, 0)
+    wall = time.perf_counter() - started
+    process.returncode = os.waitstatus_to_exitcode(status)
+    _, stderr = process.communicate()
+    if process.returncode != 0:
+        raise RuntimeError(f"postfeed {arguments[0]} failed ({process.returncode}):\n{stderr[-2000:]}")
+    return wall, usage.ru_maxrss / 1024  # kilobytes on Linux
+
+
+def _figures(posts: int, wall: float, peak_mb: float, totals: dict[str, Any]) -> dict[str, Any]:
     return {
         "posts": posts,
         "generator": "examples/scale/generate.py (seeded)",
         "wall_s": round(wall, 1),
         "posts_per_s": round(posts / wall, 1) if wall else 0.0,
+        "peak_mb": round(peak_mb, 1),
         "published": totals.get("published"),
         "skipped": totals.get("skipped"),
         "errors": totals.get("error"),

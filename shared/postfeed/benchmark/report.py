@@ -107,14 +107,16 @@ def format_report(result: dict[str, Any]) -> str:
             f"render {core['render_ms_per_post']:.2f} ms per post)",
             "",
         ]
-    if "bulk" in result:
-        bulk = result["bulk"]
-        lines += [
-            f"6. Bulk: postfeed run over a generated {bulk['posts']:,}-post site: {bulk['wall_s']:.1f} s "
-            f"({bulk['posts_per_s']:.0f} posts/s), {bulk['feeds']} feeds, {bulk['documents']} documents "
-            f"({bulk['published']} published, {bulk['skipped']} skipped, {bulk['errors']} errors)",
-            "",
-        ]
+    for name, command in (("bulk", "run"), ("build", "build")):
+        if name in result:
+            bulk = result[name]
+            lines += [
+                f"6. Bulk: postfeed {command} over a generated {bulk['posts']:,}-post site: {bulk['wall_s']:.1f} s "
+                f"({bulk['posts_per_s']:.0f} posts/s, peak {bulk['peak_mb']:.0f} MB), {bulk['feeds']} feeds, "
+                f"{bulk['documents']} documents "
+                f"({bulk['published']} published, {bulk['skipped']} skipped, {bulk['errors']} errors)",
+                "",
+            ]
     if "cost" in result:
         cost = result["cost"]
         lines.append(
