@@ -2,7 +2,7 @@
 function's plan steps and batches) and per feed (phase 2: the feed function's render groups), the invocations,
 and the rebuild ledger's items (postfeed.pipeline.fanout).
 
-Run: .venv/bin/python bench/rebuild_calls.py SITE_DIR
+Run: .venv/bin/python bench/rebuild_calls.py SITE_DIR [--out report.json]
      (a site: `examples/scale/generate.py 1000 /tmp/site1k --long-tail` writes one)
 
 The site is loaded first (config, then every post through the bulk path), on in-process moto with the
@@ -37,6 +37,7 @@ from postfeed.store.table import from_attributes  # noqa: E402
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("site", type=Path)
+    parser.add_argument("--out", type=Path, help="write the report here too (the functions' metrics share stdout)")
     args = parser.parse_args()
     os.environ.update({**LOCAL_AWS_ENVIRONMENT, "POWERTOOLS_METRICS_DISABLED": "true", "POWERTOOLS_LOG_LEVEL": "ERROR"})
     logging.disable(logging.WARNING)
@@ -70,16 +71,18 @@ def main() -> None:
             pass
         phase2_seconds = time.perf_counter() - began
         phase2 = counter.reset()
-        ledger = [
+        table = [
             from_attributes(raw)
             for page in pipeline.table.client.get_paginator("scan").paginate(TableName=pipeline.table.name)
             for raw in page["Items"]
-            if raw["pk"]["S"].startswith("REBUILD#")
         ]
+        ledger = [item for item in table if item["pk"].startswith("REBUILD#")]
+        posts_bytes = [_size(item) for item in table if item["sk"] == "POST"]
+        members = [_size(item) for item in table if item["pk"].startswith("FEED#") and not item["sk"].startswith("~")]
         kinds = Counter(item["sk"].split("#", 1)[0] for item in ledger)
         sizes: Counter[str] = Counter()
         for item in ledger:
-            sizes[item["sk"].split("#", 1)[0]] += len(json.dumps(item, default=str, ensure_ascii=False).encode())
+            sizes[item["sk"].split("#", 1)[0]] += _size(item)
     feeds = kinds["F"]
     report = {
         "posts": len(posts),
@@ -101,8 +104,19 @@ def main() -> None:
         },
         "ledger_items": dict(kinds),
         "ledger_bytes": dict(sizes),
+        "post_item_bytes_mean": round(sum(posts_bytes) / max(1, len(posts_bytes))),
+        "memberships": len(members),
+        "membership_bytes_mean": round(sum(members) / max(1, len(members))),
     }
-    print(json.dumps(report, indent=2, ensure_ascii=False))
+    text = json.dumps(report, indent=2, ensure_ascii=False)
+    print(text)
+    if args.out:
+        args.out.write_text(text + "\n", encoding="utf-8")
+
+
+def _size(item: dict[str, object]) -> int:
+    """About an item's size as DynamoDB bills it (names and values; JSON is close enough for an estimate)."""
+    return len(json.dumps(item, default=str, ensure_ascii=False).encode())
 
 
 if __name__ == "__main__":
