@@ -183,9 +183,10 @@ class GroupOutcome:
     rest: list[RenderGroup] = field(default_factory=list)  # to send back to the render queue
 
 
-def month_slice(instants: Sequence[str], limit: int = RENDER_ENTRIES) -> tuple[list[str], str]:
-    """The first whole months of these instants holding at most `limit` of them (at least one month), and the
-    first month left for later ("" when none is)."""
+def month_slice(instants: Sequence[str], limit: int | None = None) -> tuple[list[str], str]:
+    """The first whole months of these instants holding at most `limit` of them (RENDER_ENTRIES; at least one
+    month), and the first month left for later ("" when none is)."""
+    limit = RENDER_ENTRIES if limit is None else limit
     ordered = sorted(instants)
     if len(ordered) <= limit:
         return ordered, ""
