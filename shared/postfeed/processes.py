@@ -8,12 +8,14 @@ semaphores) the chunks run in this process instead.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
+    from concurrent.futures import ProcessPoolExecutor
     from multiprocessing.context import BaseContext
 
 Item = TypeVar("Item")
@@ -51,9 +53,34 @@ def map_chunks(
         return [result for chunk in chunks for result in function(chunk, *shared)]
 
 
+def imap_chunks(
+    function: Callable[..., list[Result]], chunks: Sequence[Sequence[Item]], *shared: Any, workers: int
+) -> Iterator[list[Result]]:
+    """`map_chunks` one chunk at a time: every chunk is given to the workers at once, and each chunk's results
+    come back in order as soon as they are ready, so the caller works on the first while the rest are done."""
+    here = (function(chunk, *shared) for chunk in chunks)
+    if workers < 2 or len(chunks) < 2:
+        yield from here
+        return
+    arguments = [[argument] * len(chunks) for argument in shared]
+    with contextlib.ExitStack() as stack:
+        try:
+            pool = stack.enter_context(_pool(min(workers, len(chunks))))
+            results = pool.map(function, chunks, *arguments)  # every chunk submitted now
+        except OSError:  # no semaphores or no fork here (Lambda, some sandboxes)
+            results = here
+        yield from results
+
+
 def _in_processes(
     function: Callable[..., list[Result]], chunks: Sequence[Sequence[Item]], shared: tuple[Any, ...], workers: int
 ) -> list[Result]:
+    arguments = [[argument] * len(chunks) for argument in shared]
+    with _pool(workers) as pool:
+        return [result for results in pool.map(function, chunks, *arguments) for result in results]
+
+
+def _pool(workers: int) -> ProcessPoolExecutor:
     import multiprocessing
     import threading
     from concurrent.futures import ProcessPoolExecutor
@@ -69,6 +96,4 @@ def _in_processes(
             context = server
         else:
             context = multiprocessing.get_context("spawn")
-    arguments = [[argument] * len(chunks) for argument in shared]
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        return [result for results in pool.map(function, chunks, *arguments) for result in results]
+    return ProcessPoolExecutor(max_workers=workers, mp_context=context)

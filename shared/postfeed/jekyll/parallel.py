@@ -8,7 +8,7 @@ where processes cannot start, the posts are parsed in this process.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
@@ -84,6 +84,25 @@ def parse_many(
     if len(files) < MIN_PARALLEL:
         count = 1
     return map_chunks(_read_chunk, chunked(files, count, most=CHUNK), site, moment, read, workers=count)
+
+
+def parse_ahead(
+    groups: Sequence[Sequence[tuple[str, bytes]]],
+    site: Site,
+    *,
+    now: datetime,
+    read: Callable[[str, bytes, Site, datetime], Result],
+    workers: int | None = None,
+) -> Iterator[list[Result]]:
+    """Each group's results in order, one group at a time, while the workers already parse the groups after
+    it (a caller that writes one group while the next is parsed keeps every core busy)."""
+    from postfeed.processes import available_cores, chunked, imap_chunks
+
+    count = workers if workers is not None else available_cores()
+    tasks = [chunked(group, count, most=CHUNK) for group in groups]
+    done = imap_chunks(_read_chunk, [task for group in tasks for task in group], site, now, read, workers=count)
+    for group in tasks:
+        yield [result for _ in group for result in next(done)]
 
 
 def _read_chunk(

@@ -5,8 +5,10 @@ Used the same way by the tests, `postfeed run`, `serve` and `bench`: upload or d
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from postfeed.local.glue import Delivery, EventGlue
@@ -81,24 +83,28 @@ class LocalPipeline:
         import would take them: the objects land in the posts bucket in-process (moto's own store, not 16,000
         HTTP requests, and without notifications: the bulk path reads the posts itself), each
         chunk is parsed on every core and written in batches, and then each touched feed is rebuilt once,
-        with the feed function's settings, leases and hashes. The stream records of those writes are passed
-        over: the rebuild already made what they would make."""
-        from postfeed.pipeline.bulk import BulkOutcome, ingest_bulk, rebuild_touched
+        with the feed function's settings, leases and hashes. Those writes make no stream records: the rebuild
+        already made what they would make."""
+        from postfeed.jekyll.parallel import parse_ahead
+        from postfeed.pipeline.bulk import BulkOutcome, bulk_reader, ingest_bulk, rebuild_touched
         from postfeed.pipeline.ingest import Action, current_site
         from postfeed.pipeline.wiring import adapters_from_env
 
         self.settle()  # what came before (the config, site files) is in force first
         self._store_objects(self.stack.posts_bucket, posts)
         total = BulkOutcome()
-        with self.glue.environment_of(self.stack.ingest):
+        with self._unstreamed(), self.glue.environment_of(self.stack.ingest):
             from aws_lambda_powertools import Logger
 
             logger = Logger(service="postfeed-ingest")  # the ingest function's log, as it would record them
             adapters = adapters_from_env()
-            for start in range(0, len(posts), max(1, chunk)):
-                done = ingest_bulk(
-                    posts[start : start + chunk], settings=adapters.settings, table=adapters.table, workers=workers
-                )
+            settings, now = adapters.settings, datetime.now(UTC)
+            site, _ = current_site(settings, adapters.table)
+            chunks = [posts[start : start + chunk] for start in range(0, len(posts), max(1, chunk))]
+            # The workers parse the next chunks while this process writes one.
+            ahead = parse_ahead(chunks, site, now=now, read=bulk_reader(settings), workers=workers)
+            for files, parsed in zip(chunks, ahead, strict=True):
+                done = ingest_bulk(files, settings=settings, table=adapters.table, now=now, parsed=parsed)
                 total.outcomes += done.outcomes
                 total.items |= done.items
                 for outcome in done.outcomes:
@@ -113,8 +119,7 @@ class LocalPipeline:
                 total.writes += done.writes
                 for ref, instants in done.touched.items():
                     total.touched.setdefault(ref, []).extend(instants)
-        self.glue.skip_stream()
-        with self.glue.environment_of(self.stack.build_feeds):
+        with self._unstreamed(), self.glue.environment_of(self.stack.build_feeds):
             adapters = adapters_from_env()
             site, _ = current_site(adapters.settings, adapters.table)
             rebuild_touched(
@@ -124,8 +129,23 @@ class LocalPipeline:
                 feeds=adapters.feeds,
                 lease_seconds=adapters.settings.lease_seconds,
             )
-        self.glue.skip_stream()  # the rebuild's own writes (feed state, pages) carry no post changes
         return total
+
+    @contextlib.contextmanager
+    def _unstreamed(self) -> Iterator[None]:
+        """The table's writes for the duration make no stream records (moto's table in this process, its shard
+        detached): the bulk path's records would only be passed over, and moto's cost per record (an image of
+        the item, its size) is a tenth of a bulk load's."""
+        from moto.backends import get_backend
+
+        region = self.table.client.meta.region_name
+        table = get_backend("dynamodb")[self.stack.account][region].get_table(self.stack.table)
+        self.glue.skip_stream()  # what came before is delivered or passed over first
+        shard, table.stream_shard = table.stream_shard, None
+        try:
+            yield
+        finally:
+            table.stream_shard = shard
 
     def _store_objects(self, bucket: str, objects: Sequence[tuple[str, bytes]]) -> None:
         """Objects written straight into moto's S3 store (same process), as an `aws s3 sync` would leave them,

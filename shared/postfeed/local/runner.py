@@ -230,6 +230,7 @@ def function_output(log: Path | None) -> Iterator[None]:
     with contextlib.ExitStack() as stack:
         target = stack.enter_context(log.open("a", encoding="utf-8")) if log else None
         FUNCTION_OUTPUT.target, FUNCTION_OUTPUT.active = target, True
+        _log_through_function_output()
         stack.enter_context(contextlib.redirect_stdout(FUNCTION_OUTPUT))
         stack.enter_context(warnings.catch_warnings())
         # The feed function adds no metric when a batch touches no feed; Powertools warns then.
@@ -238,6 +239,17 @@ def function_output(log: Path | None) -> Iterator[None]:
             yield
         finally:
             FUNCTION_OUTPUT.target, FUNCTION_OUTPUT.active = None, False
+
+
+def _log_through_function_output() -> None:
+    """Point the functions' Powertools loggers (services `postfeed-*`) at FUNCTION_OUTPUT: one made before
+    any run (a test's pipeline, a bulk load outside a run) keeps the stdout of that moment and would write
+    past this run's log. FUNCTION_OUTPUT forwards to the current stdout outside a run, so this is safe."""
+    for logger in list(logging.Logger.manager.loggerDict.values()):
+        if isinstance(logger, logging.Logger) and logger.name.startswith("postfeed"):
+            for handler in logger.handlers:
+                if type(handler) is logging.StreamHandler and handler.stream is not FUNCTION_OUTPUT:
+                    handler.setStream(FUNCTION_OUTPUT)
 
 
 # -- uploading ------------------------------------------------------------------------------------

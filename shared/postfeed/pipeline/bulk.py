@@ -21,7 +21,7 @@ applied again by its own event, whose sequencer the batch leaves alone.
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -66,28 +66,31 @@ def ingest_bulk(
     generation: str | None = None,
     now: datetime | None = None,
     workers: int | None = None,
+    parsed: Sequence[Any] | None = None,
 ) -> BulkOutcome:
     """Apply the current bytes of many posts (key, body) as the event path would apply each one's upload,
-    with batched reads and writes; returns each post's outcome and the feeds to rebuild."""
+    with batched reads and writes; returns each post's outcome and the feeds to rebuild. `parsed`: each
+    file's `bulk_reader` result under the current site at `now`, when the caller parsed them ahead."""
     from postfeed.jekyll import parse_many
 
     now = now or datetime.now(UTC)
     site, config_hash = current_site(settings, table)
     stored = table.get_posts([key for key, _ in files])
     outcome = BulkOutcome()
-    readable = []
-    for key, body in files:  # the event path's routing: what its ingest leaves alone, the bulk path does too
+    readable, ahead = [], []
+    for index, (key, body) in enumerate(files):  # the event path's routing: what it leaves alone, so does this
         folder = settings.collection_folder(key)
         reason = ignored_reason(key, settings, declared=folder is not None and folder in site.collections)
         if reason is not None and (folder is None or key not in stored):
             outcome.outcomes.append(Outcome(key, Action.IGNORED, message=reason))
         else:
             readable.append((key, body))
+            ahead.append(parsed[index] if parsed is not None else None)
     files = readable
-    read = functools.partial(read_upload, limit=settings.max_post_bytes)  # refused unread, as S3 reads refuse it
-    parsed = parse_many(files, site, workers=workers, now=now, read=read)
+    if parsed is None:
+        ahead = parse_many(files, site, workers=workers, now=now, read=bulk_reader(settings))
     batch = BatchWrites()
-    for (key, body), result in zip(files, parsed, strict=True):
+    for (key, body), result in zip(files, ahead, strict=True):
         change = ObjectChange(
             bucket=settings.posts_bucket, key=key, kind=ChangeKind.PUT, sequencer=None, generation=generation
         )
@@ -99,6 +102,12 @@ def ingest_bulk(
     outcome.items = {key: stored.get(key) for key, _ in files} | {write.key: write.item for write in batch.writes}
     outcome.touched = touched_by(batch.writes, stored)
     return outcome
+
+
+def bulk_reader(settings: Settings) -> Callable[[str, bytes, Site, datetime], Any]:
+    """How the bulk path reads a post (in a worker process): as the ingest function reads an upload, an
+    oversized one refused unread (as S3 reads refuse it)."""
+    return functools.partial(read_upload, limit=settings.max_post_bytes)
 
 
 def touched_by(writes: Iterable[PostWrite], stored: dict[str, dict[str, Any]]) -> dict[FeedRef, list[str]]:
