@@ -34,7 +34,8 @@ def apply(pipeline: LocalPipeline, change: Change) -> None:
 
 
 def snapshot(pipeline: LocalPipeline) -> dict[str, Any]:
-    """Every feed document's bytes and every table item (less bookkeeping), for comparing two runs."""
+    """Every feed document's bytes and every table item (less bookkeeping: volatile fields, and full rebuilds'
+    ledgers, which expire), for comparing two runs."""
     client = pipeline.table.client
     items: dict[str, Any] = {}
     kwargs: dict[str, Any] = {"TableName": pipeline.table.name}
@@ -42,7 +43,8 @@ def snapshot(pipeline: LocalPipeline) -> dict[str, Any]:
         page = client.scan(**kwargs)
         for raw in page["Items"]:
             item = from_attributes(raw)
-            items[f"{item['pk']}|{item['sk']}"] = {k: v for k, v in item.items() if k not in VOLATILE}
+            if not item["pk"].startswith("REBUILD#"):
+                items[f"{item['pk']}|{item['sk']}"] = {k: v for k, v in item.items() if k not in VOLATILE}
         if "LastEvaluatedKey" not in page:
             break
         kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]

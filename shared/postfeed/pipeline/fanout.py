@@ -147,7 +147,9 @@ class BatchLedger:
 
 def plan_done(generation: str, batches: int, *, table: PostsTable, render_queue: WorkQueue) -> int | None:
     """The last plan step: every batch is enqueued, `batches` in all. Returns the render groups sent, when the
-    batches were all done already."""
+    batches were all done already. A rebuild of an empty bucket has nothing to render and leaves no ledger."""
+    if batches == 0:
+        return None
     ledger = RebuildLedger(table)
     ledger.set_planned(generation, batches)
     return start_phase2(generation, claimant="plan", ledger=ledger, render_queue=render_queue)
