@@ -32,13 +32,12 @@ from postfeed.pipeline.settings import Settings
 from postfeed.store.bucket import PostsBucket
 from postfeed.store.events import ChangeKind, ObjectChange
 from postfeed.store.table import PostsTable
-from postfeed.store.work import ReparseBatch, ReparsePlan, WorkItem, WorkQueue
+from postfeed.store.work import BATCH_KEYS, ReparseBatch, ReparsePlan, WorkItem, WorkQueue
 
 if TYPE_CHECKING:
     from postfeed.pipeline.fanout import BatchRecord
 
 PLAN_KEYS = 1000  # keys listed by one plan step
-BATCH_KEYS = 20  # posts per batch message (an SQS batch of 10 is then at most 200 posts per invocation)
 
 
 @dataclass(slots=True)

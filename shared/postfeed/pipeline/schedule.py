@@ -14,10 +14,9 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from postfeed.pipeline.reparse import BATCH_KEYS
 from postfeed.store.items import utc_instant
 from postfeed.store.table import PostsTable
-from postfeed.store.work import ReparseBatch, WorkItem, WorkQueue
+from postfeed.store.work import BATCH_KEYS, ReparseBatch, WorkItem, WorkQueue
 
 
 @dataclass(slots=True)

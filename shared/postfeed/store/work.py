@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 
 WORK_MARK = "postfeed"
 SQS_BATCH = 10  # SendMessageBatch entries per call
+BATCH_KEYS = 20  # posts per batch message (an SQS batch of 10 is then at most 200 posts per invocation)
 
 
 class WorkItemError(ValueError):
