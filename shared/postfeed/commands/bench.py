@@ -12,7 +12,7 @@ import json
 import sys
 from typing import Any
 
-NAMES = ("incremental", "burst", "cold_start", "memory", "core", "bulk", "feeds_scaling", "cost")
+from postfeed.benchmark import MEASUREMENTS as NAMES
 
 
 def _sizes(text: str) -> tuple[int, ...]:
