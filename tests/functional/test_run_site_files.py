@@ -32,6 +32,8 @@ def make_site(root: Path) -> Path:
     write(root / "_data" / "authors.yml", "jane: {name: Jane Doe, email: jane@example.com}\n")
     write(root / "_data" / "menu.yml", "- [unclosed\n")
     write(root / "_data" / "notes.txt", "not data\n")
+    write(root / "_includes" / "note.html", "<aside>{{ include.text }}</aside>\n")
+    write(root / "_includes" / ".hidden.html", "left out\n")
     write(root / "feed.xslt.xml", XSLT)
     return root
 
@@ -42,7 +44,12 @@ def by_key(entries: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
 
 def test_collect_site_finds_the_site_files_feeds_depend_on(tmp_path: Path) -> None:
     site = collect_site(make_site(tmp_path / "site"))
-    assert [key for key, _ in site.site_files] == ["_data/authors.yml", "_data/menu.yml", "feed.xslt.xml"]
+    assert [key for key, _ in site.site_files] == [
+        "_data/authors.yml",
+        "_data/menu.yml",
+        "_includes/note.html",
+        "feed.xslt.xml",
+    ]
     assert site.keys == ["_drafts/b.md", "_notes/2026-11-20-n.md", "_posts/2026-11-25-a.md"]
 
 
@@ -54,6 +61,7 @@ def test_run_uploads_the_site_files_first_and_reports_them(pipeline: LocalPipeli
     files = by_key(report["site_files"])
     assert files["_data/authors.yml"]["status"] == "stored"
     assert files["feed.xslt.xml"]["status"] == "stored"
+    assert files["_includes/note.html"]["status"] == "stored"
     assert (files["_data/menu.yml"]["status"], files["_data/menu.yml"]["code"]) == ("error", "yaml_syntax")
     assert files["_data/menu.yml"]["line"] == 2
     # AND the draft is skipped, the note is in its collection's feed, the post shows its author from _data/
@@ -80,10 +88,10 @@ def test_import_uploads_the_site_files_before_the_posts(pipeline: LocalPipeline,
     result = import_site(pipeline.s3, pipeline.stack.posts_bucket, root, wait_for_config=lambda: None, progress=False)
     assert result.ok
     # THEN the config, then the data files and the stylesheet, then the posts, drafts and collection documents
-    assert puts[:4] == ["_config.yml", "_data/authors.yml", "_data/menu.yml", "feed.xslt.xml"]
-    assert sorted(puts[4:]) == ["_drafts/b.md", "_notes/2026-11-20-n.md", "_posts/2026-11-25-a.md"]
+    assert puts[:5] == ["_config.yml", "_data/authors.yml", "_data/menu.yml", "_includes/note.html", "feed.xslt.xml"]
+    assert sorted(puts[5:]) == ["_drafts/b.md", "_notes/2026-11-20-n.md", "_posts/2026-11-25-a.md"]
     # AND a second import uploads nothing
     puts.clear()
     again = import_site(pipeline.s3, pipeline.stack.posts_bucket, root, progress=False)
     assert puts == []
-    assert len(again.skipped) == 6  # all but _config.yml, which has its own line
+    assert len(again.skipped) == 7  # all but _config.yml, which has its own line

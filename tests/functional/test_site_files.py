@@ -182,6 +182,26 @@ def test_a_bad_data_file_is_recorded_and_the_last_good_one_stays(pipeline: Local
     assert authors_of(pipeline, "feed.xml")["简的文章"][0] == "Jane Roe"
 
 
+def test_an_include_is_recorded_with_its_bytes_and_a_bad_one_keeps_the_last_good(pipeline: LocalPipeline) -> None:
+    key, sk = "_includes/figure.html", "INCL#_includes/figure.html"
+    publish(pipeline, {key: b'<figure><img src="{{ include.src }}"></figure>\n'})
+    item = pipeline.table.get_site_item(sk) or {}
+    assert (item["state"], bytes(item["raw"])) == ("stored", b'<figure><img src="{{ include.src }}"></figure>\n')
+    # WHEN bytes that are not text arrive: recorded with the line, the last good bytes stay in force
+    publish(pipeline, {key: b"<figure>\n\xff</figure>\n"})
+    (rejected,) = list(pipeline.table.rejected_posts())
+    assert (rejected["key"], rejected["error"]["code"], rejected["error"]["line"]) == (key, "invalid_utf8", 2)
+    item = pipeline.table.get_site_item(sk) or {}
+    assert bytes(item["raw"]).startswith(b"<figure><img")
+    # AND a dot file under _includes/ is not an include; a folder marker neither
+    publish(pipeline, {"_includes/.notes": b"x", "_includes/": b""})
+    assert pipeline.table.get_site_item("INCL#_includes/.notes") is None
+    # WHEN the include is removed: its item says so
+    pipeline.delete(key)
+    pipeline.settle()
+    assert (pipeline.table.get_site_item(sk) or {})["state"] == "deleted"
+
+
 def test_drafts_are_skipped_and_appear_nowhere(pipeline: LocalPipeline) -> None:
     publish(pipeline, {JANE: POSTS[JANE]})
     before = documents(pipeline)

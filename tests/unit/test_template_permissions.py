@@ -316,6 +316,7 @@ def test_the_ingest_function_reads_only_the_site_files_feeds_depend_on() -> None
     bucket = "arn:${AWS::Partition}:s3:::${AWS::StackName}-posts-${AWS::AccountId}-${AWS::Region}/"
     reads = statements("IngestPostFunction")["ReadPosts"]
     assert reads["Action"] == "s3:GetObject"
+    # "_*/*": the files in top-level "_" folders (_data/, _includes/, _drafts/, the collections'), no deeper rule
     assert sorted(r["Fn::Sub"].removeprefix(bucket) for r in reads["Resource"]) == sorted(
         ["${PostsPrefix}*", "_config.yml", "feed.xslt.xml", "_*/*"]
     )

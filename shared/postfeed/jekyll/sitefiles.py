@@ -24,16 +24,20 @@ __all__ = (
     "AUTHORS",
     "DATA_DIR",
     "DATA_EXTENSIONS",
+    "INCLUDES_DIR",
     "STYLESHEET",
     "SiteFileError",
     "authors_of",
     "check_stylesheet",
     "data_name",
     "data_precedence",
+    "include_name",
     "read_data",
+    "read_include",
 )
 
 DATA_DIR = "_data/"
+INCLUDES_DIR = "_includes/"
 # Jekyll's DataReader globs `*.{yaml,yml,json,csv,tsv}` (lower case) in this order, and a later file of the
 # same name replaces an earlier one in `site.data`: `authors.json` wins over `authors.yml`.
 DATA_EXTENSIONS = (".yaml", ".yml", ".json", ".csv", ".tsv")
@@ -66,6 +70,22 @@ def data_name(path: str) -> str | None:
     if extension not in DATA_EXTENSIONS or not stem:
         return None
     return ".".join([*parts[:-1], stem])
+
+
+def include_name(path: str) -> str | None:
+    """The `{% include <name> %}` name of a key under `_includes/` (`_includes/figure.html` -> `figure.html`),
+    or None for another key, a folder marker, or a dot file or folder (Jekyll does not read those)."""
+    if not path.startswith(INCLUDES_DIR) or path.endswith("/"):
+        return None
+    parts = path[len(INCLUDES_DIR) :].split("/")
+    if any(part in ("", ".", "..") or part.startswith(".") for part in parts):
+        return None
+    return "/".join(parts)
+
+
+def read_include(path: str, body: bytes) -> str:
+    """An include's text (UTF-8, LF line endings). Raises SiteFileError for bytes Jekyll could not read."""
+    return text_of(path, body, SiteFileError)
 
 
 def data_precedence(path: str) -> int:

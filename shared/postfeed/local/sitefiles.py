@@ -1,7 +1,7 @@
 """The site files besides `_config.yml` and `_posts/` that `postfeed run`, `serve --posts` and `import`
-upload: what the pipeline reads (`_data/` files, the site's `feed.xslt.xml`, `_drafts/`, the folders of the
-collections `_config.yml` declares), found in a Jekyll site folder, and how each fared, read back from the
-table for `report.json`."""
+upload: what the pipeline reads (`_data/` and `_includes/` files, the site's `feed.xslt.xml`, `_drafts/`, the
+folders of the collections `_config.yml` declares), found in a Jekyll site folder, and how each fared, read
+back from the table for `report.json`."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from postfeed.local.pipeline import LocalPipeline
 
 DATA_DIR = "_data"
+INCLUDES_DIR = "_includes"
 DRAFTS_DIR = "_drafts"
 STYLESHEET_NAME = "feed.xslt.xml"
 
@@ -23,16 +24,18 @@ STYLESHEET_NAME = "feed.xslt.xml"
 class ExtraFiles:
     """A site's files besides `_config.yml` and `_posts/`, by bucket key, sorted."""
 
-    settings: tuple[tuple[str, Path], ...] = ()  # `_data/` files and `feed.xslt.xml`: before the posts
+    settings: tuple[tuple[str, Path], ...] = ()  # `_data/`, `_includes/` files and `feed.xslt.xml`: before the posts
     documents: tuple[tuple[str, Path], ...] = ()  # drafts and collection documents: read as posts are
 
 
 def collect_extra_files(root: Path, config: bytes | None) -> ExtraFiles:
-    """The data files (the extensions Jekyll reads), `feed.xslt.xml`, every file under `_drafts/`, and every
-    file under the `_<name>/` folder of each collection the config declares (none when it cannot be read)."""
-    from postfeed.jekyll.sitefiles import data_name
+    """The data files (the extensions Jekyll reads), the includes, `feed.xslt.xml`, every file under `_drafts/`,
+    and every file under the `_<name>/` folder of each collection the config declares (none when it cannot be
+    read)."""
+    from postfeed.jekyll.sitefiles import data_name, include_name
 
     settings = [(key, path) for key, path in _files(root, DATA_DIR) if data_name(key) is not None]
+    settings += [(key, path) for key, path in _files(root, INCLUDES_DIR) if include_name(key) is not None]
     if (root / STYLESHEET_NAME).is_file():
         settings.append((STYLESHEET_NAME, root / STYLESHEET_NAME))
     documents = list(_files(root, DRAFTS_DIR))
@@ -68,12 +71,14 @@ def _files(root: Path, folder: str) -> Iterator[tuple[str, Path]]:
 def site_file_report(pipeline: LocalPipeline, keys: list[str]) -> list[dict[str, Any]]:
     """How each uploaded site file fared: `stored` (in force), or `error` with its code, message and line
     (`kept_previous` when an earlier good version stays in force), read back from the table."""
-    from postfeed.pipeline.sitefiles import data_sk
+    from postfeed.jekyll.sitefiles import include_name
+    from postfeed.pipeline.sitefiles import data_sk, include_sk
     from postfeed.store.table import STYLESHEET_SK
 
     report = []
     for key in keys:
-        item = pipeline.table.get_site_item(STYLESHEET_SK if key == STYLESHEET_NAME else data_sk(key))
+        sk = include_sk(key) if include_name(key) is not None else data_sk(key)
+        item = pipeline.table.get_site_item(STYLESHEET_SK if key == STYLESHEET_NAME else sk)
         entry: dict[str, Any] = {"key": key}
         if item is None:
             entry |= {"status": "error", "code": "not_processed", "message": f"{key}: no state in the table"}

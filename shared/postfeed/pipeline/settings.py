@@ -95,6 +95,12 @@ class Settings:
 
         return data_name(key) is not None
 
+    def is_include_key(self, key: str) -> bool:
+        """A file under `_includes/` (what `{% include name %}` reads), not a folder marker."""
+        from postfeed.jekyll.sitefiles import include_name
+
+        return include_name(key) is not None
+
     def is_draft_key(self, key: str) -> bool:
         return key.startswith(self.drafts_prefix) and not key.endswith("/")
 

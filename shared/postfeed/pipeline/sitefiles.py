@@ -1,5 +1,5 @@
-"""Site files besides posts: `_config.yml`, `_data/` files and the site's `feed.xslt.xml`, ingested event by
-event like posts, and what a change to one of them re-renders.
+"""Site files besides posts: `_config.yml`, `_data/` files, `_includes/` files and the site's `feed.xslt.xml`,
+ingested event by event like posts, and what a change to one of them re-renders.
 
 Rules (as for posts, see `postfeed.pipeline.ingest`): S3 is the source of truth (a put reads the object's
 current bytes, a delete applies only once the object is gone); the item keeps the newest sequencer and an
@@ -14,7 +14,13 @@ What a change re-renders:
   and re-ingested under a new generation (work items on the ingest queue, as a full rebuild's batches), which
   makes the feed function re-render their feeds, and no other. When the site's own `author` is a changed key
   (it stands for every entry without an author) every feed changes: a full rebuild.
-* another `_data/` file: validated and recorded; no feed shows it, so nothing is re-rendered.
+* another `_data/` file: validated and recorded with its bytes (`site.data` of the posts' Liquid,
+  `postfeed.pipeline.renderenv`).
+* an `_includes/` file: checked to be text (UTF-8) and recorded with its bytes, which the posts' Liquid reads
+  (`{% include %}`). The bytes are kept on the item rather than read from S3 on demand: a render may include
+  the same file many times and every post of an invocation reads the same few includes, so one Query of the
+  site partition (already made for the config and `_data/`) serves them all, with no GetObject per render;
+  includes are small, and the site file size limit keeps each item well under DynamoDB's 400 KB.
 * `feed.xslt.xml`: the feed function copies it to the feeds bucket (the item's stream record). When it appears
   or disappears every feed document's stylesheet link changes: a full rebuild. New bytes alone change no feed.
 * `_config.yml` (its item `SITE`/`CONFIG`, whose `raw` is the config in force for both functions): validated by
@@ -46,13 +52,20 @@ from postfeed.jekyll.sitefiles import (
     data_name,
     data_precedence,
     read_data,
+    read_include,
 )
 from postfeed.models import Author
 from postfeed.pipeline.settings import Settings
 from postfeed.store.bucket import FeedsBucket, ObjectTooLargeError, PostsBucket
 from postfeed.store.events import ChangeKind, ObjectChange
 from postfeed.store.items import CONFIG_SK, SITE_PK, content_hash
-from postfeed.store.table import DATA_SK_PREFIX, STYLESHEET_SK, ConcurrentUpdateError, PostsTable
+from postfeed.store.table import (
+    DATA_SK_PREFIX,
+    INCLUDE_SK_PREFIX,
+    STYLESHEET_SK,
+    ConcurrentUpdateError,
+    PostsTable,
+)
 from postfeed.store.work import ReparseBatch, WorkItem, WorkQueue
 
 if TYPE_CHECKING:
@@ -69,24 +82,35 @@ STORED, DELETED, ERROR = "stored", "deleted", "error"
 
 
 def is_site_file(settings: Settings, key: str) -> bool:
-    return key in (settings.config_key, settings.stylesheet_key) or settings.is_data_key(key)
+    return (
+        key in (settings.config_key, settings.stylesheet_key)
+        or settings.is_data_key(key)
+        or settings.is_include_key(key)
+    )
 
 
 def data_sk(key: str) -> str:
     return DATA_SK_PREFIX + key
 
 
+def include_sk(key: str) -> str:
+    return INCLUDE_SK_PREFIX + key
+
+
 def site_sk(settings: Settings, key: str) -> str:
     """The sort key of a site file's item (under SITE_PK)."""
     if key == settings.config_key:
         return CONFIG_SK
-    return STYLESHEET_SK if key == settings.stylesheet_key else data_sk(key)
+    if key == settings.stylesheet_key:
+        return STYLESHEET_SK
+    return include_sk(key) if settings.is_include_key(key) else data_sk(key)
 
 
 def ingest_site_file(
     change: ObjectChange, *, settings: Settings, bucket: PostsBucket, table: PostsTable, queue: WorkQueue | None
 ) -> Outcome:
-    """Apply one change of `_config.yml`, a `_data/` file or `feed.xslt.xml`. Raises only for AWS failures."""
+    """Apply one change of `_config.yml`, a `_data/` or `_includes/` file, or `feed.xslt.xml`. Raises only for
+    AWS failures."""
     for _ in range(MAX_OPTIMISTIC_RETRIES):
         try:
             sk = site_sk(settings, change.key)
@@ -290,26 +314,30 @@ def _record_rejection(
 
 
 def good_state(settings: Settings, key: str, body: bytes) -> dict[str, Any] | SiteFileError:
-    """What a site file's item keeps of these bytes when they can be used (state, hash, and the bytes the feeds
-    read: the authors file's and the stylesheet's), or why they cannot."""
+    """What a site file's item keeps of these bytes when they can be used (state, hash, and the bytes: `body` for
+    the stylesheet, which the feed function copies; `raw` for the others, which posts are read with), or why
+    they cannot."""
     config = key == settings.config_key
     stylesheet = key == settings.stylesheet_key
-    authors = not (stylesheet or config) and data_name(key) == AUTHORS
-    error = _validate(key, body, authors=authors, stylesheet=stylesheet, config=settings if config else None)
+    include = not (stylesheet or config) and settings.is_include_key(key)
+    authors = not (stylesheet or config or include) and data_name(key) == AUTHORS
+    error = _validate(
+        key, body, authors=authors, stylesheet=stylesheet, include=include, config=settings if config else None
+    )
     if error is not None:
         return error
     new: dict[str, Any] = {"state": STORED, "body_hash": content_hash(body)}
     if stylesheet:
         new["body"] = body
-    elif config or authors:  # the settings in force (ingest.current_site), and the one data file feeds read;
-        new["raw"] = body  # the other data files are only validated (docs/guarantees.md)
+    else:  # the settings in force (ingest.current_site), `site.data`, the includes (pipeline.renderenv)
+        new["raw"] = body
     return new
 
 
 def first_upload_item(settings: Settings, key: str, body: bytes) -> dict[str, Any]:
     """The item the first upload of a site file leaves (what `site_authors` and `has_stylesheet` read), without
     AWS: its good state, or its error (`postfeed build` reads a site folder this way)."""
-    sk = STYLESHEET_SK if key == settings.stylesheet_key else data_sk(key)
+    sk = site_sk(settings, key)
     if len(body) > settings.max_site_file_bytes:
         new: dict[str, Any] | SiteFileError = _too_large(
             key, ObjectTooLargeError(key, len(body), settings.max_site_file_bytes)
@@ -323,7 +351,13 @@ def first_upload_item(settings: Settings, key: str, body: bytes) -> dict[str, An
 
 
 def _validate(
-    key: str, body: bytes, *, authors: bool = False, stylesheet: bool = False, config: Settings | None = None
+    key: str,
+    body: bytes,
+    *,
+    authors: bool = False,
+    stylesheet: bool = False,
+    include: bool = False,
+    config: Settings | None = None,
 ) -> SiteFileError | None:
     """Why these bytes cannot be used, or None. `config`: the settings `_config.yml` is read under."""
     try:
@@ -331,6 +365,8 @@ def _validate(
             config.site(body)
         elif stylesheet:
             check_stylesheet(key, body)
+        elif include:
+            read_include(key, body)
         else:
             value = read_data(key, body)
             if authors:

@@ -5,7 +5,8 @@ The layout is described in `postfeed.store.items`, plus the site files' items ke
 
 | item            | pk     | sk            | what                                                            |
 |-----------------|--------|---------------|-----------------------------------------------------------------|
-| data file       | `SITE` | `DATA#<key>`  | one `_data/` file: state, last good bytes (`authors` only), error |
+| data file       | `SITE` | `DATA#<key>`  | one `_data/` file: state, last good bytes, error                |
+| include         | `SITE` | `INCL#<key>`  | one `_includes/` file: state, last good bytes, error            |
 | site stylesheet | `SITE` | `XSLT`        | the site's `feed.xslt.xml`: state, last good bytes, error       |
 
 and one attribute: a published post whose author is a bare name (a key jekyll-feed may look up in
@@ -48,6 +49,7 @@ if TYPE_CHECKING:
 
 
 DATA_SK_PREFIX = "DATA#"
+INCLUDE_SK_PREFIX = "INCL#"
 STYLESHEET_SK = "XSLT"
 SITE_FILES_LIMIT = "~"  # site file items sort below it, the index state (`~INDEX`) above
 AUTHORS_INDEX = "authors"
@@ -377,7 +379,7 @@ class PostsTable:
     def put_config(self, item: dict[str, Any]) -> None:
         self.client.put_item(TableName=self.name, Item=to_attributes({**item, "pk": SITE_PK, "sk": CONFIG_SK}))
 
-    # -- other site files (`_data/`, `feed.xslt.xml`) ------------------------------------------------
+    # -- other site files (`_data/`, `_includes/`, `feed.xslt.xml`) ------------------------------------
 
     def get_site_files(self) -> list[dict[str, Any]]:
         """The config and every site file item, without the stylesheet's bytes: one consistent Query."""
