@@ -154,6 +154,9 @@ class SiteFiles:
     data_files: Mapping[str, object] = field(default_factory=dict)
     other_posts: Sequence[OtherPost] = ()
     complete: bool = True
+    # Only posts are known (the pipeline holds no pages or static files): a `link` to a path that is not a
+    # post (no `_posts/` in it) and is not found renders empty with a warning rather than failing the post.
+    posts_only_links: bool = False
 
     def config(self) -> Mapping[str, object]:
         return self.settings
@@ -644,7 +647,8 @@ def find_link(state: _State, target: str) -> str:
     for post in state.posts():
         if link_matches(target, post.path):
             return post.url
-    if not state.env.complete:
+    unknowable = getattr(state.env, "posts_only_links", False) and "_posts/" not in target
+    if not state.env.complete or unknowable:
         state.warnings[f"{{% link {target} %}}"] = None
         return ""
     raise _tag_error(errors.LINK_NOT_FOUND, f"could not find document {target!r} in tag 'link'")

@@ -11,12 +11,13 @@ for byte (tests/functional/test_build.py), with a `report.json` of the same shap
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -37,6 +38,7 @@ from postfeed.local.runner import (
 WRITES_PER_TASK = 200
 
 if TYPE_CHECKING:
+    from postfeed.jekyll.liquid import SiteFiles as RenderSiteFiles
     from postfeed.local.sitefeeds import Document, StoredPost
     from postfeed.models import Site
     from postfeed.pipeline.settings import Settings
@@ -50,6 +52,7 @@ class SiteInForce:
     config: dict[str, Any]  # report.json's `config`
     site_files: list[dict[str, Any]]  # report.json's `site_files`
     stylesheet: bytes | None  # the site's own feed.xslt.xml, when it has a good one
+    items: list[dict[str, Any]] = field(default_factory=list)  # the site file items their uploads leave
 
 
 def build_settings(feed_base_url: str | None) -> Settings:
@@ -92,11 +95,11 @@ def site_in_force(settings: Settings, config: bytes | None, files: Sequence[tupl
             entry |= {"code": item["error"]["code"], "message": item["error"]["message"], "line": item["error"]["line"]}
         reports.append(entry)
     stylesheet = next((item["body"] for item in items if "body" in item), None)
-    return SiteInForce(site, report | site_notes(settings, raw), reports, stylesheet)
+    return SiteInForce(site, report | site_notes(settings, raw), reports, stylesheet, items)
 
 
 def decide_post(
-    settings: Settings, key: str, body: bytes, site: Site, now: datetime
+    settings: Settings, key: str, body: bytes, site: Site, now: datetime, env: RenderSiteFiles | None = None
 ) -> tuple[dict[str, Any], StoredPost | None]:
     """The first upload of one post, decided as the ingest function decides it (refused when too large, else
     parsed; then `ingest.apply_post` makes the write it would commit): the post's report.json entry, and the
@@ -107,12 +110,34 @@ def decide_post(
     from postfeed.pipeline.ingest import apply_post, read_upload
     from postfeed.store.events import ChangeKind, ObjectChange
 
-    parsed = read_upload(key, body, site, now, limit=settings.max_post_bytes)
+    parsed = read_upload(key, body, site, now, limit=settings.max_post_bytes, env=env)
     batch = BatchWrites()
     change = ObjectChange(bucket=settings.posts_bucket, key=key, kind=ChangeKind.PUT, sequencer=None)
     apply_post(change, None, body, site, "", writer=batch, now=now, parsed=parsed)
     write = batch.writes[-1]  # a first upload is always written: published, skipped or rejected
     return post_report(key, write.item, settings), stored_post(write)
+
+
+def folder_environment(
+    site_files: SiteFiles, settings: Settings, in_force: SiteInForce, files: Sequence[tuple[str, bytes]]
+) -> RenderSiteFiles:
+    """What the posts' Liquid reads, as the pipeline's environment gives it (`pipeline.renderenv`): the
+    includes and data files as their uploads leave them, and the files beside posts that `include_relative`
+    names, from the folder (the other posts are added as they are read: `resolve_named_posts`)."""
+    from postfeed.jekyll.errors import JekyllError
+    from postfeed.jekyll.sitefiles import read_include
+    from postfeed.pipeline.renderenv import site_environment, site_parts, text_of_upload, wanted
+
+    includes, data = site_parts(in_force.items)
+    texts = {key: text for key, body in files if "{%" in (text := text_of_upload(body))}
+    _, _, paths = wanted(texts, includes)
+    found: dict[str, str] = {}
+    for path in paths:
+        file = site_files.root / path
+        if file.is_file() and file.stat().st_size <= settings.max_site_file_bytes:
+            with contextlib.suppress(JekyllError):
+                found[path] = read_include(path, file.read_bytes())
+    return site_environment(in_force.site, includes, data, (), found)
 
 
 def readable(settings: Settings, site: Site, key: str) -> bool:
@@ -157,6 +182,7 @@ def build_site(
     """Render the site's feeds to `out` (what `postfeed run` writes there) and write `out/report.json`."""
     from postfeed.jekyll import parse_many
     from postfeed.local.sitefeeds import render_site
+    from postfeed.pipeline.renderenv import resolve_named_posts
     from postfeed.processes import available_cores
 
     began = clock()
@@ -168,7 +194,18 @@ def build_site(
     files = [(key, path.read_bytes()) for key, path in site_files.posts if readable(settings, site, key)]
     read_done = clock()
     workers = workers if workers is not None else available_cores()
-    results = parse_many(files, site, workers=workers, now=now, read=functools.partial(decide_post, settings))
+    now = now or datetime.now(UTC)
+    env = folder_environment(site_files, settings, in_force, files)
+    decide = functools.partial(decide_post, settings, env=env)
+    results = parse_many(files, site, workers=workers, now=now, read=decide)
+    results = resolve_named_posts(
+        files,
+        results,
+        env,
+        reread=lambda key, body, richer: decide_post(settings, key, body, site, now, env=richer),
+        code_of=lambda result: result[0].get("code"),
+        post_of=lambda result: result[1].entry if result[1] is not None else None,
+    )
     decided = dict(zip([key for key, _ in files], results, strict=True))
     parse_done = clock()
     published = [post for _, post in decided.values() if post is not None]

@@ -88,7 +88,10 @@ class LocalPipeline:
         from postfeed.jekyll.parallel import parse_ahead
         from postfeed.pipeline.bulk import BulkOutcome, bulk_reader, ingest_bulk, rebuild_touched
         from postfeed.pipeline.ingest import Action, current_site
+        from postfeed.pipeline.renderenv import MISSING_TARGET, bulk_environment
         from postfeed.pipeline.wiring import adapters_from_env
+
+        seen_waiting: set[str] = set()
 
         self.settle()  # what came before (the config, site files) is in force first
         self._store_objects(self.stack.posts_bucket, posts)
@@ -99,12 +102,26 @@ class LocalPipeline:
             logger = Logger(service="postfeed-ingest")  # the ingest function's log, as it would record them
             adapters = adapters_from_env()
             settings, now = adapters.settings, datetime.now(UTC)
-            site, _ = current_site(settings, adapters.table)
+            items = adapters.table.get_site_files()
+            site, _ = current_site(settings, adapters.table, items)
+            limit = settings.max_site_file_bytes
+            env = bulk_environment(items, site, posts, table=adapters.table, bucket=adapters.posts, limit=limit)
             chunks = [posts[start : start + chunk] for start in range(0, len(posts), max(1, chunk))]
             # The workers parse the next chunks while this process writes one.
-            ahead = parse_ahead(chunks, site, now=now, read=bulk_reader(settings), workers=workers)
-            for files, parsed in zip(chunks, ahead, strict=True):
-                done = ingest_bulk(files, settings=settings, table=adapters.table, now=now, parsed=parsed)
+            ahead = parse_ahead(chunks, site, now=now, read=bulk_reader(settings, env), workers=workers)
+            rounds: list[tuple[Sequence[tuple[str, bytes]], Any]] = list(zip(chunks, ahead, strict=True))
+            while rounds:
+                files, parsed = rounds.pop(0)
+                done = ingest_bulk(files, settings=settings, table=adapters.table, now=now, parsed=parsed, env=env)
+                if not rounds:  # posts rejected for a post they name, now in the table: read again
+                    waiting = {o.key for o in done.outcomes if o.code in MISSING_TARGET}
+                    waiting_files = [(key, body) for key, body in posts if key in waiting]
+                    if waiting_files and waiting != seen_waiting:
+                        seen_waiting = waiting
+                        env = bulk_environment(
+                            items, site, waiting_files, table=adapters.table, bucket=adapters.posts, limit=limit
+                        )
+                        rounds.append((waiting_files, None))
                 total.outcomes += done.outcomes
                 total.items |= done.items
                 for outcome in done.outcomes:

@@ -24,7 +24,7 @@ import functools
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from postfeed.models import FeedRef, Site
 from postfeed.pipeline.ingest import Action, Outcome, apply_post, current_site, ignored_reason, read_upload
@@ -33,6 +33,9 @@ from postfeed.store.bucket import FeedsBucket
 from postfeed.store.events import ChangeKind, ObjectChange
 from postfeed.store.items import MAX_TRANSACTION_ACTIONS, POST_SK
 from postfeed.store.table import PostsTable, PostWrite, TooManyActionsError
+
+if TYPE_CHECKING:
+    from postfeed.jekyll.liquid import SiteFiles
 
 
 @dataclass(slots=True)
@@ -67,10 +70,13 @@ def ingest_bulk(
     now: datetime | None = None,
     workers: int | None = None,
     parsed: Sequence[Any] | None = None,
+    env: SiteFiles | None = None,
 ) -> BulkOutcome:
     """Apply the current bytes of many posts (key, body) as the event path would apply each one's upload,
     with batched reads and writes; returns each post's outcome and the feeds to rebuild. `parsed`: each
-    file's `bulk_reader` result under the current site at `now`, when the caller parsed them ahead."""
+    file's `bulk_reader` result under the current site at `now`, when the caller parsed them ahead. `env`:
+    the render environment they were (or are) read with (`renderenv.bulk_environment`); a post rejected
+    because a post it names is missing is read again with the posts of this batch."""
     from postfeed.jekyll import parse_many
 
     now = now or datetime.now(UTC)
@@ -88,7 +94,9 @@ def ingest_bulk(
             ahead.append(parsed[index] if parsed is not None else None)
     files = readable
     if parsed is None:
-        ahead = parse_many(files, site, workers=workers, now=now, read=bulk_reader(settings))
+        ahead = parse_many(files, site, workers=workers, now=now, read=bulk_reader(settings, env))
+    if env is not None:
+        ahead = _resolved(files, ahead, env, settings=settings, site=site, now=now)
     batch = BatchWrites()
     for (key, body), result in zip(files, ahead, strict=True):
         change = ObjectChange(
@@ -104,10 +112,35 @@ def ingest_bulk(
     return outcome
 
 
-def bulk_reader(settings: Settings) -> Callable[[str, bytes, Site, datetime], Any]:
+def bulk_reader(settings: Settings, env: SiteFiles | None = None) -> Callable[[str, bytes, Site, datetime], Any]:
     """How the bulk path reads a post (in a worker process): as the ingest function reads an upload, an
-    oversized one refused unread (as S3 reads refuse it)."""
-    return functools.partial(read_upload, limit=settings.max_post_bytes)
+    oversized one refused unread (as S3 reads refuse it), its Liquid reading `env`."""
+    return functools.partial(read_upload, limit=settings.max_post_bytes, env=env)
+
+
+def _resolved(
+    files: Sequence[tuple[str, bytes]],
+    results: Sequence[Any],
+    env: SiteFiles,
+    *,
+    settings: Settings,
+    site: Site,
+    now: datetime,
+) -> list[Any]:
+    from postfeed.models import Post, Rejected
+    from postfeed.pipeline.renderenv import resolve_named_posts
+
+    def reread(key: str, body: bytes, richer: SiteFiles) -> Any:
+        return read_upload(key, body, site, now, limit=settings.max_post_bytes, env=richer)
+
+    return resolve_named_posts(
+        files,
+        results,
+        env,
+        reread=reread,
+        code_of=lambda result: result.code if isinstance(result, Rejected) else None,
+        post_of=lambda result: result if isinstance(result, Post) else None,
+    )
 
 
 def touched_by(writes: Iterable[PostWrite], stored: dict[str, dict[str, Any]]) -> dict[FeedRef, list[str]]:

@@ -15,7 +15,7 @@ import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from postfeed.models import FeedRef, ParseResult, Post, Rejected, Site, Skipped, feeds_of
 from postfeed.pipeline.settings import Settings
@@ -24,6 +24,9 @@ from postfeed.store.events import ChangeKind, ObjectChange
 from postfeed.store.items import content_hash, encode_entry, member_line, member_sk, refs_of_entry, utc_instant
 from postfeed.store.table import ConcurrentUpdateError, PostsTable, PostWrite, PostWriter, TooManyActionsError
 from postfeed.store.work import WorkQueue
+
+if TYPE_CHECKING:
+    from postfeed.jekyll.liquid import SiteFiles
 
 # Error codes of the pipeline itself (the parser's are in postfeed.jekyll.errors).
 POST_TOO_LARGE = "post_too_large"
@@ -101,14 +104,15 @@ def ignored_reason(key: str, settings: Settings, *, declared: bool) -> str | Non
     return None if declared else f"_{folder}/ is not a collection _config.yml declares"
 
 
-def current_site(settings: Settings, table: PostsTable) -> tuple[Site, str]:
+def current_site(settings: Settings, table: PostsTable, items: list[dict[str, Any]] | None = None) -> tuple[Site, str]:
     """The site settings in force (with `site.data.authors` and whether the site has its own `feed.xslt.xml`),
     and a hash that changes whenever the settings posts are read with do (the other site files only change
-    how feeds are rendered: postfeed.pipeline.sitefiles re-renders what they affect)."""
+    how feeds are rendered, or what some posts' Liquid reads: postfeed.pipeline.sitefiles re-renders what they
+    affect). `items`: the site file items when the caller read them already."""
     from postfeed.pipeline.sitefiles import has_stylesheet, site_authors
     from postfeed.store.items import CONFIG_SK
 
-    items = table.get_site_files()
+    items = table.get_site_files() if items is None else items
     config = next((item for item in items if item["sk"] == CONFIG_SK), None)
     raw: bytes | None = config.get("raw") if config else None  # the last good config (none: defaults)
     site = settings.site(raw, authors=site_authors(items), xslt=has_stylesheet(items))
@@ -142,23 +146,40 @@ def _ingest_post(
     if obj is None:
         return Outcome(change.key, Action.STALE, message="the object is gone: a newer delete supersedes it")
 
-    site, config_hash = current_site(settings, table)
-    return apply_post(change, stored, obj.body, site, config_hash, writer=table, now=now)
+    from postfeed.pipeline.renderenv import event_environment
+
+    items = table.get_site_files()
+    site, config_hash = current_site(settings, table, items)
+    limit = settings.max_site_file_bytes
+    env = event_environment(items, site, change.key, obj.body, table=table, bucket=bucket, limit=limit)
+    return apply_post(change, stored, obj.body, site, config_hash, writer=table, now=now, env=env)
 
 
 def is_unchanged(change: ObjectChange, stored: dict[str, Any] | None, body_hash: str, config_hash: str) -> bool:
-    """Same bytes, read under the same settings, and not a full rebuild's first visit: nothing to write."""
+    """Same bytes, read under the same settings, and not a full rebuild's first visit: nothing to write (but a
+    post rejected because a post it names was missing is read again)."""
     if stored is None or (stored.get("body_hash"), stored.get("config_hash")) != (body_hash, config_hash):
         return False
+    from postfeed.pipeline.renderenv import MISSING_TARGET
+
+    if stored.get("rejected") and (stored.get("error") or {}).get("code") in MISSING_TARGET:
+        return False  # rejected for a post it names that was missing: that post may have arrived since
     return change.generation in (None, stored.get("generation"))
 
 
-def read_post(key: str, body: bytes, site: Site, now: datetime | None) -> ParseResult:
-    """parse_post, with a crash of ours recorded as `parse_failed` rather than retried forever."""
+def read_post(key: str, body: bytes, site: Site, now: datetime | None, env: SiteFiles | None = None) -> ParseResult:
+    """parse_post, with a crash of ours recorded as `parse_failed` rather than retried forever. `env`: the
+    site's render environment (`pipeline.renderenv`), narrowed here to what this post names; None: no site
+    files (incomplete: a missing include renders empty)."""
     from postfeed.jekyll import parse_post
 
     try:
-        return parse_post(key, body, site, now=now or datetime.now(UTC))
+        if env is None:
+            return parse_post(key, body, site, now=now or datetime.now(UTC))
+        from postfeed.pipeline.renderenv import for_post, text_of_upload
+
+        env = for_post(env, key, text_of_upload(body))
+        return parse_post(key, body, site, now=now or datetime.now(UTC), env=env)
     except MemoryError:
         raise
     except Exception as exc:  # pure and deterministic: these bytes would fail every retry, then sit in the DLQ
@@ -166,12 +187,14 @@ def read_post(key: str, body: bytes, site: Site, now: datetime | None) -> ParseR
         return Rejected(key, PARSE_FAILED, message)
 
 
-def read_upload(key: str, body: bytes, site: Site, now: datetime | None, *, limit: int) -> ParseResult:
+def read_upload(
+    key: str, body: bytes, site: Site, now: datetime | None, *, limit: int, env: SiteFiles | None = None
+) -> ParseResult:
     """`read_post` of an upload held whole (the bulk path, `postfeed build`), refused unread over `limit` bytes
     as the event path's ranged GET refuses it (`post_too_large`, the same message)."""
     if len(body) > limit:
         return Rejected(key, POST_TOO_LARGE, str(ObjectTooLargeError(key, len(body), limit)))
-    return read_post(key, body, site, now)
+    return read_post(key, body, site, now, env)
 
 
 def apply_post(
@@ -184,6 +207,7 @@ def apply_post(
     writer: PostWriter,
     now: datetime | None = None,
     parsed: ParseResult | None = None,
+    env: SiteFiles | None = None,
 ) -> Outcome:
     """Decide what one post's current bytes make of its item and hand the write to `writer` (the table, one
     transaction; or the bulk path's batch). `parsed`: the bytes already parsed under `site` (bulk parses in
@@ -191,7 +215,7 @@ def apply_post(
     body_hash = content_hash(body)
     if is_unchanged(change, stored, body_hash, config_hash):
         return Outcome(change.key, Action.UNCHANGED)
-    result = parsed if parsed is not None else read_post(change.key, body, site, now)
+    result = parsed if parsed is not None else read_post(change.key, body, site, now, env)
     if isinstance(result, Rejected):
         return _record_rejection(change, stored, writer, result, body_hash=body_hash, config_hash=config_hash)
     hashes = {"body_hash": body_hash, "config_hash": config_hash}
