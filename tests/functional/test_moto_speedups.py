@@ -505,3 +505,34 @@ def test_projections_taken_as_they_are_equal_moto_s_own(attrs: dict[str, Any], d
         return
     paths = [name.split(".") for name in names]
     assert Item.project(item, paths).to_json() == Item.project.__wrapped__(item, paths).to_json()  # type: ignore[attr-defined]
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(items=st.lists(st.dictionaries(_NAMES, _VALUES, max_size=4), min_size=1, max_size=3))
+def test_attribute_values_in_requests_parse_as_moto_parses_them(items: list[dict[str, Any]]) -> None:
+    import base64
+    import json
+
+    from moto.core.parse import BaseJSONParser, JSONParser
+    from moto.core.utils import get_service_model
+
+    def wire(value: Any) -> Any:  # what boto3 sends: binary values in base64
+        if isinstance(value, bytes):
+            return base64.b64encode(value).decode()
+        if isinstance(value, dict):
+            return {k: wire(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [wire(v) for v in value]
+        return value
+
+    moto_speedups.install()
+    operation = get_service_model("dynamodb").operation_model("BatchWriteItem")
+    body = json.dumps({"RequestItems": {"t": [{"PutRequest": {"Item": wire(item)}} for item in items]}})
+    request: Any = {"body": body, "headers": {}, "method": "POST", "url_path": "/", "query_string": ""}
+    fast = BaseJSONParser._parse_structure
+    BaseJSONParser._parse_structure = fast.__wrapped__  # type: ignore[attr-defined,method-assign]
+    try:
+        expected = JSONParser(operation).parse(request)
+    finally:
+        BaseJSONParser._parse_structure = fast  # type: ignore[method-assign]
+    assert JSONParser(operation).parse(request) == expected
