@@ -5,14 +5,20 @@ earlier good version stays. `postfeed run` (the bulk path) and `postfeed build` 
 
 from __future__ import annotations
 
+import random
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import feedparser
+import pytest
+from moto import mock_aws
 
 from postfeed.local.build import build_site
-from postfeed.local.pipeline import LocalPipeline
+from postfeed.local.pipeline import LOCAL_AWS_ENVIRONMENT, LocalPipeline
 from postfeed.local.runner import collect_site
+from tests.functional.conftest import FEED_BASE_URL, FINEWS_PARAMETERS
+from tests.support import Change, apply, final_objects, redeliver, snapshot, take_messages
 
 CONFIG = b"title: Site\nurl: https://news.example.org\nrepository: octo/site\n"
 FIGURE = b'<figure class="shot"><img src="{{ include.src }}" alt="{{ include.alt }}"></figure>\n'
@@ -110,3 +116,135 @@ def test_build_resolves_chains_of_named_posts_and_reads_the_site_folder(tmp_path
     assert 'src="https://news.example.org/x.png"' in content["A"]
     assert 'href="https://news.example.org/2026/11/22/c.html"' in content["B"]
     assert "from beside the post" in content["B"]
+
+
+# -- dependencies are events ------------------------------------------------------------------------------
+
+READER = "_posts/2026-11-23-reader.md"
+PLAIN = "_posts/2026-11-24-plain.md"
+
+
+def versions(pipeline: LocalPipeline, *keys: str) -> dict[str, int]:
+    return {key: int((pipeline.table.get_post(key) or {})["version"]) for key in keys}
+
+
+def test_an_include_or_data_change_rerenders_exactly_the_posts_that_read_it(pipeline: LocalPipeline) -> None:
+    publish(
+        pipeline,
+        {"_includes/figure.html": FIGURE, "_includes/other.html": b"other\n", "_data/team.yml": b"lead: Ada\n"},
+    )
+    publish(
+        pipeline,
+        {
+            OLDER: post("Older", "{% include figure.html src='/a.png' %}", 20),
+            NEWER: post("Newer", "{% include other.html %}", 22),
+            READER: post("Reader", "Led by {{ site.data.team.lead }}.", 23),
+            PLAIN: post("Plain", "No Liquid here.", 24),
+        },
+    )
+    item = pipeline.table.get_post(OLDER) or {}
+    assert item["reads"] == {"includes": ["figure.html"]}
+    assert pipeline.table.posts_reading("include:figure.html") == [OLDER]
+    before = versions(pipeline, OLDER, NEWER, READER, PLAIN)
+    # WHEN the figure include changes: only the post that included it is read again, and its feed shows it
+    publish(pipeline, {"_includes/figure.html": b'<figure class="wide"><img src="{{ include.src }}"></figure>\n'})
+    after = versions(pipeline, OLDER, NEWER, READER, PLAIN)
+    assert [key for key in after if after[key] != before[key]] == [OLDER]
+    assert "/a.png" in contents(pipeline)["Older"]
+    # WHEN the team data changes: only the post that read site.data.team
+    publish(pipeline, {"_data/team.yml": b"lead: Grace\n"})
+    again = versions(pipeline, OLDER, NEWER, READER, PLAIN)
+    assert [key for key in again if again[key] != after[key]] == [READER]
+    assert "Led by Grace." in contents(pipeline)["Reader"]
+    # WHEN the other include is removed: the post that read it is rejected, its good version stays
+    pipeline.delete("_includes/other.html")
+    pipeline.settle()
+    assert error_of(pipeline, NEWER)["code"] == "include_not_found"
+    assert "other" in contents(pipeline)["Newer"]
+    # AND when it comes back, the post is published again and no longer rejected
+    publish(pipeline, {"_includes/other.html": b"back again\n"})
+    assert not error_of(pipeline, NEWER)
+    assert "back again" in contents(pipeline)["Newer"]
+
+
+def test_a_post_waiting_for_the_post_it_names_is_published_when_that_post_arrives(pipeline: LocalPipeline) -> None:
+    chain = "_posts/2026-11-19-chain.md"
+    publish(pipeline, {chain: post("Chain", "[next]({% link _posts/2026-11-22-newer.md %})", 19)})
+    publish(pipeline, {NEWER: post("Newer", "[first]({% post_url 2026-11-20-older %})", 22)})
+    assert error_of(pipeline, NEWER)["code"] == "post_url_not_found"
+    assert error_of(pipeline, chain)["code"] == "link_not_found"
+    # WHEN the named post arrives: the post waiting for it is published, and so is the one waiting for that
+    publish(pipeline, {OLDER: post("Older", "The first.", 20)})
+    assert not error_of(pipeline, NEWER)
+    assert not error_of(pipeline, chain)
+    shown = contents(pipeline)
+    assert "/2026/11/20/older.html" in shown["Newer"]
+    assert "/2026/11/22/newer.html" in shown["Chain"]
+
+
+# -- at-least-once, out of order ------------------------------------------------------------------------
+
+CHANGES = [
+    Change(OLDER, post("Older", "{% include figure.html src='/a.png' %} [n]({% post_url 2026-11-22-newer %})", 20)),
+    Change("_includes/figure.html", FIGURE),
+    Change(NEWER, post("Newer", "Led by {{ site.data.team.lead }}.", 22)),
+    Change("_data/team.yml", b"lead: Ada\n"),
+    Change("_includes/figure.html", b"<figure>{{ include.src }}</figure>\n"),
+    Change(PLAIN, post("Plain", "No Liquid here.", 24)),
+    Change("_includes/gone.html", b"gone\n"),
+    Change("_data/team.yml", b"lead: Grace\n"),
+    Change(READER, post("Reader", "{% include gone.html %}", 23)),
+    Change("_includes/gone.html", None),
+    Change(READER, post("Reader", "Back to plain text.", 23)),
+]
+# Bookkeeping of re-renders, which differs with the order the work happened in (generations are random).
+VOLATILE = {"generation", "changed_at", "version", "sequencer", "lease_owner", "lease_until", "pending", "published"}
+
+
+def outcome(pipeline: LocalPipeline) -> dict[str, Any]:
+    state = snapshot(pipeline)
+    items = {
+        key: {k: v for k, v in item.items() if k not in VOLATILE}
+        for key, item in state["items"].items()
+        if not key.endswith("|~STATE") and not key.endswith("|~INDEX") and item.get("state") != "deleted"
+    }  # a deleted file's tombstone: absent, as in a run that never saw it
+    return {"items": items, "feeds": state["feeds"]}
+
+
+@pytest.fixture(scope="module")
+def in_order() -> Iterator[dict[str, Any]]:
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        for key, value in {**LOCAL_AWS_ENVIRONMENT, "POWERTOOLS_METRICS_DISABLED": "true"}.items():
+            monkeypatch.setenv(key, value)
+        with mock_aws():
+            pipeline = LocalPipeline.create(parameters=FINEWS_PARAMETERS, feed_base_url=FEED_BASE_URL)
+            for key, body in final_objects(CHANGES).items():
+                pipeline.upload(key, body)
+                pipeline.settle()
+            reference = outcome(pipeline)
+        yield reference
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_shuffled_duplicated_events_of_posts_and_what_they_read_reach_the_in_order_state(
+    in_order: dict[str, Any], seed: int
+) -> None:
+    # The reference: every post published, reading the final include and data
+    assert {key.split("|")[0] for key in in_order["items"] if key.startswith("DEP#")} == {
+        "DEP#include:figure.html",
+        "DEP#post:2026-11-22-newer",
+        "DEP#data:team",
+    }
+    with mock_aws():
+        pipeline = LocalPipeline.create(parameters=FINEWS_PARAMETERS, feed_base_url=FEED_BASE_URL)
+        # GIVEN every change made in S3 before any event is delivered
+        for change in CHANGES:
+            apply(pipeline, change)
+        bodies = take_messages(pipeline)
+        # WHEN the events arrive shuffled and duplicated
+        assert redeliver(pipeline, bodies, random.Random(seed)) > 0
+        pipeline.settle()
+        # THEN the table and every document are those of the final files processed once, in order
+        actual = outcome(pipeline)
+        assert actual["items"] == in_order["items"]
+        assert actual["feeds"] == in_order["feeds"]

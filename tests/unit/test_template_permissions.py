@@ -31,6 +31,7 @@ ROLES: dict[str, dict[str, list[str]]] = {
         "ReadPostState": ["dynamodb:GetItem"],
         "WritePostState": ["dynamodb:DeleteItem", "dynamodb:PutItem"],
         "ReadSiteFiles": ["dynamodb:Query"],
+        "FindPostsByDependency": ["dynamodb:Query"],
         "FindPostsByAuthor": ["dynamodb:Query"],
         "WriteLogs": ["logs:CreateLogStream", "logs:PutLogEvents"],
     },
@@ -217,10 +218,11 @@ def test_the_scheduler_may_only_invoke_the_scheduled_function_and_fill_its_dead_
 
 
 def test_table_writes_are_limited_to_each_function_partitions() -> None:
-    # ingest: a post's items (POST#<key>), its memberships (FEED#<feed>), site files (SITE), never FEEDS;
+    # ingest: a post's items (POST#<key>), its memberships (FEED#<feed>), what it read (DEP#<dependency>), site
+    # files (SITE), never FEEDS;
     # feeds: leases, pages (FEED#<feed>) and the registry, shelves and index state (FEEDS), never a post
     expected = {
-        "IngestPostRole": {"WritePostState": ["POST#*", "FEED#*", "SITE"]},
+        "IngestPostRole": {"WritePostState": ["POST#*", "FEED#*", "DEP#*", "SITE"]},
         "PublishDueRole": {},
         "BuildFeedsRole": {"WriteFeedState": ["FEED#*", "FEEDS"]},
     }
@@ -324,6 +326,12 @@ def test_the_ingest_function_reads_only_the_site_files_feeds_depend_on() -> None
     assert (site["Action"], site["Condition"]) == (
         "dynamodb:Query",
         {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["SITE"]}},
+    )
+    depends = statements("IngestPostFunction")["FindPostsByDependency"]
+    assert (depends["Action"], depends["Resource"], depends["Condition"]) == (
+        "dynamodb:Query",
+        {"Fn::GetAtt": ["PostsTable", "Arn"]},
+        {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["DEP#*"]}},
     )
     assert statements("IngestPostFunction")["FindPostsByAuthor"]["Resource"] == {
         "Fn::Sub": "${PostsTable.Arn}/index/authors"

@@ -85,12 +85,58 @@ def ingest_change(
         # A document of a collection the config no longer declares is read again when stored: it leaves its feeds.
         if reason is not None and (folder is None or table.get_post(change.key) is None):
             return Outcome(change.key, Action.IGNORED, message=reason)
+    outcome = _ingest_with_retries(change, settings=settings, bucket=bucket, table=table, now=now)
+    if outcome.action is Action.PUBLISHED:
+        released = release_waiting(change.key, settings=settings, bucket=bucket, table=table, now=now)
+        if released:
+            note = f"{len(released)} posts waiting for it read again"
+            outcome = Outcome(
+                outcome.key, outcome.action, outcome.code, f"{outcome.message}; {note}" if outcome.message else note
+            )
+    return outcome
+
+
+def _ingest_with_retries(
+    change: ObjectChange, *, settings: Settings, bucket: PostsBucket, table: PostsTable, now: datetime | None
+) -> Outcome:
     for _ in range(MAX_OPTIMISTIC_RETRIES):
         try:
             return _ingest_post(change, settings=settings, bucket=bucket, table=table, now=now)
         except ConcurrentUpdateError:
             continue  # another invocation wrote this key between our read and write: decide again
     raise ConcurrentUpdateError(f"{change.key}: still contended after {MAX_OPTIMISTIC_RETRIES} attempts")
+
+
+MAX_RELEASED = 100  # posts read again by one invocation because a post they name arrived
+
+
+def release_waiting(
+    key: str, *, settings: Settings, bucket: PostsBucket, table: PostsTable, now: datetime | None
+) -> list[Outcome]:
+    """Read again the posts rejected because `{% post_url %}`/`{% link %}` named the post just published at
+    `key` while it was missing (found by their dependency items: `pipeline.dependencies`), and, when one of
+    them is published, those waiting for it in turn. As if each were uploaded again: S3's current bytes, no
+    sequencer (an event of theirs meanwhile is applied by its own rules), no generation."""
+    from postfeed.pipeline.dependencies import waiting_on
+    from postfeed.pipeline.renderenv import MISSING_TARGET
+
+    published, seen = [key], {key}
+    outcomes: list[Outcome] = []
+    while published and len(outcomes) < MAX_RELEASED:
+        for dependency in waiting_on(published.pop(0)):
+            for waiter in table.posts_reading(dependency):
+                if waiter in seen or len(outcomes) >= MAX_RELEASED:
+                    continue
+                seen.add(waiter)
+                item = table.get_post(waiter) or {}
+                if not item.get("rejected") or (item.get("error") or {}).get("code") not in MISSING_TARGET:
+                    continue
+                again = ObjectChange(bucket=settings.posts_bucket, key=waiter, kind=ChangeKind.PUT, sequencer=None)
+                outcome = _ingest_with_retries(again, settings=settings, bucket=bucket, table=table, now=now)
+                outcomes.append(outcome)
+                if outcome.action is Action.PUBLISHED:
+                    published.append(waiter)
+    return outcomes
 
 
 def ignored_reason(key: str, settings: Settings, *, declared: bool) -> str | None:
@@ -228,6 +274,12 @@ def apply_post(
     return _publish(change, stored, writer, result, hashes, feeds_of(result, site.feed))
 
 
+def _reads(result: Post | Rejected) -> dict[str, list[str]] | None:
+    from postfeed.pipeline.dependencies import reads_attribute
+
+    return reads_attribute(result.reads) or None
+
+
 def _publish(
     change: ObjectChange,
     stored: dict[str, Any] | None,
@@ -236,7 +288,7 @@ def _publish(
     hashes: dict[str, str],
     feeds: tuple[FeedRef, ...],
 ) -> Outcome:
-    extra: dict[str, Any] = {**hashes, "warnings": list(post.warnings)}
+    extra: dict[str, Any] = {**hashes, "warnings": list(post.warnings), "reads": _reads(post)}
     encoded = encode_entry(post, feeds)
     entry = encoded[0]
     entry_bytes = len(json.dumps({k: v for k, v in entry.items() if k != "blob"}, ensure_ascii=False).encode())
@@ -276,6 +328,7 @@ def _record_rejection(
         "config_hash": config_hash,
         "rejected": "1",
         "error": {"code": rejected.code, "message": rejected.message, "line": rejected.line},
+        "reads": _reads(rejected),
     }
     keep = previous_state == "published"
     _commit(change, stored, table, state="published" if keep else "error", post=None, keep_entry=keep, extra=extra)
@@ -311,6 +364,13 @@ def _commit(
     if generation:
         item["generation"] = generation
     write = PostWrite(key=change.key, item=item, expected_version=stored.get("version") if stored else None)
+    from postfeed.pipeline.dependencies import dependencies
+
+    old_dependencies = dependencies(stored.get("reads") if stored else None)
+    new_dependencies = dependencies(item.get("reads"))
+    write.add_dependencies = sorted(new_dependencies - old_dependencies)
+    if not keep_entry:  # the version kept in the feeds read those: a change to one still re-renders it
+        write.remove_dependencies = sorted(old_dependencies - new_dependencies)
     if keep_entry and old_entry is not None:
         item["entry"], item["member_sk"] = old_entry, old_sk
         table.write_post(write)

@@ -14,13 +14,15 @@ What a change re-renders:
   and re-ingested under a new generation (work items on the ingest queue, as a full rebuild's batches), which
   makes the feed function re-render their feeds, and no other. When the site's own `author` is a changed key
   (it stands for every entry without an author) every feed changes: a full rebuild.
-* another `_data/` file: validated and recorded with its bytes (`site.data` of the posts' Liquid,
-  `postfeed.pipeline.renderenv`).
+* any `_data/` file (authors too): validated and recorded with its bytes (`site.data` of the posts' Liquid,
+  `postfeed.pipeline.renderenv`); when it changes, the posts whose render read its top-level `site.data`
+  name are re-rendered (`postfeed.pipeline.dependencies`), by the same work items.
 * an `_includes/` file: checked to be text (UTF-8) and recorded with its bytes, which the posts' Liquid reads
   (`{% include %}`). The bytes are kept on the item rather than read from S3 on demand: a render may include
   the same file many times and every post of an invocation reads the same few includes, so one Query of the
   site partition (already made for the config and `_data/`) serves them all, with no GetObject per render;
-  includes are small, and the site file size limit keeps each item well under DynamoDB's 400 KB.
+  includes are small, and the site file size limit keeps each item well under DynamoDB's 400 KB. When it
+  changes (new bytes, removal, first upload), the posts whose render read it are re-rendered.
 * `feed.xslt.xml`: the feed function copies it to the feeds bucket (the item's stream record). When it appears
   or disappears every feed document's stylesheet link changes: a full rebuild. New bytes alone change no feed.
 * `_config.yml` (its item `SITE`/`CONFIG`, whose `raw` is the config in force for both functions): validated by
@@ -51,10 +53,12 @@ from postfeed.jekyll.sitefiles import (
     check_stylesheet,
     data_name,
     data_precedence,
+    include_name,
     read_data,
     read_include,
 )
 from postfeed.models import Author
+from postfeed.pipeline.dependencies import data_dependency, dependency
 from postfeed.pipeline.settings import Settings
 from postfeed.store.bucket import FeedsBucket, ObjectTooLargeError, PostsBucket
 from postfeed.store.events import ChangeKind, ObjectChange
@@ -189,7 +193,9 @@ def _ingest_file(
     if obj is None:
         return Outcome(change.key, Action.STALE, message="the object is gone: a newer delete supersedes it")
     body_hash = content_hash(obj.body)
-    if stored is not None and stored.get("body_hash") == body_hash and not stored.get("fanout"):
+    # (a data file stored before its bytes were kept, `raw`, keeps them now)
+    kept = stored is not None and (stored.get("raw") is not None or stored.get("body") is not None)
+    if stored is not None and stored.get("body_hash") == body_hash and not stored.get("fanout") and kept:
         return Outcome(change.key, Action.UNCHANGED, message="same bytes as stored")
     new = good_state(settings, change.key, obj.body)
     if isinstance(new, SiteFileError):
@@ -277,8 +283,12 @@ def _store(
             fanout = _fanout(site_wide=True)  # every post is read again under the new settings
     elif changed and sk == STYLESHEET_SK and (in_force[0] == STORED) != (new["state"] == STORED):
         fanout = _fanout(site_wide=True)  # every feed document links the site's stylesheet, or ours
-    elif changed and data_name(change.key) == AUTHORS:
-        fanout = _authors_fanout(change.key, new, settings=settings, table=table)
+    elif changed and settings.is_include_key(change.key):
+        fanout = _fanout(dependencies=[dependency("include", str(include_name(change.key)))])
+    elif changed:  # a data file: the posts whose Liquid read its `site.data` name, and for authors, their feeds
+        fanout = _fanout(dependencies=[data_dependency(str(data_name(change.key)))])
+        if data_name(change.key) == AUTHORS:
+            fanout = _merged(fanout, _authors_fanout(change.key, new, settings=settings, table=table))
     fanout = _merged(stored.get("fanout") if stored else None, fanout)
     item = _item(change, stored, new, fanout)
     version = _put(table, sk, item, stored)
@@ -388,10 +398,15 @@ def _too_large(key: str, exc: ObjectTooLargeError) -> SiteFileError:
     return SiteFileError(SITE_FILE_TOO_LARGE, f"{key}: {exc.size:,} bytes; site files are limited to {exc.limit:,}")
 
 
-def _fanout(*, site_wide: bool = False, authors: Sequence[str] = ()) -> dict[str, Any]:
+def _fanout(
+    *, site_wide: bool = False, authors: Sequence[str] = (), dependencies: Sequence[str] = ()
+) -> dict[str, Any]:
     from postfeed.pipeline.fanout import new_generation  # ordered by time: of two full rebuilds, the newer wins
 
-    return {"generation": new_generation(), "site_wide": site_wide, "authors": list(authors)}
+    fanout = {"generation": new_generation(), "site_wide": site_wide, "authors": list(authors)}
+    if dependencies:  # the posts whose render read one of these (`pipeline.dependencies`)
+        fanout["dependencies"] = sorted(dependencies)
+    return fanout
 
 
 def _merged(pending: Mapping[str, Any] | None, new: Mapping[str, Any] | None) -> dict[str, Any] | None:
@@ -402,7 +417,10 @@ def _merged(pending: Mapping[str, Any] | None, new: Mapping[str, Any] | None) ->
         return dict(either) if either else None
     if pending.get("site_wide") or new.get("site_wide"):
         return _fanout(site_wide=True)
-    return _fanout(authors=sorted({*pending.get("authors", []), *new.get("authors", [])}))
+    return _fanout(
+        authors=sorted({*pending.get("authors", []), *new.get("authors", [])}),
+        dependencies=sorted({*pending.get("dependencies", []), *new.get("dependencies", [])}),
+    )
 
 
 def _item(
@@ -432,7 +450,10 @@ def _fan_out(
     generation = str(fanout["generation"])
     keys: list[str] = []
     if not fanout.get("site_wide"):
-        keys = sorted({post for author in fanout.get("authors", []) for post in table.posts_by_author(str(author))})
+        keys = sorted(
+            {post for author in fanout.get("authors", []) for post in table.posts_by_author(str(author))}
+            | {post for name in fanout.get("dependencies", []) for post in table.posts_reading(str(name))}
+        )
     if fanout.get("site_wide") or len(keys) > MAX_FANOUT_POSTS:
         from postfeed.pipeline.reparse import start_rebuild
 
@@ -440,7 +461,8 @@ def _fan_out(
         note = f"full rebuild {generation} started"
     else:
         queue.send_all(_batches(generation, keys, reason=f"{key} changed"))
-        note = f"authors {', '.join(map(str, fanout.get('authors', [])))} changed: {len(keys)} posts to re-render"
+        changed = [*map(str, fanout.get("authors", [])), *map(str, fanout.get("dependencies", []))]
+        note = f"{', '.join(changed)} changed: {len(keys)} posts to re-render"
     # A conflict: a newer change of this file was stored meanwhile, and carried this work over with its own.
     with contextlib.suppress(ConcurrentUpdateError):
         table.put_site_item(sk, {k: v for k, v in item.items() if k != "fanout"}, version)

@@ -9,6 +9,12 @@ The layout is described in `postfeed.store.items`, plus the site files' items ke
 | include         | `SITE` | `INCL#<key>`  | one `_includes/` file: state, last good bytes, error            |
 | site stylesheet | `SITE` | `XSLT`        | the site's `feed.xslt.xml`: state, last good bytes, error       |
 
+and what posts' renders read (`postfeed.pipeline.dependencies`):
+
+| item            | pk                 | sk         | what                                                  |
+|-----------------|--------------------|------------|-------------------------------------------------------|
+| dependency      | `DEP#<dependency>` | `<key>`    | the post at `<key>` read it when last rendered        |
+
 and one attribute: a published post whose author is a bare name (a key jekyll-feed may look up in
 `site.data.authors`) carries `author_key`, so the sparse GSI `authors` finds the posts of an author.
 
@@ -49,12 +55,17 @@ if TYPE_CHECKING:
 
 
 DATA_SK_PREFIX = "DATA#"
+DEPENDS_PK_PREFIX = "DEP#"  # DEP#<dependency> / <post key>: a post whose last render read it
 INCLUDE_SK_PREFIX = "INCL#"
 STYLESHEET_SK = "XSLT"
 SITE_FILES_LIMIT = "~"  # site file items sort below it, the index state (`~INDEX`) above
 AUTHORS_INDEX = "authors"
 AUTHOR_KEY = "author_key"
 _AUTHOR_KEY_BYTES = 700  # a GSI key is at most 2048 bytes
+
+
+def depends_pk(dependency: str) -> str:
+    return DEPENDS_PK_PREFIX + dependency
 
 
 def author_index_key(name: str) -> str:
@@ -154,6 +165,10 @@ class PostWrite:
     add_members: list[tuple[FeedRef, str]] = field(default_factory=list)  # (feed, sort key)
     remove_members: list[tuple[FeedRef, str]] = field(default_factory=list)
     member_line: dict[str, Any] | None = None  # the archive line every added membership carries
+    # What its render reads (`pipeline.dependencies`): items written before the transaction (a crash after
+    # leaves one too many: at worst a needless re-render), the ones no longer read removed after it.
+    add_dependencies: list[str] = field(default_factory=list)
+    remove_dependencies: list[str] = field(default_factory=list)
 
     @property
     def action_count(self) -> int:
@@ -213,6 +228,8 @@ class PostsTable:
         requests: list[Any] = []
         for write in writes:
             puts, deletes = self._side_items(write)
+            puts += [{"pk": depends_pk(name), "sk": write.key} for name in write.add_dependencies]
+            deletes += [{"pk": depends_pk(name), "sk": write.key} for name in write.remove_dependencies]
             requests += [{"DeleteRequest": {"Key": to_attributes(key)}} for key in deletes]
             requests += [{"PutRequest": {"Item": to_attributes(item)}} for item in (self._post_item(write), *puts)]
         self.batch_write(requests)
@@ -235,6 +252,8 @@ class PostsTable:
         """Commit one post change atomically. Raises ConcurrentUpdateError if the item moved on."""
         if write.action_count > MAX_TRANSACTION_ACTIONS:
             raise TooManyActionsError(write)
+        for name in write.add_dependencies:
+            self.client.put_item(TableName=self.name, Item=to_attributes({"pk": depends_pk(name), "sk": write.key}))
         item = self._post_item(write)
         put: dict[str, Any] = {"TableName": self.name, "Item": to_attributes(item)}
         if write.expected_version is None:
@@ -253,6 +272,8 @@ class PostsTable:
             if reasons and reasons[0] == "ConditionalCheckFailed":
                 raise ConcurrentUpdateError(write.key) from exc
             raise
+        for name in write.remove_dependencies:
+            self.client.delete_item(TableName=self.name, Key=to_attributes({"pk": depends_pk(name), "sk": write.key}))
 
     def get_content(self, key: str, chunks: int) -> bytes:
         """Join a post's content chunk items."""
@@ -429,6 +450,17 @@ class PostsTable:
             ExpressionAttributeValues=to_attributes({":a": author_index_key(name)}),
         ):
             keys += [item["pk"].removeprefix(POST_PK_PREFIX) for item in page]
+        return keys
+
+    def posts_reading(self, dependency: str) -> list[str]:
+        """Keys of the posts whose last render read `dependency` (one Query of its partition)."""
+        keys: list[str] = []
+        for page in self._query_pages(
+            KeyConditionExpression="pk = :pk",
+            ExpressionAttributeValues=to_attributes({":pk": depends_pk(dependency)}),
+            ConsistentRead=True,
+        ):
+            keys += [str(item["sk"]) for item in page]
         return keys
 
     # -- helpers -----------------------------------------------------------------------------------
