@@ -17,7 +17,9 @@ A post is *identical* when all three agree and its headings carry the ids kramdo
 difference is one a reader cannot see (heading ids, or whitespace only); any other is *material*, and gets a
 cause: the first differing text, the missing and extra links or images.
 
-Run: .venv/bin/python bench/content_agreement.py [--list]   (`make agreement` prints the same table).
+Run: .venv/bin/python bench/content_agreement.py [--list] [--pipeline]   (`make agreement` prints the same
+table; `--pipeline`: each post read through the pipeline's render environment, `pipeline.renderenv`, as
+`postfeed run`, `postfeed build` and the ingest function read it).
 """
 
 from __future__ import annotations
@@ -227,12 +229,27 @@ def site_files(corpus: str, site: Site) -> SiteFiles:
     )
 
 
-def measure_content(corpus: str) -> ContentAgreement:
+def pipeline_files(corpus: str, site: Site) -> SiteFiles:
+    """What the pipeline's environment (`postfeed.pipeline.renderenv`, as `postfeed build` and the event path
+    build it) gives a post's Liquid: the includes and data files, the posts it names (its other posts are
+    the corpus's, narrowed to those per post by `ingest.read_post`), no stub documents: a `link` to a
+    document the corpus lacks renders empty with a warning there."""
+    from postfeed.pipeline.renderenv import site_environment
+
+    whole = site_files(corpus, site)
+    posts = [post for post in whole.other_posts if post.path.startswith("_posts/")]
+    return site_environment(site, whole.includes, whole.data_files, posts)
+
+
+def measure_content(corpus: str, *, pipeline: bool = False) -> ContentAgreement:
     """Every post in truth/<corpus>.content.json against our rendering of the file Jekyll made it from, with
-    the whole site in reach of its Liquid."""
+    the whole site in reach of its Liquid (`pipeline`: through the pipeline's render environment and reader,
+    as `postfeed run`, `postfeed build` and the ingest function read a post)."""
+    from postfeed.pipeline.ingest import read_post
+
     root = CORPUS / corpus
     site = load_site((root / "_config.yml").read_bytes())
-    env = site_files(corpus, site)
+    env = pipeline_files(corpus, site) if pipeline else site_files(corpus, site)
     records: list[dict[str, Any]] = json.loads((CORPUS / "truth" / f"{corpus}.truth.json").read_text())
     contents: dict[str, dict[str, str]] = json.loads((CORPUS / "truth" / f"{corpus}.content.json").read_text())["posts"]
     result = ContentAgreement(corpus)
@@ -241,7 +258,11 @@ def measure_content(corpus: str) -> ContentAgreement:
         if url not in contents:
             continue
         rel = record["relative_path"]
-        parsed = parse_post(rel, (root / rel).read_bytes(), site, now=BUILD_TIME, env=env)
+        body = (root / rel).read_bytes()
+        if pipeline:
+            parsed = read_post(rel, body, site, BUILD_TIME, env)
+        else:
+            parsed = parse_post(rel, body, site, now=BUILD_TIME, env=env)
         ours = parsed.content_html if isinstance(parsed, Post) else None
         feed = sanitize_html(ours, url) if ours is not None else None
         result.verdicts.append(compare(rel, url, ours, feed, contents[url]["content_html"]))
@@ -276,7 +297,7 @@ def listing(results: list[ContentAgreement], *, trivial: bool = False) -> str:
 
 
 def main(argv: list[str]) -> int:
-    results = [measure_content(corpus) for corpus in CORPORA]
+    results = [measure_content(corpus, pipeline="--pipeline" in argv) for corpus in CORPORA]
     print(table(results))
     if "--list" in argv or "--all" in argv:
         print()
