@@ -248,3 +248,18 @@ def test_shuffled_duplicated_events_of_posts_and_what_they_read_reach_the_in_ord
         actual = outcome(pipeline)
         assert actual["items"] == in_order["items"]
         assert actual["feeds"] == in_order["feeds"]
+
+
+def test_a_full_rebuild_takes_in_includes_uploaded_while_nothing_listened(pipeline: LocalPipeline) -> None:
+    publish(
+        pipeline, {"_includes/figure.html": FIGURE, OLDER: post("Older", "{% include figure.html src='/a.png' %}", 20)}
+    )
+    # GIVEN a new version of the include whose event is lost
+    pipeline.upload("_includes/figure.html", b"<p>unannounced {{ include.src }}</p>\n")
+    assert take_messages(pipeline)
+    # WHEN a full rebuild runs (a new config starts one)
+    publish(pipeline, {"_config.yml": CONFIG})
+    # THEN the include in the bucket is in force, and the post shows it
+    item = pipeline.table.get_site_item("INCL#_includes/figure.html") or {}
+    assert bytes(item["raw"]) == b"<p>unannounced {{ include.src }}</p>\n"
+    assert "unannounced" in contents(pipeline)["Older"]

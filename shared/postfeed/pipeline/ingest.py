@@ -70,10 +70,13 @@ def ingest_change(
 ) -> Outcome:
     """Apply one S3 change. Raises only for AWS failures (the record is then retried).
 
-    `_config.yml`, `_data/` files and `feed.xslt.xml` go to postfeed.pipeline.sitefiles (a changed config
-    starts a full rebuild through `queue`: postfeed.pipeline.reparse; one that cannot be read is recorded and
-    the last good one stays in force); posts, drafts and the documents of the collections the config declares
-    are read by `parse_post`, which tells them apart by path."""
+    `_config.yml`, `_data/` and `_includes/` files and `feed.xslt.xml` go to postfeed.pipeline.sitefiles (a
+    changed config starts a full rebuild through `queue`: postfeed.pipeline.reparse; one that cannot be read is
+    recorded and the last good one stays in force); posts, drafts and the documents of the collections the
+    config declares are read by `parse_post`, which tells them apart by path, with the site's render
+    environment (postfeed.pipeline.renderenv). A post published releases the posts waiting for it
+    (`release_waiting`)."""
+    from postfeed.pipeline.fanout import is_full_rebuild
     from postfeed.pipeline.sitefiles import ingest_site_file, is_site_file
 
     if is_site_file(settings, change.key):
@@ -86,7 +89,8 @@ def ingest_change(
         if reason is not None and (folder is None or table.get_post(change.key) is None):
             return Outcome(change.key, Action.IGNORED, message=reason)
     outcome = _ingest_with_retries(change, settings=settings, bucket=bucket, table=table, now=now)
-    if outcome.action is Action.PUBLISHED:
+    # A full rebuild reads every post again anyway: its posts skip the two Queries per publish.
+    if outcome.action is Action.PUBLISHED and not is_full_rebuild(change.generation):
         released = release_waiting(change.key, settings=settings, bucket=bucket, table=table, now=now)
         if released:
             note = f"{len(released)} posts waiting for it read again"

@@ -162,18 +162,19 @@ def _document_folders(settings: Settings, bucket: PostsBucket) -> list[str]:
 
 
 def _reread_site_files(*, settings: Settings, bucket: PostsBucket, table: PostsTable, queue: WorkQueue) -> None:
-    """Ingest every `_data/` file and `feed.xslt.xml` as they are in the bucket, and remove from the table
-    those that are gone (unchanged ones cost a read)."""
-    from postfeed.jekyll.sitefiles import DATA_DIR
+    """Ingest every `_data/` and `_includes/` file and `feed.xslt.xml` as they are in the bucket, and remove
+    from the table those that are gone (unchanged ones cost a read)."""
+    from postfeed.jekyll.sitefiles import DATA_DIR, INCLUDES_DIR
     from postfeed.pipeline.sitefiles import ingest_site_file
 
     present: list[str] = []
-    start_after, more = "", True
-    while more:
-        listed, more = bucket.list_keys(DATA_DIR, start_after=start_after)
-        present += [key for key in listed if settings.is_data_key(key)]
-        start_after = listed[-1] if listed else ""
-        more = more and bool(listed)
+    for folder, wanted in ((DATA_DIR, settings.is_data_key), (INCLUDES_DIR, settings.is_include_key)):
+        start_after, more = "", True
+        while more:
+            listed, more = bucket.list_keys(folder, start_after=start_after)
+            present += [key for key in listed if wanted(key)]
+            start_after = listed[-1] if listed else ""
+            more = more and bool(listed)
     if bucket.exists(settings.stylesheet_key):
         present.append(settings.stylesheet_key)
     known = {str(item["key"]) for item in table.get_site_files() if item.get("key") and item.get("state") != "deleted"}
