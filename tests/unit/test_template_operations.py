@@ -59,7 +59,12 @@ def alarms_on(namespace: str, metric: str, dimension: str, value: Any) -> list[d
 
 
 def test_every_dead_letter_queue_is_found() -> None:
-    assert dead_letter_queues() == {"IngestDeadLetterQueue", "FeedFailureQueue", "ScheduleDeadLetterQueue"}
+    assert dead_letter_queues() == {
+        "IngestDeadLetterQueue",
+        "FeedFailureQueue",
+        "ScheduleDeadLetterQueue",
+        "RenderDeadLetterQueue",
+    }
 
 
 @pytest.mark.parametrize("queue", sorted(dead_letter_queues()))

@@ -26,10 +26,14 @@ ROLES: dict[str, dict[str, list[str]]] = {
     "IngestPostRole": {
         "ReceivePostChanges": ["sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage"],
         "EnqueueFullRebuildSteps": ["sqs:SendMessage"],
+        "EnqueueRenderGroups": ["sqs:SendMessage"],
         "ReadPosts": ["s3:GetObject"],
         "ListPostsAndSiteFolders": ["s3:ListBucket"],
         "ReadPostState": ["dynamodb:GetItem"],
         "WritePostState": ["dynamodb:DeleteItem", "dynamodb:PutItem"],
+        "ReadPostStateInBatches": ["dynamodb:BatchGetItem"],
+        "WriteFullRebuildLedger": ["dynamodb:BatchWriteItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
+        "ReadFullRebuildLedger": ["dynamodb:Query"],
         "ReadSiteFiles": ["dynamodb:Query"],
         "FindPostsByDependency": ["dynamodb:Query"],
         "FindPostsByAuthor": ["dynamodb:Query"],
@@ -44,6 +48,8 @@ ROLES: dict[str, dict[str, list[str]]] = {
     "BuildFeedsRole": {
         "ReadPostStateChanges": ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"],
         "ListTableStreams": ["dynamodb:ListStreams"],
+        "ReceiveRenderGroups": ["sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage"],
+        "SendRenderGroupsBack": ["sqs:SendMessage"],
         "ReadEntries": ["dynamodb:BatchGetItem", "dynamodb:Query"],
         "WriteFeedState": ["dynamodb:DeleteItem", "dynamodb:UpdateItem"],
         "PublishFeeds": ["s3:PutObject"],
@@ -201,6 +207,8 @@ def test_event_sources_are_read_on_this_stack_queue_and_stream_only() -> None:
     sources = {(m["FunctionName"]["Ref"], str(m["EventSourceArn"])) for m in mappings}
     assert ("IngestPostFunction", str(ingest["Resource"])) in sources
     assert ("BuildFeedsFunction", str(feeds["ReadPostStateChanges"]["Resource"])) in sources
+    assert feeds["ReceiveRenderGroups"]["Resource"] == {"Fn::GetAtt": ["RenderQueue", "Arn"]}
+    assert ("BuildFeedsFunction", str(feeds["ReceiveRenderGroups"]["Resource"])) in sources
     (stream,) = [m for m in mappings if m["EventSourceArn"] == feeds["ReadPostStateChanges"]["Resource"]]
     assert stream["DestinationConfig"]["OnFailure"]["Destination"] == feeds["ReportFailedBatches"]["Resource"]
 
@@ -222,7 +230,10 @@ def test_table_writes_are_limited_to_each_function_partitions() -> None:
     # files (SITE), never FEEDS;
     # feeds: leases, pages (FEED#<feed>) and the registry, shelves and index state (FEEDS), never a post
     expected = {
-        "IngestPostRole": {"WritePostState": ["POST#*", "FEED#*", "DEP#*", "SITE"]},
+        "IngestPostRole": {
+            "WritePostState": ["POST#*", "FEED#*", "DEP#*", "SITE"],
+            "WriteFullRebuildLedger": ["REBUILD#*"],
+        },
         "PublishDueRole": {},
         "BuildFeedsRole": {"WriteFeedState": ["FEED#*", "FEEDS"]},
     }
@@ -269,10 +280,17 @@ def test_the_ingest_function_may_only_send_to_its_own_queue() -> None:
             "Effect": "Allow",
             "Action": "sqs:SendMessage",
             "Resource": {"Fn::GetAtt": ["IngestQueue", "Arn"]},
-        }
+        },
+        {  # a full rebuild's phase 2
+            "Sid": "EnqueueRenderGroups",
+            "Effect": "Allow",
+            "Action": "sqs:SendMessage",
+            "Resource": {"Fn::GetAtt": ["RenderQueue", "Arn"]},
+        },
     ]
     variables = TEMPLATE["Resources"]["IngestPostFunction"]["Properties"]["Environment"]["Variables"]
     assert variables["INGEST_QUEUE_URL"] == {"Ref": "IngestQueue"}
+    assert variables["RENDER_QUEUE_URL"] == {"Ref": "RenderQueue"}
 
 
 def test_the_feed_function_deletes_only_archive_pages_shelves_and_their_items() -> None:
