@@ -263,3 +263,20 @@ def test_a_full_rebuild_takes_in_includes_uploaded_while_nothing_listened(pipeli
     item = pipeline.table.get_site_item("INCL#_includes/figure.html") or {}
     assert bytes(item["raw"]) == b"<p>unannounced {{ include.src }}</p>\n"
     assert "unannounced" in contents(pipeline)["Older"]
+
+
+def test_the_bulk_path_resolves_posts_named_across_its_chunks(pipeline: LocalPipeline) -> None:
+    first, second, third = "_posts/2026-11-20-a.md", "_posts/2026-11-21-b.md", "_posts/2026-11-22-c.md"
+    posts = [
+        (first, post("A", "[b]({% post_url 2026-11-21-b %})", 20)),
+        (second, post("B", "[c]({% link _posts/2026-11-22-c.md %})", 21)),
+        (third, post("C", "The end.", 22)),
+    ]
+    # WHEN each post is its own chunk: a and b are read before the post each names is in the table
+    outcome = pipeline.bulk_load(posts, chunk=1, workers=1)
+    # THEN both are read again once it is, and each post has one outcome: published
+    assert [(o.key, o.action.value) for o in outcome.outcomes] == [(key, "published") for key, _ in posts]
+    shown = contents(pipeline)
+    assert "/2026/11/21/b.html" in shown["A"]
+    assert "/2026/11/22/c.html" in shown["B"]
+    assert pipeline.table.posts_reading("post:2026-11-21-b") == [first]

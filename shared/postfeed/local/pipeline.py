@@ -87,11 +87,12 @@ class LocalPipeline:
         already made what they would make."""
         from postfeed.jekyll.parallel import parse_ahead
         from postfeed.pipeline.bulk import BulkOutcome, bulk_reader, ingest_bulk, rebuild_touched
-        from postfeed.pipeline.ingest import Action, current_site
+        from postfeed.pipeline.ingest import Action, Outcome, current_site
         from postfeed.pipeline.renderenv import MISSING_TARGET, bulk_environment
         from postfeed.pipeline.wiring import adapters_from_env
 
         seen_waiting: set[str] = set()
+        latest: dict[str, Outcome] = {}
 
         self.settle()  # what came before (the config, site files) is in force first
         self._store_objects(self.stack.posts_bucket, posts)
@@ -113,8 +114,9 @@ class LocalPipeline:
             while rounds:
                 files, parsed = rounds.pop(0)
                 done = ingest_bulk(files, settings=settings, table=adapters.table, now=now, parsed=parsed, env=env)
-                if not rounds:  # posts rejected for a post they name, now in the table: read again
-                    waiting = {o.key for o in done.outcomes if o.code in MISSING_TARGET}
+                latest |= {outcome.key: outcome for outcome in done.outcomes}
+                if not rounds:  # posts rejected for a post a later chunk published, now in the table: read again
+                    waiting = {key for key, outcome in latest.items() if outcome.code in MISSING_TARGET}
                     waiting_files = [(key, body) for key, body in posts if key in waiting]
                     if waiting_files and waiting != seen_waiting:
                         seen_waiting = waiting
@@ -122,7 +124,6 @@ class LocalPipeline:
                             items, site, waiting_files, table=adapters.table, bucket=adapters.posts, limit=limit
                         )
                         rounds.append((waiting_files, None))
-                total.outcomes += done.outcomes
                 total.items |= done.items
                 for outcome in done.outcomes:
                     if outcome.action in (Action.REJECTED, Action.SKIPPED):
@@ -136,6 +137,7 @@ class LocalPipeline:
                 total.writes += done.writes
                 for ref, instants in done.touched.items():
                     total.touched.setdefault(ref, []).extend(instants)
+            total.outcomes = list(latest.values())  # each post's last outcome, in the order first read
         with self._unstreamed(), self.glue.environment_of(self.stack.build_feeds):
             adapters = adapters_from_env()
             site, _ = current_site(adapters.settings, adapters.table)
