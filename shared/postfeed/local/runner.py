@@ -145,9 +145,12 @@ def process_environment(variables: dict[str, str]) -> contextlib.AbstractContext
 
 
 @contextlib.contextmanager
-def local_aws_server(port: int = 0, host: str = "127.0.0.1") -> Iterator[str]:
+def local_aws_server(
+    port: int = 0, host: str = "127.0.0.1", *, wrap: Callable[[Any], Any] | None = None
+) -> Iterator[str]:
     """An embedded moto server on `host:port` (0: a free port); yields its endpoint URL. While it runs,
-    the process talks to it: AWS_ENDPOINT_URL and the fake credentials of LOCAL_AWS_ENVIRONMENT are set."""
+    the process talks to it: AWS_ENDPOINT_URL and the fake credentials of LOCAL_AWS_ENVIRONMENT are set.
+    `wrap` puts a WSGI layer in front of moto's application (`postfeed serve`'s upload gate)."""
     from moto.server import ThreadedMotoServer
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no line per request on stderr
@@ -156,6 +159,8 @@ def local_aws_server(port: int = 0, host: str = "127.0.0.1") -> Iterator[str]:
         server.start()
     except OSError as exc:
         raise RunError(f"cannot start the local AWS server on {host}:{port}: {exc}") from exc
+    if wrap is not None and server._server is not None:
+        server._server.app = wrap(server._server.app)  # werkzeug calls `server.app` for each request
     bound_host, bound_port = server.get_host_and_port()
     endpoint = f"http://{bound_host}:{bound_port}"
     try:

@@ -340,32 +340,6 @@ class UploadGate:
         return [body]
 
 
-@contextlib.contextmanager
-def gated_aws_server(gate: UploadGate, port: int = 0, host: str = "127.0.0.1") -> Iterator[str]:
-    """runner.local_aws_server with `gate` in front of moto's application; yields the endpoint URL."""
-    from moto.server import ThreadedMotoServer
-
-    from postfeed.local.pipeline import LOCAL_AWS_ENVIRONMENT
-    from postfeed.local.runner import free_port, process_environment
-
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no line per request on stderr
-    server = ThreadedMotoServer(ip_address=host, port=port or free_port(host), verbose=False)
-    try:
-        server.start()
-    except OSError as exc:
-        raise RunError(f"cannot start the local AWS server on {host}:{port}: {exc}") from exc
-    assert server._server is not None
-    server._server.app = gate.wrap(server._server.app)  # werkzeug calls `server.app` for each request
-    bound_host, bound_port = server.get_host_and_port()
-    endpoint = f"http://{bound_host}:{bound_port}"
-    try:
-        with process_environment({**LOCAL_AWS_ENVIRONMENT, "AWS_ENDPOINT_URL": endpoint}):
-            yield endpoint
-    finally:
-        server.stop()
-        server._server.server_close()  # stop() shuts the loop down but leaves the socket open
-
-
 # -- keeping the pipeline moving ----------------------------------------------------------------------
 
 
@@ -571,7 +545,7 @@ class LocalService:
     def start(self, site: SiteFiles | None = None) -> None:
         """Bring everything up: the state folder restored (uploads get 503 meanwhile), then `site` (config and
         posts), if any, loaded and settled before serving."""
-        from postfeed.local.runner import create_pipeline, function_output
+        from postfeed.local.runner import create_pipeline, function_output, local_aws_server
         from postfeed.local.state import StateFolder
 
         if self.state_dir is not None:  # first: a folder in use or not ours stops us before any port is taken
@@ -582,7 +556,7 @@ class LocalService:
         except OSError as exc:
             raise RunError(f"cannot serve feeds on {self.host}:{self.port}: {exc}") from exc
         self._stack.callback(self.httpd.server_close)
-        self.endpoint = self._stack.enter_context(gated_aws_server(self.gate, self.s3_port, self.host))
+        self.endpoint = self._stack.enter_context(local_aws_server(self.s3_port, self.host, wrap=self.gate.wrap))
         self._stack.enter_context(function_output(self.log))
         pipeline = create_pipeline(endpoint_url=self.endpoint, feed_base_url=self.feeds_url, log_level="INFO")
         self.pipeline = pipeline
