@@ -44,6 +44,7 @@ import copy
 import functools
 import inspect
 import threading
+from collections.abc import Callable
 from types import SimpleNamespace
 from typing import Any, Self
 
@@ -152,69 +153,55 @@ def _install_fast_attribute_parsing() -> None:
     BaseJSONParser._parse_structure = parse_structure  # type: ignore[method-assign]
 
 
-def _parsed_attribute_value(value: Any) -> Any:
-    """One AttributeValue of a request as moto's JSON parser returns it (strings and booleans as they came,
-    sets and lists copied, maps rebuilt), or _NOT_DIRECT for what needs moto's own parsing."""
-    if type(value) is not dict or len(value) != 1:
-        return _NOT_DIRECT
-    ((kind, member),) = value.items()
-    if kind not in _DIRECT or member is None:
-        return _NOT_DIRECT
-    if kind in _SCALARS:
-        return {kind: member}
-    if kind in ("SS", "NS"):
-        return {kind: list(member)} if type(member) is list else _NOT_DIRECT
-    if kind == "M":
-        if type(member) is not dict:
-            return _NOT_DIRECT
-        mapped = {}
-        for name, inner in member.items():
-            mapped[name] = parsed = _parsed_attribute_value(inner)
-            if parsed is _NOT_DIRECT:
-                return _NOT_DIRECT
-        return {kind: mapped}
-    if type(member) is not list:  # "L"
-        return _NOT_DIRECT
-    listed = [_parsed_attribute_value(inner) for inner in member]
-    return _NOT_DIRECT if any(v is _NOT_DIRECT for v in listed) else {kind: listed}
+def _same(value: Any) -> Any:
+    """moto's JSON parser: a string or boolean member as it came."""
+    return value
 
 
 def _string(value: Any) -> Any:
-    """moto's JSON rule for a string member."""
+    """moto's JSON serializer: a string member `str()`ed (None, {} and [] as they are)."""
     return str(value) if value not in (None, {}, []) else value
+
+
+def _parsed_attribute_value(value: Any) -> Any:
+    """One AttributeValue of a request as moto's JSON parser returns it (strings and booleans as they came,
+    sets and lists copied, maps rebuilt), or _NOT_DIRECT for what needs moto's own parsing."""
+    return _attribute_json(value, _same, _same, empty_names=True)
 
 
 def _attribute_value(value: Any) -> Any:
     """The JSON of one AttributeValue as moto's serializer writes it, or _NOT_DIRECT when this value needs
-    moto's own path (binary, not a plain one-member dict, a nested value that does)."""
+    moto's own path (binary, not a plain one-member dict, a nested value that does, an empty map key: moto
+    writes that one's value into the map itself)."""
+    return _attribute_json(value, _string, _same, empty_names=False)
+
+
+def _attribute_json(value: Any, text: Callable[[Any], Any], flag: Callable[[Any], Any], *, empty_names: bool) -> Any:
+    """An AttributeValue walked as moto's JSON parser or serializer walks it through the shapes: `text` for
+    each S, N and set member, `flag` for BOOL and NULL; _NOT_DIRECT for anything that walk would treat
+    otherwise (so the caller leaves it to moto)."""
     if type(value) is not dict or len(value) != 1:
         return _NOT_DIRECT
     ((kind, member),) = value.items()
     if kind not in _DIRECT or member is None:
         return _NOT_DIRECT
     if kind in ("S", "N"):
-        return {kind: _string(member)}
+        return {kind: text(member)}
     if kind in ("BOOL", "NULL"):
-        return {kind: member}
+        return {kind: flag(member)}
     if kind in ("SS", "NS"):
-        if type(member) is not list:
-            return _NOT_DIRECT
-        return {kind: [_string(v) for v in member]}
-    if kind == "M":
-        if type(member) is not dict:
-            return _NOT_DIRECT
-        mapped = {}
-        for name, inner in member.items():
-            if inner is None or not name:  # moto writes an empty name's value into the map itself
-                return _NOT_DIRECT
-            mapped[name] = direct = _attribute_value(inner)
-            if direct is _NOT_DIRECT:
-                return _NOT_DIRECT
-        return {kind: mapped}
-    if type(member) is not list:  # "L"
+        return {kind: [text(v) for v in member]} if type(member) is list else _NOT_DIRECT
+    inners = member.items() if type(member) is dict else enumerate(member) if type(member) is list else None
+    if inners is None or (kind == "M") != (type(member) is dict):
         return _NOT_DIRECT
-    listed = [_attribute_value(inner) for inner in member]
-    return _NOT_DIRECT if any(v is _NOT_DIRECT for v in listed) else {kind: listed}
+    walked = {}
+    for name, inner in inners:
+        if kind == "M" and not (name or empty_names):
+            return _NOT_DIRECT
+        walked[name] = done = _attribute_json(inner, text, flag, empty_names=empty_names)
+        if done is _NOT_DIRECT:
+            return _NOT_DIRECT
+    return {kind: walked if kind == "M" else list(walked.values())}
 
 
 class _QueryScope(threading.local):
