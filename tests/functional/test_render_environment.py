@@ -280,3 +280,22 @@ def test_the_bulk_path_resolves_posts_named_across_its_chunks(pipeline: LocalPip
     assert "/2026/11/21/b.html" in shown["A"]
     assert "/2026/11/22/c.html" in shown["B"]
     assert pipeline.table.posts_reading("post:2026-11-21-b") == [first]
+
+
+def test_a_file_beside_posts_rerenders_the_posts_that_include_it(pipeline: LocalPipeline) -> None:
+    snippet = "_posts/snippet.txt"
+    publish(pipeline, {snippet: b"first words\n", OLDER: post("Older", "{% include_relative snippet.txt %}", 20)})
+    publish(pipeline, {PLAIN: post("Plain", "No Liquid here.", 24)})
+    assert "first words" in contents(pipeline)["Older"]
+    assert (pipeline.table.get_post(OLDER) or {})["reads"] == {"files": [snippet]}
+    before = versions(pipeline, OLDER, PLAIN)
+    # WHEN the file changes: the post that included it shows the new words; the other post is not read again
+    publish(pipeline, {snippet: b"second words\n"})
+    assert "second words" in contents(pipeline)["Older"]
+    after = versions(pipeline, OLDER, PLAIN)
+    assert [key for key in after if after[key] != before[key]] == [OLDER]
+    # WHEN it is removed: the post is rejected as Jekyll's build fails, and its good version stays
+    pipeline.delete(snippet)
+    pipeline.settle()
+    assert error_of(pipeline, OLDER)["code"] == "include_not_found"
+    assert "second words" in contents(pipeline)["Older"]

@@ -17,6 +17,8 @@ What a change re-renders:
   `_data/team.yml` and `_data/team/*.yml`).
 * a post published at `key`: the posts rejected because `{% post_url %}` or `{% link %}` named it while it was
   missing (`post:<name>`, `link:<key>`) are read again in the same invocation (`ingest.release_waiting`).
+* a file beside posts that `{% include_relative %}` read (`file:<path>`, e.g. `_posts/snippet.txt`, itself
+  read as a post and skipped): when it changes or goes, the posts that read it (`ingest.rerender_readers`).
 * `_config.yml`: a full rebuild, as before.
 """
 
@@ -29,7 +31,7 @@ from typing import Any
 from postfeed.models import RenderReads
 
 MAX_NAME_BYTES = 512  # a dependency names a partition key (at most 2048 bytes): longer names are hashed
-KINDS = (("includes", "include"), ("data", "data"), ("post_urls", "post"), ("links", "link"))
+KINDS = (("includes", "include"), ("files", "file"), ("data", "data"), ("post_urls", "post"), ("links", "link"))
 
 
 def dependency(kind: str, name: str) -> str:

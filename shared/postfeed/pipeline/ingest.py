@@ -89,6 +89,8 @@ def ingest_change(
         if reason is not None and (folder is None or table.get_post(change.key) is None):
             return Outcome(change.key, Action.IGNORED, message=reason)
     outcome = _ingest_with_retries(change, settings=settings, bucket=bucket, table=table, now=now)
+    if outcome.action in (Action.SKIPPED, Action.REJECTED, Action.DELETED):
+        rerender_readers(change.key, settings=settings, table=table, queue=queue)
     # A full rebuild reads every post again anyway: its posts skip the two Queries per publish.
     if outcome.action is Action.PUBLISHED and not is_full_rebuild(change.generation):
         released = release_waiting(change.key, settings=settings, bucket=bucket, table=table, now=now)
@@ -109,6 +111,22 @@ def _ingest_with_retries(
         except ConcurrentUpdateError:
             continue  # another invocation wrote this key between our read and write: decide again
     raise ConcurrentUpdateError(f"{change.key}: still contended after {MAX_OPTIMISTIC_RETRIES} attempts")
+
+
+def rerender_readers(key: str, *, settings: Settings, table: PostsTable, queue: WorkQueue | None) -> int:
+    """Re-render the posts whose `{% include_relative %}` read the file at `key` (a file beside posts, which
+    is read as a post and not published): work items under a new generation on the ingest queue, as an
+    include change's. Returns how many posts."""
+    from postfeed.pipeline.dependencies import dependency
+
+    readers = sorted(set(table.posts_reading(dependency("file", key))) - {key})
+    if not readers or queue is None:
+        return 0
+    from postfeed.pipeline.fanout import new_generation
+    from postfeed.pipeline.sitefiles import reparse_batches
+
+    queue.send_all(reparse_batches(new_generation(), readers, reason=f"{key} changed"))
+    return len(readers)
 
 
 MAX_RELEASED = 100  # posts read again by one invocation because a post they name arrived

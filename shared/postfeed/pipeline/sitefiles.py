@@ -460,7 +460,7 @@ def _fan_out(
         start_rebuild(queue, reason=f"{key} changed", generation=generation)
         note = f"full rebuild {generation} started"
     else:
-        queue.send_all(_batches(generation, keys, reason=f"{key} changed"))
+        queue.send_all(reparse_batches(generation, keys, reason=f"{key} changed"))
         changed = [*map(str, fanout.get("authors", [])), *map(str, fanout.get("dependencies", []))]
         note = f"{', '.join(changed)} changed: {len(keys)} posts to re-render"
     # A conflict: a newer change of this file was stored meanwhile, and carried this work over with its own.
@@ -469,7 +469,7 @@ def _fan_out(
     return note
 
 
-def _batches(generation: str, keys: Sequence[str], *, reason: str) -> list[WorkItem]:
+def reparse_batches(generation: str, keys: Sequence[str], *, reason: str) -> list[WorkItem]:
     return [
         ReparseBatch(generation=generation, keys=list(keys[start : start + BATCH_KEYS]), first=start, reason=reason)
         for start in range(0, len(keys), BATCH_KEYS)
