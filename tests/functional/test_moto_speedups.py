@@ -504,7 +504,14 @@ def test_projections_taken_as_they_are_equal_moto_s_own(attrs: dict[str, Any], d
     except Exception:  # a value moto refuses to hold
         return
     paths = [name.split(".") for name in names]
-    assert Item.project(item, paths).to_json() == Item.project.__wrapped__(item, paths).to_json()  # type: ignore[attr-defined]
+
+    def projected(project: Any) -> Any:  # the projected item, or the error moto raises (a path into a number)
+        try:
+            return project(item, paths).to_json()
+        except Exception as exc:
+            return type(exc)
+
+    assert projected(Item.project) == projected(Item.project.__wrapped__)  # type: ignore[attr-defined]
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
