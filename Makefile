@@ -46,7 +46,7 @@ $(CHECKOV_VENV)/bin/checkov:
 	$(CHECKOV_VENV)/bin/python -m pip install --quiet --disable-pip-version-check 'checkov==$(CHECKOV_VERSION)'
 
 checkov: $(CHECKOV_VENV)/bin/checkov
-	$(CHECKOV_VENV)/bin/checkov --file template.yaml --framework cloudformation --compact --quiet
+	$(CHECKOV_VENV)/bin/checkov --file template.yaml --framework cloudformation --compact --quiet --skip-download
 
 ## bench: how fast the pipeline is on the local stack (table in the terminal; results: bench/RESULTS.md).
 ## Its 16,000-post bulk run alone takes most of an hour on moto: `postfeed bench --bulk-posts 1000` is ~10 min.
