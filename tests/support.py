@@ -6,13 +6,15 @@ import contextlib
 import json
 import random
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from http.server import HTTPServer
 from typing import Any, TypeVar
 
 from postfeed.local.pipeline import LocalPipeline
 from postfeed.store.table import from_attributes
+
+Result = TypeVar("Result")
 
 ServerT = TypeVar("ServerT", bound=HTTPServer)
 
@@ -50,6 +52,34 @@ def snapshot(pipeline: LocalPipeline) -> dict[str, Any]:
         kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
     feeds = {key: pipeline.feed(key) for key in pipeline.feed_keys()}
     return {"items": items, "feeds": feeds}
+
+
+@contextlib.contextmanager
+def in_order_state(
+    changes: list[Change],
+    read: Callable[[LocalPipeline], Result],
+    *,
+    parameters: dict[str, Any],
+    feed_base_url: str,
+) -> Iterator[Result]:
+    """`read` of a fresh local stack after the final objects of `changes` were uploaded one at a time, each
+    settled before the next: the reference that shuffled and duplicated deliveries must reach. The local AWS
+    environment stays set while it is in use (the tests that compare with it run under it)."""
+    import pytest
+    from moto import mock_aws
+
+    from postfeed.local.pipeline import LOCAL_AWS_ENVIRONMENT
+
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        for key, value in {**LOCAL_AWS_ENVIRONMENT, "POWERTOOLS_METRICS_DISABLED": "true"}.items():
+            monkeypatch.setenv(key, value)
+        with mock_aws():
+            pipeline = LocalPipeline.create(parameters=parameters, feed_base_url=feed_base_url)
+            for key, body in final_objects(changes).items():
+                pipeline.upload(key, body)
+                pipeline.settle()
+            reference = read(pipeline)
+        yield reference
 
 
 def final_objects(changes: list[Change]) -> dict[str, bytes]:

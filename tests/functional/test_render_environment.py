@@ -15,10 +15,10 @@ import pytest
 from moto import mock_aws
 
 from postfeed.local.build import build_site
-from postfeed.local.pipeline import LOCAL_AWS_ENVIRONMENT, LocalPipeline
+from postfeed.local.pipeline import LocalPipeline
 from postfeed.local.runner import collect_site
 from tests.functional.conftest import FEED_BASE_URL, FINEWS_PARAMETERS
-from tests.support import Change, apply, final_objects, redeliver, snapshot, take_messages
+from tests.support import Change, apply, in_order_state, redeliver, snapshot, take_messages
 
 CONFIG = b"title: Site\nurl: https://news.example.org\nrepository: octo/site\n"
 FIGURE = b'<figure class="shot"><img src="{{ include.src }}" alt="{{ include.alt }}"></figure>\n'
@@ -213,15 +213,7 @@ def outcome(pipeline: LocalPipeline) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def in_order() -> Iterator[dict[str, Any]]:
-    with pytest.MonkeyPatch.context() as monkeypatch:
-        for key, value in {**LOCAL_AWS_ENVIRONMENT, "POWERTOOLS_METRICS_DISABLED": "true"}.items():
-            monkeypatch.setenv(key, value)
-        with mock_aws():
-            pipeline = LocalPipeline.create(parameters=FINEWS_PARAMETERS, feed_base_url=FEED_BASE_URL)
-            for key, body in final_objects(CHANGES).items():
-                pipeline.upload(key, body)
-                pipeline.settle()
-            reference = outcome(pipeline)
+    with in_order_state(CHANGES, outcome, parameters=FINEWS_PARAMETERS, feed_base_url=FEED_BASE_URL) as reference:
         yield reference
 
 

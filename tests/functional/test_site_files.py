@@ -13,10 +13,10 @@ import feedparser
 import pytest
 from moto import mock_aws
 
-from postfeed.local.pipeline import LOCAL_AWS_ENVIRONMENT, LocalPipeline
+from postfeed.local.pipeline import LocalPipeline
 from postfeed.store.table import AUTHOR_KEY
 from tests.functional.conftest import FEED_BASE_URL, FINEWS_PARAMETERS
-from tests.support import Change, apply, final_objects, redeliver, snapshot, take_messages
+from tests.support import Change, apply, in_order_state, redeliver, snapshot, take_messages
 
 AUTHORS = "_data/authors.yml"
 STYLESHEET = "feed.xslt.xml"
@@ -296,15 +296,7 @@ def outcome(pipeline: LocalPipeline) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def in_order() -> Iterator[dict[str, Any]]:
-    with pytest.MonkeyPatch.context() as monkeypatch:
-        for key, value in {**LOCAL_AWS_ENVIRONMENT, "POWERTOOLS_METRICS_DISABLED": "true"}.items():
-            monkeypatch.setenv(key, value)
-        with mock_aws():
-            pipeline = LocalPipeline.create(parameters=FINEWS_PARAMETERS, feed_base_url=FEED_BASE_URL)
-            for key, body in final_objects(CHANGES).items():
-                pipeline.upload(key, body)
-                pipeline.settle()
-            reference = outcome(pipeline)
+    with in_order_state(CHANGES, outcome, parameters=FINEWS_PARAMETERS, feed_base_url=FEED_BASE_URL) as reference:
         yield reference
 
 

@@ -279,18 +279,9 @@ MAX_ROUNDS = 20  # a chain of posts each naming the next resolves one link per r
 
 
 def other_post_of(post: Post) -> OtherPost:
-    """A parsed post as `post_url`/`link` see it: what `other_post` reads back from its stored entry."""
-    return OtherPost(
-        path=post.path,
-        url=post.url,
-        date=post.date,
-        title=post.title,
-        slug=post.slug,
-        id=post.id,
-        categories=post.categories,
-        tags=post.tags,
-        collection=post.collection,
-    )
+    """A parsed post as `post_url`/`link` see it: what `other_post` reads back from its stored entry (which
+    keeps no excerpt)."""
+    return replace(OtherPost.of(post), excerpt="")
 
 
 def resolve_named_posts(
