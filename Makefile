@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 
 .PHONY: run test property-long lint typecheck cfn-lint checkov bench bench-quick validate check clean sam-build
 
-$(STAMP): pyproject.toml shared/requirements.txt requirements-dev.txt
+$(STAMP): pyproject.toml shared/requirements.txt tools/requirements.txt requirements-dev.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'

@@ -28,10 +28,10 @@ sys.path.insert(0, str(REPO / "shared"))  # run as a plain script, without insta
 
 from moto import mock_aws  # noqa: E402
 
-from postfeed.local.calls import CallCounter  # noqa: E402
-from postfeed.local.pipeline import LOCAL_AWS_ENVIRONMENT, LocalPipeline  # noqa: E402
-from postfeed.local.runner import collect_site  # noqa: E402
 from postfeed.store.table import from_attributes  # noqa: E402
+from postfeed_tools.local.calls import CallCounter  # noqa: E402
+from postfeed_tools.local.pipeline import LOCAL_AWS_ENVIRONMENT, LocalPipeline  # noqa: E402
+from postfeed_tools.local.runner import collect_site  # noqa: E402
 
 
 def main() -> None:

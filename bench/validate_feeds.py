@@ -133,7 +133,17 @@ def check_folder(corpus: str, folder: Path, checker: ModuleType | None = None, t
 
 def run_corpus(site: Path, out: Path) -> None:
     """`postfeed run --posts SITE --out OUT` in a process of its own (each run is a fresh local stack)."""
-    command = [sys.executable, "-m", "postfeed.cli", "run", "--posts", str(site), "--out", str(out), "--no-progress"]
+    command = [
+        sys.executable,
+        "-m",
+        "postfeed_tools.cli",
+        "run",
+        "--posts",
+        str(site),
+        "--out",
+        str(out),
+        "--no-progress",
+    ]
     env = {
         **os.environ,
         "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO / "shared"), os.environ.get("PYTHONPATH")])),

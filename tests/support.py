@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from http.server import HTTPServer
 from typing import Any, TypeVar
 
-from postfeed.local.pipeline import LocalPipeline
 from postfeed.store.table import from_attributes
+from postfeed_tools.local.pipeline import LocalPipeline
 
 Result = TypeVar("Result")
 
@@ -68,7 +68,7 @@ def in_order_state(
     import pytest
     from moto import mock_aws
 
-    from postfeed.local.pipeline import LOCAL_AWS_ENVIRONMENT
+    from postfeed_tools.local.pipeline import LOCAL_AWS_ENVIRONMENT
 
     with pytest.MonkeyPatch.context() as monkeypatch:
         for key, value in {**LOCAL_AWS_ENVIRONMENT, "POWERTOOLS_METRICS_DISABLED": "true"}.items():

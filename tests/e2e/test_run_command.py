@@ -10,7 +10,7 @@ from pathlib import Path
 import feedparser
 import pytest
 
-from postfeed import cli
+from postfeed_tools import cli
 from tests.conftest import REPO
 
 SITE = REPO / "examples" / "site"

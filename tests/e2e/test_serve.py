@@ -23,7 +23,7 @@ import boto3
 import feedparser
 import pytest
 
-from postfeed.local.pipeline import LOCAL_AWS_ENVIRONMENT
+from postfeed_tools.local.pipeline import LOCAL_AWS_ENVIRONMENT
 from tests.conftest import REPO, SEED_KEY
 
 SEED_TITLE = "携手共奋进"
@@ -62,7 +62,7 @@ def start_serve(folder: Path, *args: str, name: str = "serve.out") -> Served:
     output = folder / name
     with output.open("wb") as sink:
         process = subprocess.Popen(
-            [sys.executable, "-m", "postfeed.cli", "serve", *args],
+            [sys.executable, "-m", "postfeed_tools.cli", "serve", *args],
             stdout=sink,
             stderr=subprocess.STDOUT,
             env=clean_environment(),

@@ -17,7 +17,7 @@ import botocore.exceptions
 import feedparser
 import pytest
 
-from postfeed.local.runner import free_port
+from postfeed_tools.local.runner import free_port
 from tests.e2e.test_serve import Served, feeds_bucket, get, s3_client, start_serve, stop_serve, wait_for
 
 CONFIG = "title: Kept Across Restarts\nurl: https://kept.example\n"
@@ -227,8 +227,8 @@ def test_serve_stopped_before_its_backlog_is_delivered_loses_no_acknowledged_upl
 
 
 def test_a_state_folder_serves_one_serve_and_fresh_empties_only_its_own(tmp_path: Path) -> None:
-    from postfeed.local.runner import RunError
-    from postfeed.local.state import MARK, StateFolder
+    from postfeed_tools.local.runner import RunError
+    from postfeed_tools.local.state import MARK, StateFolder
 
     # GIVEN a state folder in use, holding a post
     folder = tmp_path / "state"

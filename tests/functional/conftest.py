@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 from moto import mock_aws
 
-from postfeed.local.pipeline import LOCAL_AWS_ENVIRONMENT, LocalPipeline
+from postfeed_tools.local.pipeline import LOCAL_AWS_ENVIRONMENT, LocalPipeline
 
 FINEWS_PARAMETERS = {
     "SiteUrl": "https://finews.withounder.com",

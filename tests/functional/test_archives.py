@@ -15,11 +15,11 @@ import pytest
 from lxml import etree  # type: ignore[import-untyped]
 
 from postfeed.feeds import archive as archive_rules
-from postfeed.local.pipeline import LocalPipeline
 from postfeed.models import Post
 from postfeed.pipeline.ingest import _commit
 from postfeed.store.events import ChangeKind, ObjectChange
 from postfeed.store.items import utc_instant
+from postfeed_tools.local.pipeline import LocalPipeline
 from tests.functional.conftest import FEED_BASE_URL, FINEWS_PARAMETERS
 from tests.functional.test_pipeline_rules import post
 

@@ -9,19 +9,19 @@ from typing import Any
 
 import pytest
 
-from postfeed.benchmark import BenchOptions, run_benchmarks
-from postfeed.benchmark.burst import burst_posts, run_burst
-from postfeed.benchmark.capacity import item_size, value_size
-from postfeed.benchmark.harness import (
+from postfeed_tools.benchmark import BenchOptions, run_benchmarks
+from postfeed_tools.benchmark.burst import burst_posts, run_burst
+from postfeed_tools.benchmark.capacity import item_size, value_size
+from postfeed_tools.benchmark.harness import (
     bench_pipeline,
     generated_posts,
     published_by_date,
     seed_published,
     upload_config,
 )
-from postfeed.benchmark.incremental import measure_incremental
-from postfeed.benchmark.report import format_report
-from postfeed.cli import main
+from postfeed_tools.benchmark.incremental import measure_incremental
+from postfeed_tools.benchmark.report import format_report
+from postfeed_tools.cli import main
 
 TINY = BenchOptions(
     sizes=(3, 15),

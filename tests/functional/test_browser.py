@@ -24,7 +24,7 @@ import pytest
 from lxml import html  # type: ignore[import-untyped]
 
 from postfeed.feeds import discovery
-from postfeed.local.pipeline import LocalPipeline
+from postfeed_tools.local.pipeline import LocalPipeline
 from tests.conftest import REPO
 from tests.functional.conftest import FINEWS_PARAMETERS
 from tests.functional.test_pipeline_rules import post

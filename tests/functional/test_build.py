@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
-from postfeed.benchmark.harness import generate_site
-from postfeed.cli import main
-from postfeed.local.build import build_site
-from postfeed.local.runner import collect_site, config_url, create_pipeline, run_site
+from postfeed_tools.benchmark.harness import generate_site
+from postfeed_tools.cli import main
+from postfeed_tools.local.build import build_site
+from postfeed_tools.local.runner import collect_site, config_url, create_pipeline, run_site
 from tests.conftest import CORPORA, CORPUS, REPO
 
 NOT_COMPARED = frozenset({"report.json", "functions.log"})

@@ -10,14 +10,14 @@ from typing import Any
 import pytest
 from moto import mock_aws
 
-from postfeed.benchmark.harness import generate_site
 from postfeed.feeds import FeedFormat, feed_key
 from postfeed.jekyll import parse_post
-from postfeed.local.pipeline import LOCAL_AWS_ENVIRONMENT, LocalPipeline
-from postfeed.local.runner import collect_site, local_settings
 from postfeed.models import Post, feeds_of
 from postfeed.pipeline.ingest import current_site
 from postfeed.store.table import from_attributes
+from postfeed_tools.benchmark.harness import generate_site
+from postfeed_tools.local.pipeline import LOCAL_AWS_ENVIRONMENT, LocalPipeline
+from postfeed_tools.local.runner import collect_site, local_settings
 from tests.conftest import CORPUS
 
 # Written anew by every write, whatever it writes (times, versions, leases, the index's publish counters), and

@@ -18,12 +18,12 @@ from lxml import etree, html  # type: ignore[import-untyped]
 from moto import mock_aws
 
 from postfeed.feeds import discovery
-from postfeed.local.calls import CallCounter
-from postfeed.local.pipeline import LOCAL_AWS_ENVIRONMENT, LocalPipeline
 from postfeed.models import FeedRef
 from postfeed.store.items import feed_id
 from postfeed.store.pages import FeedPages
 from postfeed.store.table import from_attributes, to_attributes
+from postfeed_tools.local.calls import CallCounter
+from postfeed_tools.local.pipeline import LOCAL_AWS_ENVIRONMENT, LocalPipeline
 from tests.functional.conftest import FEED_BASE_URL, FINEWS_PARAMETERS
 from tests.functional.test_pipeline_rules import post
 from tests.hostile.checks import assert_feeds_sound, site_of

@@ -7,11 +7,11 @@ from __future__ import annotations
 import pytest
 from moto import mock_aws
 
-from postfeed.local.faults import FaultInjector, FaultKind, FaultRule
-from postfeed.local.pipeline import LOCAL_AWS_ENVIRONMENT, LocalPipeline
 from postfeed.models import FeedRef
 from postfeed.store.pages import FeedPages
 from postfeed.store.table import LeaseBusyError, lease_owner
+from postfeed_tools.local.faults import FaultInjector, FaultKind, FaultRule
+from postfeed_tools.local.pipeline import LOCAL_AWS_ENVIRONMENT, LocalPipeline
 from tests.functional.conftest import FEED_BASE_URL, FINEWS_PARAMETERS
 from tests.functional.test_pipeline_rules import KEY, entries, post
 

@@ -17,11 +17,11 @@ from typing import Any
 
 import pytest
 
-from postfeed.local.pipeline import LocalPipeline
-from postfeed.local.stack import TEMPLATE
-from postfeed.local.template import Resolver, load_template
 from postfeed.pipeline.reparse import start_rebuild
 from postfeed.store.work import WorkQueue
+from postfeed_tools.local.pipeline import LocalPipeline
+from postfeed_tools.local.stack import TEMPLATE
+from postfeed_tools.local.template import Resolver, load_template
 from tests.functional.test_pipeline_rules import post
 
 REGION, ACCOUNT = "us-east-1", "123456789012"

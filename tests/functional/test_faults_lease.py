@@ -8,13 +8,13 @@ import threading
 import time
 from typing import Any
 
-from postfeed.local.pipeline import LocalPipeline
 from postfeed.models import FeedRef
 from postfeed.pipeline.ingest import current_site, ingest_change
 from postfeed.pipeline.rebuild import rebuild_feed
 from postfeed.store.bucket import FeedsBucket, PostsBucket
 from postfeed.store.events import ChangeKind, ObjectChange
 from postfeed.store.table import LeaseBusyError, PostsTable
+from postfeed_tools.local.pipeline import LocalPipeline
 from tests.functional.test_pipeline_failures import pipeline_settings
 from tests.functional.test_pipeline_rules import entries, post
 

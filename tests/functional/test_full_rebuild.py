@@ -12,14 +12,14 @@ import boto3
 import feedparser
 import pytest
 
-from postfeed import cli
-from postfeed.local.pipeline import LocalPipeline
 from postfeed.models import FeedRef
 from postfeed.pipeline import reparse
 from postfeed.pipeline.ingest import ingest_change as real_ingest_change
 from postfeed.store.items import POST_SK
 from postfeed.store.pages import FeedPages
 from postfeed.store.table import from_attributes
+from postfeed_tools import cli
+from postfeed_tools.local.pipeline import LocalPipeline
 from tests.functional.conftest import FEED_BASE_URL, FINEWS_PARAMETERS
 from tests.functional.test_archives import walk
 from tests.functional.test_pipeline_rules import post

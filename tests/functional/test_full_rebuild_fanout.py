@@ -17,13 +17,13 @@ from typing import Any
 import pytest
 from moto import mock_aws
 
-from postfeed.benchmark.harness import generate_site
-from postfeed.local.pipeline import LocalPipeline
-from postfeed.local.runner import collect_site
 from postfeed.models import FeedRef
 from postfeed.pipeline import fanout, rebuild, reparse
 from postfeed.store.rebuilds import RebuildLedger
 from postfeed.store.work import WorkQueue
+from postfeed_tools.benchmark.harness import generate_site
+from postfeed_tools.local.pipeline import LocalPipeline
+from postfeed_tools.local.runner import collect_site
 from tests.conftest import CORPUS
 from tests.functional.test_bulk import assert_same, end_state, isolated_aws  # noqa: F401 (a fixture)
 

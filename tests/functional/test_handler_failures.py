@@ -13,9 +13,9 @@ import pytest
 from aws_lambda_powertools import Logger
 from botocore.exceptions import ClientError
 
-from postfeed.local.faults import FaultInjector, FaultKind, FaultRule
-from postfeed.local.glue import LambdaContext, load_handler
-from postfeed.local.pipeline import LocalPipeline
+from postfeed_tools.local.faults import FaultInjector, FaultKind, FaultRule
+from postfeed_tools.local.glue import LambdaContext, load_handler
+from postfeed_tools.local.pipeline import LocalPipeline
 from tests.functional.test_faults import RETRY_ATTEMPTS
 from tests.functional.test_pipeline_rules import KEY, entries, post
 

@@ -1,4 +1,4 @@
-"""`postfeed import` (postfeed.local.importer) against the local stack on mock_aws: config first, resumable,
+"""`postfeed import` (postfeed_tools.local.importer) against the local stack on mock_aws: config first, resumable,
 failures collected."""
 
 from __future__ import annotations
@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from postfeed.local.importer import format_import_summary, import_site, remote_etags, table_config_waiter
-from postfeed.local.pipeline import LocalPipeline
-from postfeed.local.runner import RunError
+from postfeed_tools.local.importer import format_import_summary, import_site, remote_etags, table_config_waiter
+from postfeed_tools.local.pipeline import LocalPipeline
+from postfeed_tools.local.runner import RunError
 from tests.conftest import REPO
 
 SITE = REPO / "examples" / "site"

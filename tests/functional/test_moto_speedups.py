@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule, run_state_machine_as_test
 
-from postfeed.local import moto_speedups
+from postfeed_tools.local import moto_speedups
 
 
 def test_cancelled_transaction_restores_items_and_stream(aws: None) -> None:

@@ -14,8 +14,8 @@ import pytest
 
 from postfeed.feeds import FeedFormat, feed_key
 from postfeed.jekyll import load_site
-from postfeed.local.pipeline import LocalPipeline
 from postfeed.models import FeedRef, Site, feed_refs
+from postfeed_tools.local.pipeline import LocalPipeline
 from tests.conftest import CORPORA, CORPUS
 
 

@@ -8,14 +8,14 @@ import time
 
 import pytest
 
-from postfeed.local.glue import LambdaContext, load_handler
-from postfeed.local.pipeline import LocalPipeline
 from postfeed.models import FeedRef
 from postfeed.pipeline.ingest import current_site
 from postfeed.pipeline.rebuild import rebuild_feed
 from postfeed.pipeline.settings import Settings
 from postfeed.store.bucket import FeedsBucket
 from postfeed.store.table import LeaseBusyError
+from postfeed_tools.local.glue import LambdaContext, load_handler
+from postfeed_tools.local.pipeline import LocalPipeline
 from tests.conftest import load_event
 from tests.functional.test_pipeline_rules import KEY, entries, post
 
@@ -42,7 +42,7 @@ def test_an_invocation_error_leaves_its_traceback_in_the_function_log(
     while pipeline.glue.pump_queue():
         pass
     pipeline.glue.environment = {"POSTS_LIMIT": "lots"}
-    caplog.set_level(logging.ERROR, logger="postfeed.local.glue")
+    caplog.set_level(logging.ERROR, logger="postfeed_tools.local.glue")
     pipeline.glue.pump_stream()
     invocations = pipeline.glue.delivery.stream_invocations
     assert invocations > 1  # retried as the template says, then given up
@@ -54,7 +54,7 @@ def test_an_invocation_error_leaves_its_traceback_in_the_function_log(
     assert len(logged) == invocations
     assert all(any("handle" in frame for frame in record["stackTrace"]) for record in logged)
     # AND the console gets one line per failed invocation that names the function and says it is retried
-    lines = [record.getMessage() for record in caplog.records if record.name == "postfeed.local.glue"]
+    lines = [record.getMessage() for record in caplog.records if record.name == "postfeed_tools.local.glue"]
     assert len(lines) == invocations
     assert lines[0].startswith("BuildFeedsFunction failed: ValueError: invalid literal")
     assert lines[0].endswith("the batch is retried)")

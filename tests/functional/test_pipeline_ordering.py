@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from moto import mock_aws
 
-from postfeed.local.pipeline import LOCAL_AWS_ENVIRONMENT, LocalPipeline
+from postfeed_tools.local.pipeline import LOCAL_AWS_ENVIRONMENT, LocalPipeline
 from tests.functional.conftest import FEED_BASE_URL, FINEWS_PARAMETERS
 from tests.functional.test_pipeline_rules import post
 from tests.support import Change, apply, assert_same_outcome, final_objects, redeliver, snapshot, take_messages

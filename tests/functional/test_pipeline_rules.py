@@ -8,8 +8,8 @@ import json
 import feedparser
 import pytest
 
-from postfeed.local.calls import CallCounter
-from postfeed.local.pipeline import LocalPipeline
+from postfeed_tools.local.calls import CallCounter
+from postfeed_tools.local.pipeline import LocalPipeline
 
 KEY = "_posts/2026-11-27-liquidity.md"
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import feedparser
 
-from postfeed.local.pipeline import LocalPipeline
+from postfeed_tools.local.pipeline import LocalPipeline
 from tests.conftest import SEED_KEY
 
 

@@ -7,10 +7,10 @@ import json
 
 import pytest
 
-from postfeed.cli import main
-from postfeed.local.faults import FaultInjector, FaultKind, FaultRule
-from postfeed.local.pipeline import LocalPipeline
 from postfeed.store.redrive import redrive
+from postfeed_tools.cli import main
+from postfeed_tools.local.faults import FaultInjector, FaultKind, FaultRule
+from postfeed_tools.local.pipeline import LocalPipeline
 from tests.functional.test_pipeline_rules import KEY, entries, post
 
 OTHER = "_posts/2026-11-26-加息+降准.md"

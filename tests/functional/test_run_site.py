@@ -1,4 +1,4 @@
-"""`postfeed run`'s logic (postfeed.local.runner) on mock_aws: the sample site through the whole pipeline,
+"""`postfeed run`'s logic (postfeed_tools.local.runner) on mock_aws: the sample site through the whole pipeline,
 the report, the output folder."""
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ import feedparser
 import pytest
 from moto import mock_aws
 
-from postfeed.local import glue
-from postfeed.local.pipeline import LOCAL_AWS_ENVIRONMENT, LocalPipeline
-from postfeed.local.runner import (
+from postfeed_tools.local import glue
+from postfeed_tools.local.pipeline import LOCAL_AWS_ENVIRONMENT, LocalPipeline
+from postfeed_tools.local.runner import (
     collect_site,
     config_url,
     create_pipeline,

@@ -8,9 +8,9 @@ from typing import Any
 
 import feedparser
 
-from postfeed.local.importer import import_site
-from postfeed.local.pipeline import LocalPipeline
-from postfeed.local.runner import collect_site, format_summary, run_site
+from postfeed_tools.local.importer import import_site
+from postfeed_tools.local.pipeline import LocalPipeline
+from postfeed_tools.local.runner import collect_site, format_summary, run_site
 
 CONFIG = (
     "title: Site\nurl: https://news.example.org\ncollections: {notes: {output: true}}\nfeed: {collections: [notes]}\n"

@@ -10,9 +10,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from botocore.exceptions import ClientError
 
-from postfeed.local.faults import FaultInjector, FaultKind, FaultRule
-from postfeed.local.pipeline import LocalPipeline
 from postfeed.store.items import utc_instant
+from postfeed_tools.local.faults import FaultInjector, FaultKind, FaultRule
+from postfeed_tools.local.pipeline import LocalPipeline
 from tests.functional.test_pipeline_rules import KEY, entries, post
 
 FEED = "feed/yangxingwangzhan.xml"  # post()'s category

@@ -13,8 +13,8 @@ import feedparser
 import pytest
 from moto import mock_aws
 
-from postfeed.local.pipeline import LocalPipeline
 from postfeed.store.table import AUTHOR_KEY
+from postfeed_tools.local.pipeline import LocalPipeline
 from tests.functional.conftest import FEED_BASE_URL, FINEWS_PARAMETERS
 from tests.support import Change, apply, in_order_state, redeliver, snapshot, take_messages
 

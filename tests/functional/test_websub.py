@@ -17,8 +17,8 @@ import feedparser
 import pytest
 from lxml import etree  # type: ignore[import-untyped]
 
-from postfeed.local.pipeline import LocalPipeline
 from postfeed.pipeline.websub import WebSubPolicy, notify_hub
+from postfeed_tools.local.pipeline import LocalPipeline
 from tests.functional.conftest import FEED_BASE_URL, FINEWS_PARAMETERS
 from tests.functional.test_pipeline_rules import post
 from tests.support import serving

@@ -9,10 +9,10 @@ from typing import Any
 
 from postfeed.feeds.discovery import SHELF_FOLDER
 from postfeed.feeds.paths import ROOT_KEYS, FeedFormat, archive_key, feed_key, feed_page_key
-from postfeed.local.pipeline import LocalPipeline
 from postfeed.models import FeedRef, Site
 from postfeed.pipeline.ingest import current_site
 from postfeed.pipeline.settings import Settings
+from postfeed_tools.local.pipeline import LocalPipeline
 
 FEED_FOLDER = "feed/"
 

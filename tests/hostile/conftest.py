@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from postfeed.local.pipeline import LocalPipeline
+from postfeed_tools.local.pipeline import LocalPipeline
 from tests.functional.conftest import FEED_BASE_URL, FINEWS_PARAMETERS, aws  # noqa: F401 - `aws` is a fixture
 
 

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from postfeed.local.pipeline import LocalPipeline
 from postfeed.models import FeedRef
+from postfeed_tools.local.pipeline import LocalPipeline
 from tests.hostile.checks import KEY, assert_rejected, deliver, json_items, published_titles
 
 MIB = 1024 * 1024

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from postfeed.local.pipeline import LocalPipeline
 from postfeed.models import FeedRef
+from postfeed_tools.local.pipeline import LocalPipeline
 from tests.hostile.checks import assert_rejected, deliver, json_items
 
 

@@ -6,8 +6,8 @@ import time
 
 import pytest
 
-from postfeed.local.pipeline import LocalPipeline
 from postfeed.models import FeedRef
+from postfeed_tools.local.pipeline import LocalPipeline
 from tests.hostile.checks import assert_rejected, deliver, published_titles
 
 

@@ -7,8 +7,8 @@ from __future__ import annotations
 import pytest
 
 from postfeed.jekyll import SiteFiles, errors, load_site, parse_post
-from postfeed.local.pipeline import LocalPipeline
 from postfeed.models import Rejected
+from postfeed_tools.local.pipeline import LocalPipeline
 from tests.hostile.checks import assert_rejected, deliver
 
 

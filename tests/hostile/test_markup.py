@@ -8,8 +8,8 @@ import re
 
 import feedparser
 
-from postfeed.local.pipeline import LocalPipeline
 from postfeed.models import FeedRef
+from postfeed_tools.local.pipeline import LocalPipeline
 from tests.hostile.checks import assert_rejected, deliver, json_items, site_of
 
 EMNEWS = FeedRef.category("emnews")

@@ -10,8 +10,8 @@ import pytest
 
 from postfeed.feeds.channel import feed_title
 from postfeed.feeds.paths import FeedFormat, feed_key
-from postfeed.local.pipeline import LocalPipeline
 from postfeed.models import FeedRef
+from postfeed_tools.local.pipeline import LocalPipeline
 from tests.hostile.checks import assert_rejected, deliver, json_items, site_of
 
 NAMES = {

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from postfeed.local.pipeline import LocalPipeline
 from postfeed.models import FeedRef
+from postfeed_tools.local.pipeline import LocalPipeline
 from tests.hostile.checks import assert_pipeline_sound, json_items, published_titles, site_of
 
 AUTHORS = "_data/authors.yml"

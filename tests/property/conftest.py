@@ -13,7 +13,7 @@ from collections.abc import Iterator
 import pytest
 from hypothesis import HealthCheck, Phase, settings
 
-from postfeed.local.pipeline import LOCAL_AWS_ENVIRONMENT
+from postfeed_tools.local.pipeline import LOCAL_AWS_ENVIRONMENT
 from tests.property import stats
 
 _COMMON = {

@@ -19,11 +19,11 @@ from hypothesis import strategies as st
 
 from postfeed.feeds.channel import build_channel
 from postfeed.feeds.paths import ROOT_KEYS, FeedFormat, feed_key
-from postfeed.local.faults import FaultKind, FaultRule
-from postfeed.local.pipeline import LocalPipeline
 from postfeed.models import FeedRef, Site
 from postfeed.store.items import decode_entry, refs_of_entry
 from postfeed.store.table import from_attributes
+from postfeed_tools.local.faults import FaultKind, FaultRule
+from postfeed_tools.local.pipeline import LocalPipeline
 from tests.hostile.checks import assert_feeds_sound, body_problem, site_of
 from tests.property.stats import Totals
 from tests.support import Change, assert_same_outcome, is_test_event, snapshot, take_messages

@@ -10,8 +10,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from moto import mock_aws
 
-from postfeed.local.faults import FaultInjector, FaultKind, FaultRule
 from postfeed.store.redrive import redrive
+from postfeed_tools.local.faults import FaultInjector, FaultKind, FaultRule
 from tests.property.conftest import property_settings
 from tests.property.scenarios import Courier, assert_reference_reached, histories, queue_bodies
 from tests.property.stats import stats_for

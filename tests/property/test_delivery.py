@@ -12,8 +12,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from moto import mock_aws
 
-from postfeed.local.faults import FaultInjector
-from postfeed.local.pipeline import LocalPipeline
+from postfeed_tools.local.faults import FaultInjector
+from postfeed_tools.local.pipeline import LocalPipeline
 from tests.functional.conftest import FEED_BASE_URL, FINEWS_PARAMETERS
 from tests.property.conftest import property_settings
 from tests.property.scenarios import Courier, assert_reference_reached, fault_rules, histories

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from moto import mock_aws
 
 from postfeed.feeds import discovery
-from postfeed.local.pipeline import LocalPipeline
+from postfeed_tools.local.pipeline import LocalPipeline
 from tests.functional.conftest import FEED_BASE_URL, FINEWS_PARAMETERS
 from tests.functional.test_discovery import assert_discovery_exact, with_batch_size
 from tests.functional.test_pipeline_rules import post

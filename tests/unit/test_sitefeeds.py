@@ -1,4 +1,4 @@
-"""The whole-site renderer (postfeed.local.sitefeeds), pure: each feed's archive pages planned from scratch and
+"""The whole-site renderer (postfeed_tools.local.sitefeeds), pure: each feed's archive pages planned from scratch and
 linked, its subscription documents and page, the discovery documents; the same bytes whatever the order of
 the posts and the number of processes. (That they are the pipeline's bytes: tests/functional/test_build.py.)"""
 
@@ -9,7 +9,10 @@ import random
 from datetime import datetime, timedelta
 
 from postfeed.feeds.archive import plan_feed
-from postfeed.local.sitefeeds import (
+from postfeed.models import FeedRef, FeedSettings, Post, Site, feeds_of
+from postfeed.store.items import encode_entry, member_line, member_sk
+from postfeed.store.table import PostWrite
+from postfeed_tools.local.sitefeeds import (
     ArchivePage,
     FeedFront,
     StoredPost,
@@ -18,9 +21,6 @@ from postfeed.local.sitefeeds import (
     render_site,
     stored_post,
 )
-from postfeed.models import FeedRef, FeedSettings, Post, Site, feeds_of
-from postfeed.store.items import encode_entry, member_line, member_sk
-from postfeed.store.table import PostWrite
 from tests.unit.feeds.support import CST, make_post, make_site
 
 FH = "{http://purl.org/syndication/history/1.0}"

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from postfeed.local.template import load_template
+from postfeed_tools.local.template import load_template
 from tests.conftest import REPO
 
 TEMPLATE = load_template(REPO / "template.yaml")

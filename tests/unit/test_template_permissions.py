@@ -14,8 +14,8 @@ import pytest
 from samtranslator.parser.parser import Parser
 from samtranslator.translator.translator import Translator
 
-from postfeed.local.stack import parameter_defaults
-from postfeed.local.template import Resolver, load_template
+from postfeed_tools.local.stack import parameter_defaults
+from postfeed_tools.local.template import Resolver, load_template
 from tests.conftest import REPO
 
 TEMPLATE = load_template(REPO / "template.yaml")

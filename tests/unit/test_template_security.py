@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from postfeed.local.stack import TEMPLATE
-from postfeed.local.template import load_template
+from postfeed_tools.local.stack import TEMPLATE
+from postfeed_tools.local.template import load_template
 
 RESOURCES: dict[str, Any] = load_template(TEMPLATE)["Resources"]
 

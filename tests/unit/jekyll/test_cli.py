@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from postfeed.cli import main
+from postfeed_tools.cli import main
 from tests.conftest import CORPUS, REPO
 
 
@@ -63,7 +63,7 @@ def test_usage_error_exits_2() -> None:
 
 
 def test_jekyll_core_does_not_import_boto3() -> None:
-    code = "import sys, postfeed.jekyll, postfeed.commands.parse; assert 'boto3' not in sys.modules; print('ok')"
+    code = "import sys, postfeed.jekyll, postfeed_tools.commands.parse; assert 'boto3' not in sys.modules; print('ok')"
     done = subprocess.run(
         [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=False,
         env={"PYTHONPATH": str(REPO / "shared")},

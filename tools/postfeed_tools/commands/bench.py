@@ -12,7 +12,7 @@ import json
 import sys
 from typing import Any
 
-from postfeed.benchmark import MEASUREMENTS as NAMES
+from postfeed_tools.benchmark import MEASUREMENTS as NAMES
 
 
 def _sizes(text: str) -> tuple[int, ...]:
@@ -46,8 +46,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from postfeed.benchmark import BenchOptions, run_benchmarks, targets
-    from postfeed.benchmark.report import format_report
+    from postfeed_tools.benchmark import BenchOptions, run_benchmarks, targets
+    from postfeed_tools.benchmark.report import format_report
 
     if args.from_json:
         with open(args.from_json, encoding="utf-8") as saved:

@@ -44,9 +44,9 @@ def owner_of(function: FunctionKey) -> str | None:
         if package in HANDLER_LIBRARIES:
             return "ours"
         return "other"
-    if path.endswith("/postfeed/local/moto_speedups.py"):
+    if path.endswith("/postfeed_tools/local/moto_speedups.py"):
         return "moto"  # local patches of moto's own algorithms: part of the fake AWS
-    if "/postfeed/local/" in path or "/postfeed/benchmark/" in path:
+    if "/postfeed_tools/local/" in path or "/postfeed_tools/benchmark/" in path:
         return "glue"
     if "/postfeed/" in path or "/functions/" in path:
         return "ours"

@@ -25,8 +25,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from postfeed.local.pipeline import LocalPipeline
     from postfeed.models import FeedRef, Post
+    from postfeed_tools.local.pipeline import LocalPipeline
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 GENERATOR = REPO_ROOT / "examples" / "scale" / "generate.py"
@@ -84,8 +84,8 @@ def bench_pipeline(*, parameters: dict[str, Any] | None = None) -> Iterator[Loca
     the handlers format their log lines as in Lambda); what the functions print is dropped."""
     from moto import mock_aws
 
-    from postfeed.local.pipeline import LOCAL_AWS_ENVIRONMENT
-    from postfeed.local.runner import create_pipeline, function_output, process_environment
+    from postfeed_tools.local.pipeline import LOCAL_AWS_ENVIRONMENT
+    from postfeed_tools.local.runner import create_pipeline, function_output, process_environment
 
     with process_environment(LOCAL_AWS_ENVIRONMENT), mock_aws(), function_output(None):
         yield create_pipeline(
@@ -98,16 +98,16 @@ def bench_pipeline(*, parameters: dict[str, Any] | None = None) -> Iterator[Loca
 
 def template_parameter(name: str) -> str:
     """A parameter's default in template.yaml."""
-    from postfeed.local.stack import TEMPLATE, parameter_defaults
-    from postfeed.local.template import load_template
+    from postfeed_tools.local.stack import TEMPLATE, parameter_defaults
+    from postfeed_tools.local.template import load_template
 
     return str(parameter_defaults(load_template(TEMPLATE))[name])
 
 
 def template_memory_mb() -> dict[str, int]:
     """Each function's MemorySize in template.yaml (its own, else Globals'), by logical id."""
-    from postfeed.local.stack import TEMPLATE
-    from postfeed.local.template import load_template
+    from postfeed_tools.local.stack import TEMPLATE
+    from postfeed_tools.local.template import load_template
 
     template = load_template(TEMPLATE)
     default = int(template.get("Globals", {}).get("Function", {}).get("MemorySize", 128))
@@ -233,7 +233,7 @@ def generated_posts(count: int, tail: dict[str, Any] | None = None) -> Generated
 
 
 def upload_config(pipeline: LocalPipeline, config: bytes) -> None:
-    from postfeed.local.runner import upload_config as upload
+    from postfeed_tools.local.runner import upload_config as upload
 
     upload(pipeline, config)
 

@@ -7,18 +7,30 @@ source mappings (batch sizes, windows, filters). Only names are local."""
 from __future__ import annotations
 
 import json
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from postfeed.local.template import Resolver, UnresolvableError, load_template
+from postfeed_tools.local.template import Resolver, UnresolvableError, load_template
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_s3 import S3Client
     from mypy_boto3_sqs import SQSClient
 
-REPO_ROOT = Path(__file__).resolve().parents[3]
+
+
+def _application_root() -> Path:
+    """Where template.yaml and functions/ are: the checkout this package runs from, else the copies a
+    `pip install` put under sys.prefix/share/postfeed (pyproject's data-files)."""
+    checkout = Path(__file__).resolve().parents[3]
+    if (checkout / "template.yaml").is_file():
+        return checkout
+    return Path(sys.prefix) / "share" / "postfeed"
+
+
+REPO_ROOT = _application_root()
 TEMPLATE = REPO_ROOT / "template.yaml"
 
 

@@ -52,8 +52,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from postfeed.local.runner import RunError, collect_site
-    from postfeed.local.server import LocalService
+    from postfeed_tools.local.runner import RunError, collect_site
+    from postfeed_tools.local.server import LocalService
 
     console = sys.stdout  # saved: while serving, sys.stdout carries the functions' output to --log
     stopping = threading.Event()

@@ -1,4 +1,4 @@
-"""The `postfeed` command line. Each subcommand lives in `postfeed.commands.<name>` and is imported
+"""The `postfeed` command line. Each subcommand lives in `postfeed_tools.commands.<name>` and is imported
 only when it runs, so `postfeed parse` never pays for boto3 or moto."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-# name -> one-line help; the module postfeed.commands.<name> provides add_arguments(parser) and run(args).
+# name -> one-line help; the module postfeed_tools.commands.<name> provides add_arguments(parser) and run(args).
 COMMANDS: dict[str, str] = {
     "parse": "parse posts as Jekyll does and print what it would publish",
     "run": "run the whole pipeline locally on moto over a site's posts; feeds and report.json land in --out",
@@ -28,14 +28,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="postfeed", description="Jekyll posts in, feeds out.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, help_text in COMMANDS.items():
-        command = importlib.import_module(f"postfeed.commands.{MODULES.get(name, name)}")
+        command = importlib.import_module(f"postfeed_tools.commands.{MODULES.get(name, name)}")
         command.add_arguments(sub.add_parser(name, help=help_text, description=help_text))
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    command = importlib.import_module(f"postfeed.commands.{MODULES.get(args.command, args.command)}")
+    command = importlib.import_module(f"postfeed_tools.commands.{MODULES.get(args.command, args.command)}")
     code: int = command.run(args)
     return code
 

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from postfeed.local.glue import Delivery, EventGlue
-from postfeed.local.stack import LocalStack, StackClients, create_stack
 from postfeed.store.table import PostsTable
+from postfeed_tools.local.glue import Delivery, EventGlue
+from postfeed_tools.local.stack import LocalStack, StackClients, create_stack
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodbstreams import DynamoDBStreamsClient
@@ -56,7 +56,7 @@ class LocalPipeline:
         """Create the stack on the moto that boto3 currently reaches (mock_aws, or `endpoint_url`)."""
         import boto3
 
-        from postfeed.local import moto_speedups
+        from postfeed_tools.local import moto_speedups
 
         moto_speedups.install()
 

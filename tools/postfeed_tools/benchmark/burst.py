@@ -15,8 +15,8 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from postfeed.benchmark.capacity import CapacityMeter
-from postfeed.benchmark.harness import (
+from postfeed_tools.benchmark.capacity import CapacityMeter
+from postfeed_tools.benchmark.harness import (
     InvocationTimer,
     bench_pipeline,
     generated_posts,
@@ -26,7 +26,7 @@ from postfeed.benchmark.harness import (
 )
 
 if TYPE_CHECKING:
-    from postfeed.local.pipeline import LocalPipeline
+    from postfeed_tools.local.pipeline import LocalPipeline
 
 UPLOADS = 1_000
 CATEGORIES = 50
@@ -99,7 +99,7 @@ def run_burst(
     posts: Sequence[tuple[str, bytes]], config: bytes, *, stream_batch_size: int | None = None
 ) -> dict[str, Any]:
     """Upload every post, then settle once; what was invoked and written."""
-    from postfeed.local.calls import CallCounter
+    from postfeed_tools.local.calls import CallCounter
 
     with bench_pipeline() as pipeline:
         upload_config(pipeline, config)

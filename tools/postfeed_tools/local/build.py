@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from postfeed.local.runner import (
+from postfeed_tools.local.runner import (
     REPORT_NAME,
     RunError,
     RunResult,
@@ -39,9 +39,9 @@ WRITES_PER_TASK = 200
 
 if TYPE_CHECKING:
     from postfeed.jekyll.liquid import SiteFiles as RenderSiteFiles
-    from postfeed.local.sitefeeds import Document, StoredPost
     from postfeed.models import Site
     from postfeed.pipeline.settings import Settings
+    from postfeed_tools.local.sitefeeds import Document, StoredPost
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,8 +58,8 @@ class SiteInForce:
 def build_settings(feed_base_url: str | None) -> Settings:
     """The deployment settings of a stack created with the template's default parameters (as `postfeed run`'s
     local stack is), feeds served from `feed_base_url` (None: the site's url + baseurl)."""
-    from postfeed.local.stack import template_environment
     from postfeed.pipeline.settings import Settings
+    from postfeed_tools.local.stack import template_environment
 
     return Settings.from_env({**template_environment("SQS"), "FEED_BASE_URL": feed_base_url or ""})
 
@@ -105,10 +105,10 @@ def decide_post(
     parsed; then `ingest.apply_post` makes the write it would commit): the post's report.json entry, and the
     published post as the feed function reads it back (None when it publishes nothing). Pure: the parse
     workers run it (`parse_many`)."""
-    from postfeed.local.sitefeeds import stored_post
     from postfeed.pipeline.bulk import BatchWrites
     from postfeed.pipeline.ingest import apply_post, read_upload
     from postfeed.store.events import ChangeKind, ObjectChange
+    from postfeed_tools.local.sitefeeds import stored_post
 
     parsed = read_upload(key, body, site, now, limit=settings.max_post_bytes, env=env)
     batch = BatchWrites()
@@ -181,9 +181,9 @@ def build_site(
 ) -> RunResult:
     """Render the site's feeds to `out` (what `postfeed run` writes there) and write `out/report.json`."""
     from postfeed.jekyll import parse_many
-    from postfeed.local.sitefeeds import render_site
     from postfeed.pipeline.renderenv import resolve_named_posts
     from postfeed.processes import available_cores
+    from postfeed_tools.local.sitefeeds import render_site
 
     began = clock()
     prepare_out(out)

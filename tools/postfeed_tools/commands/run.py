@@ -57,7 +57,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from postfeed.local.runner import (
+    from postfeed_tools.local.runner import (
         RunError,
         collect_site,
         config_url,

@@ -8,7 +8,7 @@ on large sites (16,000 posts and more).
 
 `local_aws_server()` (an embedded moto server on 127.0.0.1 with the process environment pointing at it)
 is shared with `postfeed serve`; `collect_site()` and `feed_summary()` too. (The server runs in this
-process, so `LocalPipeline.create` installs `postfeed.local.moto_speedups` in it: moto's DynamoDB does not
+process, so `LocalPipeline.create` installs `postfeed_tools.local.moto_speedups` in it: moto's DynamoDB does not
 slow down as the table grows.)
 """
 
@@ -31,8 +31,8 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import IO, TYPE_CHECKING, Any
 
-from postfeed.local.pipeline import LOCAL_AWS_ENVIRONMENT, LocalPipeline
-from postfeed.local.sitefiles import ExtraFiles, collect_extra_files, site_file_report
+from postfeed_tools.local.pipeline import LOCAL_AWS_ENVIRONMENT, LocalPipeline
+from postfeed_tools.local.sitefiles import ExtraFiles, collect_extra_files, site_file_report
 
 if TYPE_CHECKING:
     from postfeed.pipeline.settings import Settings
@@ -138,8 +138,8 @@ def free_port(host: str = "127.0.0.1") -> int:
 def process_environment(variables: dict[str, str]) -> contextlib.AbstractContextManager[None]:
     """Set environment variables for the duration (the handlers' boto3 session reads them when it builds
     its clients, so those are rebuilt on the way in and out)."""
-    from postfeed.local.glue import environment_variables
     from postfeed.store.clients import reset_clients
+    from postfeed_tools.local.glue import environment_variables
 
     return environment_variables(variables, reset_clients)
 
@@ -586,7 +586,7 @@ class RunResult:
 def diagnose_functions(pipeline: LocalPipeline) -> list[str]:
     """Why the functions failed, when they cannot even be loaded (the usual cause of every event failing:
     the glue, like Lambda, only returns such a batch to the queue)."""
-    from postfeed.local.glue import function_environment, load_handler
+    from postfeed_tools.local.glue import function_environment, load_handler
 
     problems = []
     for function in pipeline.stack.functions.values():

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from postfeed.benchmark.harness import REPO_ROOT, median, ratio
+from postfeed_tools.benchmark.harness import REPO_ROOT, median, ratio
 
 FUNCTIONS = {"ingest_post": "postfeed-ingest", "build_feeds": "postfeed-feeds", "publish_due": "postfeed-schedule"}
 RUNS = 9

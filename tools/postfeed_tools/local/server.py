@@ -3,7 +3,7 @@
 - an embedded moto server (S3, SQS, DynamoDB and its streams) on 127.0.0.1, where posts are uploaded
   with any S3 client (`aws s3 cp … --endpoint-url`, boto3);
 - a poller thread delivering the queue and the stream through the real handlers every `poll_seconds`;
-- a state folder (postfeed.local.state): the posts bucket written through before each upload's 200, the table
+- a state folder (postfeed_tools.local.state): the posts bucket written through before each upload's 200, the table
   and the feeds bucket snapshotted while idle, all restored on start;
 - an upload gate in front of the endpoint: writes to the posts bucket get `503` (with `Retry-After`) while
   the state is restored and from the moment serve begins to stop, so nothing is acknowledged that the stop
@@ -31,22 +31,22 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 from urllib.parse import quote, unquote, urlsplit
 
-from postfeed.local.runner import FEED_EXTENSIONS, RunError, SiteFiles, feed_stem, feed_summary
 from postfeed.models import Site
+from postfeed_tools.local.runner import FEED_EXTENSIONS, RunError, SiteFiles, feed_stem, feed_summary
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
     from mypy_boto3_s3 import S3Client
 
-    from postfeed.local.pipeline import LocalPipeline
-    from postfeed.local.state import StateFolder
+    from postfeed_tools.local.pipeline import LocalPipeline
+    from postfeed_tools.local.state import StateFolder
 
 POLL_SECONDS = 0.5
 RETRY_AFTER_SECONDS = 5
 SCHEDULE_SECONDS = 60.0  # how often `serve` runs the scheduled function (future-dated posts that are due)
 FORMAT_MEDIA_TYPES = {"atom": "application/atom+xml", "rss": "application/rss+xml", "json": "application/feed+json"}
 FORMAT_ORDER = ("atom", "rss", "json")
-FUNCTION_LOGGERS = ("postfeed-ingest", "postfeed-feeds", "postfeed.local.glue")
+FUNCTION_LOGGERS = ("postfeed-ingest", "postfeed-feeds", "postfeed_tools.local.glue")
 
 
 # -- the feeds over HTTP ------------------------------------------------------------------------------
@@ -462,7 +462,7 @@ def console_logging(console: IO[str], feed_url: Callable[[str], str]) -> Iterato
 def instructions(
     *, endpoint: str, feeds_url: str, bucket: str, prefix: str, table: str, region: str, state: str = ""
 ) -> str:
-    from postfeed.local.pipeline import LOCAL_AWS_ENVIRONMENT
+    from postfeed_tools.local.pipeline import LOCAL_AWS_ENVIRONMENT
 
     env = LOCAL_AWS_ENVIRONMENT
     exports = " ".join(
@@ -545,8 +545,8 @@ class LocalService:
     def start(self, site: SiteFiles | None = None) -> None:
         """Bring everything up: the state folder restored (uploads get 503 meanwhile), then `site` (config and
         posts), if any, loaded and settled before serving."""
-        from postfeed.local.runner import create_pipeline, function_output, local_aws_server
-        from postfeed.local.state import StateFolder
+        from postfeed_tools.local.runner import create_pipeline, function_output, local_aws_server
+        from postfeed_tools.local.state import StateFolder
 
         if self.state_dir is not None:  # first: a folder in use or not ours stops us before any port is taken
             self.state = StateFolder(self.state_dir, fresh=self.fresh)
@@ -632,7 +632,7 @@ class LocalService:
 
     @staticmethod
     def _site(pipeline: LocalPipeline) -> Site:
-        from postfeed.local.runner import local_settings
+        from postfeed_tools.local.runner import local_settings
 
         try:
             config = pipeline.table.get_config()
@@ -643,7 +643,7 @@ class LocalService:
     def _preload(self, site: SiteFiles) -> None:
         from collections import Counter
 
-        from postfeed.local.runner import local_settings, post_items, post_report, upload_config, upload_posts
+        from postfeed_tools.local.runner import local_settings, post_items, post_report, upload_config, upload_posts
 
         assert self.pipeline is not None
         settings = local_settings(self.pipeline)

@@ -19,10 +19,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from postfeed.benchmark.harness import CORPUS, FEED_BASE_URL, REPO_ROOT, template_parameter
+from postfeed_tools.benchmark.harness import CORPUS, FEED_BASE_URL, REPO_ROOT, template_parameter
 
 if TYPE_CHECKING:
-    from postfeed.local.pipeline import LocalPipeline
+    from postfeed_tools.local.pipeline import LocalPipeline
 
 CHILD = Path(__file__).with_name("lambda_child.py")
 FEED_ENTRIES = 50
@@ -62,7 +62,7 @@ def invoke_in_child(pipeline: LocalPipeline, function_id: str, event: dict[str, 
 
 def sqs_event(pipeline: LocalPipeline) -> dict[str, Any]:
     """The pending messages of the ingest queue, as the SQS event Lambda would deliver."""
-    from postfeed.local.glue import stamp_sequencers
+    from postfeed_tools.local.glue import stamp_sequencers
 
     stack, sqs = pipeline.stack, pipeline.glue.sqs
     messages = sqs.receive_message(QueueUrl=stack.queue_url, MaxNumberOfMessages=10, AttributeNames=["All"]).get(
@@ -90,7 +90,7 @@ def sqs_event(pipeline: LocalPipeline) -> dict[str, Any]:
 
 def stream_event(pipeline: LocalPipeline) -> dict[str, Any]:
     """Every new stream record that passes the feeds function's filter, as one stream event."""
-    from postfeed.local.glue import matches
+    from postfeed_tools.local.glue import matches
 
     function = pipeline.stack.build_feeds
     records = pipeline.glue._new_stream_records()  # the glue's reader: Lambda's record shape
@@ -99,7 +99,7 @@ def stream_event(pipeline: LocalPipeline) -> dict[str, Any]:
 
 
 def measure_memory(entries: int = FEED_ENTRIES, *, log: Callable[[str], None] | None = None) -> dict[str, Any]:
-    from postfeed.local.runner import create_pipeline, function_output, local_aws_server
+    from postfeed_tools.local.runner import create_pipeline, function_output, local_aws_server
 
     post = largest_post()
     root = site_root(post)

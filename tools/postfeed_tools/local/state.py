@@ -46,10 +46,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-from postfeed.local.runner import RunError
+from postfeed_tools.local.runner import RunError
 
 if TYPE_CHECKING:
-    from postfeed.local.pipeline import LocalPipeline
+    from postfeed_tools.local.pipeline import LocalPipeline
 
 FORMAT = 1
 MARK = "postfeed-state.json"  # says the folder is ours (and which format), so `--fresh` may empty it
@@ -325,8 +325,8 @@ class StateFolder:
 
     def restore(self, pipeline: LocalPipeline) -> Restored:
         """Fill a new stack from the folder, announce what the table does not record, then write through."""
-        from postfeed.local.runner import local_settings
         from postfeed.pipeline.sitefiles import is_site_file
+        from postfeed_tools.local.runner import local_settings
 
         began = time.perf_counter()
         restored = Restored()

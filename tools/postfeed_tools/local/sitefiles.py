@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from postfeed.local.pipeline import LocalPipeline
+    from postfeed_tools.local.pipeline import LocalPipeline
 
 DATA_DIR = "_data"
 INCLUDES_DIR = "_includes"

@@ -31,14 +31,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from postfeed.local.stack import EventSource, LocalFunction, LocalStack
+from postfeed_tools.local.stack import EventSource, LocalFunction, LocalStack
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodbstreams import DynamoDBStreamsClient
     from mypy_boto3_sqs import SQSClient
 
 Handler = Callable[[dict[str, Any], Any], Any]
-LOGGER = logging.getLogger("postfeed.local.glue")
+LOGGER = logging.getLogger("postfeed_tools.local.glue")
 
 
 @dataclass
@@ -240,7 +240,7 @@ class EventGlue:
 
     def resume_sequencers(self, after: int) -> None:
         """Stamp sequencers from `after + 1` on. For `serve` restarted on a restored table
-        (postfeed.local.state): the table holds the sequencers the previous run stamped, and an event
+        (postfeed_tools.local.state): the table holds the sequencers the previous run stamped, and an event
         numbered from 1 again would be dropped as older than them."""
         self._sequence = itertools.count(after + 1)
 

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from postfeed.benchmark.harness import generate_site
+from postfeed_tools.benchmark.harness import generate_site
 
 POSTS = 16_000
 
@@ -42,7 +42,7 @@ def measure_bulk(
 def _timed(arguments: list[str]) -> tuple[float, float]:
     """Wall seconds and peak resident memory (MB; the largest of the process and the workers it waited for)
     of `postfeed ARGUMENTS` in a fresh interpreter."""
-    argv = [sys.executable, "-m", "postfeed.cli", *arguments]
+    argv = [sys.executable, "-m", "postfeed_tools.cli", *arguments]
     started = time.perf_counter()
     process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     _, status, usage = os.wait4(process.pid, 0)

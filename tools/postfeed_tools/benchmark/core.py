@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from postfeed.benchmark.harness import CORPUS, NOW, median
+from postfeed_tools.benchmark.harness import CORPUS, NOW, median
 
 RUNS = 5
 

@@ -6,7 +6,7 @@ The new posts are the same for every N and continue the site: the preload is the
 before them (as a site with N posts gets its next post). The calls must not depend on N, and the time
 should not either.
 
-moto is not O(1) per request: even with the local speedups (`postfeed.local.moto_speedups`: a Query reads
+moto is not O(1) per request: even with the local speedups (`postfeed_tools.local.moto_speedups`: a Query reads
 only its partition), each Query sorts the queried partition, so an upload that reads ten entries of a feed
 costs moto O(entries of that feed). The time spent inside moto is measured apart (MotoClock); wall minus
 that is "ours" (handlers, SDK, glue), the part that runs in Lambda."""
@@ -20,8 +20,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from postfeed.benchmark.capacity import CapacityMeter
-from postfeed.benchmark.harness import (
+from postfeed_tools.benchmark.capacity import CapacityMeter
+from postfeed_tools.benchmark.harness import (
     InvocationTimer,
     MotoClock,
     ParsedPost,
@@ -35,10 +35,10 @@ from postfeed.benchmark.harness import (
     seed_published,
     upload_config,
 )
-from postfeed.benchmark.profiling import profiled, summary
+from postfeed_tools.benchmark.profiling import profiled, summary
 
 if TYPE_CHECKING:
-    from postfeed.local.pipeline import LocalPipeline
+    from postfeed_tools.local.pipeline import LocalPipeline
 
 SIZES = (100, 1_000, 10_000)
 UPLOADS = 20
@@ -141,7 +141,7 @@ def measure_size(
     profile_posts: Sequence[Post] = (),
     freeze: bool = True,
 ) -> SizeResult:
-    from postfeed.local.calls import CallCounter
+    from postfeed_tools.local.calls import CallCounter
 
     with bench_pipeline() as pipeline:
         upload_config(pipeline, config)

@@ -22,7 +22,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from postfeed.benchmark.harness import (
+from postfeed_tools.benchmark.harness import (
     ParsedPost,
     bench_pipeline,
     generated_posts,
@@ -123,8 +123,8 @@ def with_new_tag(body: bytes, tag: str) -> bytes:
 def measure_site(
     feeds: int, preload: Sequence[ParsedPost], config: bytes, passes: dict[str, Sequence[Post]]
 ) -> dict[str, Any]:
-    from postfeed.local.calls import CallCounter
     from postfeed.store.pages import FeedPages
+    from postfeed_tools.local.calls import CallCounter
 
     with bench_pipeline() as pipeline:
         upload_config(pipeline, config)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from postfeed.commands.run import add_site_arguments
+    from postfeed_tools.commands.run import add_site_arguments
 
     add_site_arguments(parser)
     parser.add_argument("--out", required=True, metavar="DIR", help="where the feeds and report.json go")
@@ -25,8 +25,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from postfeed.local.build import build_site, format_build_summary
-    from postfeed.local.runner import RunError, collect_site, config_url
+    from postfeed_tools.local.build import build_site, format_build_summary
+    from postfeed_tools.local.runner import RunError, collect_site, config_url
 
     if args.workers is not None and args.workers < 1:
         print("postfeed build: --workers must be at least 1", file=sys.stderr)

@@ -99,7 +99,7 @@ def _commit() -> str:
     """The repository's HEAD, with "+dirty" when the tree has uncommitted changes (they are measured too)."""
     import subprocess
 
-    from postfeed.benchmark.harness import REPO_ROOT
+    from postfeed_tools.benchmark.harness import REPO_ROOT
 
     try:
         head = subprocess.run(
@@ -130,14 +130,14 @@ def run_benchmarks(options: BenchOptions, *, log: Callable[[str], None] | None =
         chosen |= {"incremental", "burst"}
     cost_inputs: dict[str, Any] = {}
     if "incremental" in chosen:
-        from postfeed.benchmark.incremental import measure_incremental
+        from postfeed_tools.benchmark.incremental import measure_incremental
 
         incremental = measure_incremental(options.sizes, options.uploads, profile=options.profile, log=log)
         cost_inputs["one_at_a_time"] = incremental.pop("_cost_totals")
         result["incremental"] = incremental
         done("incremental")
     if "burst" in chosen:
-        from postfeed.benchmark.burst import measure_burst
+        from postfeed_tools.benchmark.burst import measure_burst
 
         burst = measure_burst(
             options.burst_uploads, options.burst_categories, what_if_batch_sizes=options.burst_what_if, log=log
@@ -146,35 +146,35 @@ def run_benchmarks(options: BenchOptions, *, log: Callable[[str], None] | None =
         result["burst"] = burst
         done("burst")
     if "cold_start" in chosen:
-        from postfeed.benchmark.cold_start import measure_cold_start
+        from postfeed_tools.benchmark.cold_start import measure_cold_start
 
         result["cold_start"] = measure_cold_start(options.cold_runs, log=log)
         done("cold_start")
     if "memory" in chosen:
-        from postfeed.benchmark.memory import measure_memory
+        from postfeed_tools.benchmark.memory import measure_memory
 
         result["memory"] = measure_memory(options.memory_entries, log=log)
         done("memory")
     if "core" in chosen:
-        from postfeed.benchmark.core import measure_core
+        from postfeed_tools.benchmark.core import measure_core
 
         result["core"] = measure_core(options.core_runs, log=log)
         done("core")
     if "bulk" in chosen or "build" in chosen:
-        from postfeed.benchmark.bulk import measure_bulk
+        from postfeed_tools.benchmark.bulk import measure_bulk
 
         result |= measure_bulk(options.bulk_posts, run="bulk" in chosen, build="build" in chosen, log=log)
         done("bulk" if "bulk" in chosen else "build")
     if "feeds_scaling" in chosen:
-        from postfeed.benchmark.feeds_scaling import measure_feeds_scaling
+        from postfeed_tools.benchmark.feeds_scaling import measure_feeds_scaling
 
         result["feeds_scaling"] = measure_feeds_scaling(
             options.scaling_preload, options.scaling_uploads, options.scaling_feeds, log=log
         )
         done("feeds_scaling")
     if "cost" in chosen:
-        from postfeed.benchmark.cost import cost_report
-        from postfeed.benchmark.harness import template_memory_mb
+        from postfeed_tools.benchmark.cost import cost_report
+        from postfeed_tools.benchmark.harness import template_memory_mb
 
         result["cost"] = cost_report(cost_inputs, memory_mb=template_memory_mb())
     result["targets"] = targets(result)
