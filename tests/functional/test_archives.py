@@ -16,9 +16,10 @@ from lxml import etree  # type: ignore[import-untyped]
 
 from postfeed.feeds import archive as archive_rules
 from postfeed.models import Post
-from postfeed.pipeline.ingest import _commit
+from postfeed.pipeline.ingest import commit_published
 from postfeed.store.events import ChangeKind, ObjectChange
 from postfeed.store.items import utc_instant
+from postfeed.store.records import PUBLISHED, PostState
 from postfeed_tools.local.pipeline import LocalPipeline
 from tests.functional.conftest import FEED_BASE_URL, FINEWS_PARAMETERS
 from tests.functional.test_pipeline_rules import post
@@ -115,7 +116,7 @@ def seed(pipeline: LocalPipeline, posts: list[Post]) -> None:
     transaction); the stream then drives the feed function as usual."""
     for item in posts:
         change = ObjectChange(bucket=pipeline.stack.posts_bucket, key=item.path, kind=ChangeKind.PUT, sequencer=None)
-        _commit(change, None, pipeline.table, state="published", post=item, extra={"body_hash": "seeded"})
+        commit_published(change, item, PostState(item.path, PUBLISHED, body_hash="seeded"), writer=pipeline.table)
 
 
 def two_thousand_posts() -> list[Post]:

@@ -46,8 +46,9 @@ from postfeed.models import FeedKind, FeedRef, Site
 from postfeed.pipeline.rebuild import RebuildOutcome, touched_pages
 from postfeed.store.bucket import FeedsBucket
 from postfeed.store.rebuilds import RebuildLedger, batch_id
+from postfeed.store.records import PostState
 from postfeed.store.table import PostsTable
-from postfeed.store.work import RenderGroup, ReparseBatch, WorkQueue
+from postfeed.store.work import RenderGroup, ReparseBatch, ReparsePlan, WorkQueue
 
 FULL = "full-"  # a full rebuild's generation; other re-ingests (authors, due posts) render through the stream
 RENDER_GROUP = 50  # feeds per render message: ~50 renders in a 60 s invocation, well under 256 KB of names
@@ -70,9 +71,18 @@ def is_full_rebuild(generation: Any) -> bool:
     return isinstance(generation, str) and generation.startswith(FULL)
 
 
-def superseded(generation: str | None, stored: Mapping[str, Any] | None) -> bool:
-    """A full rebuild's write that a newer full rebuild has overtaken on this item."""
-    newer = stored.get("generation") if stored else None
+def start_rebuild(queue: WorkQueue, *, reason: str, generation: str | None = None) -> str:
+    """Enqueue the first plan step of a full rebuild (`pipeline.reparse`); returns its generation
+    (`generation`, marked as a full rebuild's: `full_generation`)."""
+    generation = full_generation(generation)
+    queue.send(ReparsePlan(generation=generation, reason=reason[:200]))
+    return generation
+
+
+def superseded(generation: str | None, stored: PostState | Mapping[str, Any] | None) -> bool:
+    """A full rebuild's write that a newer full rebuild has overtaken on this item (its state, or a stream
+    image of it)."""
+    newer = stored.generation if isinstance(stored, PostState) else (stored or {}).get("generation")
     return is_full_rebuild(generation) and is_full_rebuild(newer) and str(newer) > str(generation)
 
 

@@ -12,16 +12,30 @@ Rules (see README, "Guarantees"):
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import replace
 from datetime import UTC, datetime
-from enum import StrEnum
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from postfeed.models import FeedRef, ParseResult, Post, Rejected, Site, Skipped, feeds_of
+from postfeed.pipeline.dependencies import dependencies, dependency, reads_attribute, waiting_on
+from postfeed.pipeline.fanout import is_full_rebuild, new_generation, superseded
+from postfeed.pipeline.outcomes import Action as Action
+from postfeed.pipeline.outcomes import Outcome as Outcome
 from postfeed.pipeline.settings import Settings
+from postfeed.pipeline.sitefiles import (
+    authors_of_source,
+    authors_source,
+    has_stylesheet,
+    ingest_site_file,
+    is_site_file,
+    reparse_batches,
+)
 from postfeed.store.bucket import ObjectTooLargeError, PostsBucket
 from postfeed.store.events import ChangeKind, ObjectChange
-from postfeed.store.items import content_hash, encode_entry, member_line, member_sk, refs_of_entry, utc_instant
+from postfeed.store.items import CONFIG_SK, content_hash, post_state, publication, utc_instant
+from postfeed.store.records import DELETED, ERROR, PUBLISHED, SKIPPED, PostState, Publication, RecordedError, SkipRecord
 from postfeed.store.table import ConcurrentUpdateError, PostsTable, PostWrite, PostWriter, TooManyActionsError
 from postfeed.store.work import WorkQueue
 
@@ -38,25 +52,6 @@ CONFIG_REJECTED = "config_rejected"  # `postfeed build`: a config over its size 
 # Keep the post item well under DynamoDB's 400 KB (the HTML goes to compressed chunks, not here).
 MAX_ENTRY_BYTES = 300_000
 MAX_OPTIMISTIC_RETRIES = 5
-
-
-class Action(StrEnum):
-    PUBLISHED = "published"
-    SKIPPED = "skipped"
-    REJECTED = "rejected"
-    DELETED = "deleted"
-    UNCHANGED = "unchanged"
-    STALE = "stale"
-    IGNORED = "ignored"
-    CONFIG = "config"
-
-
-@dataclass(frozen=True, slots=True)
-class Outcome:
-    key: str
-    action: Action
-    code: str | None = None
-    message: str | None = None
 
 
 def ingest_change(
@@ -76,9 +71,6 @@ def ingest_change(
     config declares are read by `parse_post`, which tells them apart by path, with the site's render
     environment (postfeed.pipeline.renderenv). A post published releases the posts waiting for it
     (`release_waiting`)."""
-    from postfeed.pipeline.fanout import is_full_rebuild
-    from postfeed.pipeline.sitefiles import ingest_site_file, is_site_file
-
     if is_site_file(settings, change.key):
         return ingest_site_file(change, settings=settings, bucket=bucket, table=table, queue=queue)
     if not (settings.is_post_key(change.key) or settings.is_draft_key(change.key)):
@@ -86,7 +78,7 @@ def ingest_change(
         declared = folder is not None and folder in current_site(settings, table)[0].collections
         reason = ignored_reason(change.key, settings, declared=declared)
         # A document of a collection the config no longer declares is read again when stored: it leaves its feeds.
-        if reason is not None and (folder is None or table.get_post(change.key) is None):
+        if reason is not None and (folder is None or table.get_state(change.key) is None):
             return Outcome(change.key, Action.IGNORED, message=reason)
     outcome = _ingest_with_retries(change, settings=settings, bucket=bucket, table=table, now=now)
     if outcome.action in (Action.SKIPPED, Action.REJECTED, Action.DELETED):
@@ -117,14 +109,9 @@ def rerender_readers(key: str, *, settings: Settings, table: PostsTable, queue: 
     """Re-render the posts whose `{% include_relative %}` read the file at `key` (a file beside posts, which
     is read as a post and not published): work items under a new generation on the ingest queue, as an
     include change's. Returns how many posts."""
-    from postfeed.pipeline.dependencies import dependency
-
     readers = sorted(set(table.posts_reading(dependency("file", key))) - {key})
     if not readers or queue is None:
         return 0
-    from postfeed.pipeline.fanout import new_generation
-    from postfeed.pipeline.sitefiles import reparse_batches
-
     queue.send_all(reparse_batches(new_generation(), readers, reason=f"{key} changed"))
     return len(readers)
 
@@ -139,19 +126,15 @@ def release_waiting(
     `key` while it was missing (found by their dependency items: `pipeline.dependencies`), and, when one of
     them is published, those waiting for it in turn. As if each were uploaded again: S3's current bytes, no
     sequencer (an event of theirs meanwhile is applied by its own rules), no generation."""
-    from postfeed.pipeline.dependencies import waiting_on
-    from postfeed.pipeline.renderenv import MISSING_TARGET
-
     published, seen = [key], {key}
     outcomes: list[Outcome] = []
     while published and len(outcomes) < MAX_RELEASED:
-        for dependency in waiting_on(published.pop(0)):
-            for waiter in table.posts_reading(dependency):
+        for satisfied in waiting_on(published.pop(0)):
+            for waiter in table.posts_reading(satisfied):
                 if waiter in seen or len(outcomes) >= MAX_RELEASED:
                     continue
                 seen.add(waiter)
-                item = table.get_post(waiter) or {}
-                if not item.get("rejected") or (item.get("error") or {}).get("code") not in MISSING_TARGET:
+                if not _missed_a_post(table.get_state(waiter)):
                     continue
                 again = ObjectChange(bucket=settings.posts_bucket, key=waiter, kind=ChangeKind.PUT, sequencer=None)
                 outcome = _ingest_with_retries(again, settings=settings, bucket=bucket, table=table, now=now)
@@ -176,14 +159,19 @@ def current_site(settings: Settings, table: PostsTable, items: list[dict[str, An
     """The site settings in force (with `site.data.authors` and whether the site has its own `feed.xslt.xml`),
     and a hash that changes whenever the settings posts are read with do (the other site files only change
     how feeds are rendered, or what some posts' Liquid reads: postfeed.pipeline.sitefiles re-renders what they
-    affect). `items`: the site file items when the caller read them already."""
-    from postfeed.pipeline.sitefiles import has_stylesheet, site_authors
-    from postfeed.store.items import CONFIG_SK
-
+    affect). `items`: the site file items when the caller read them already. Made once per version of the
+    config, authors file and stylesheet (every post of a batch reads the site under the same ones)."""
     items = table.get_site_files() if items is None else items
     config = next((item for item in items if item["sk"] == CONFIG_SK), None)
-    raw: bytes | None = config.get("raw") if config else None  # the last good config (none: defaults)
-    site = settings.site(raw, authors=site_authors(items), xslt=has_stylesheet(items))
+    raw = config.get("raw") if config else None  # the last good config (none: defaults)
+    return _site_in_force(settings, bytes(raw) if raw else None, authors_source(items), has_stylesheet(items))
+
+
+@lru_cache(maxsize=8)
+def _site_in_force(
+    settings: Settings, raw: bytes | None, authors: tuple[str, bytes] | None, xslt: bool
+) -> tuple[Site, str]:
+    site = settings.site(raw, authors=authors_of_source(authors), xslt=xslt)
     fingerprint = content_hash(
         json.dumps([raw.hex() if raw else None, dict(settings.site_defaults)], sort_keys=True, default=str).encode()
     )
@@ -193,17 +181,15 @@ def current_site(settings: Settings, table: PostsTable, items: list[dict[str, An
 def _ingest_post(
     change: ObjectChange, *, settings: Settings, bucket: PostsBucket, table: PostsTable, now: datetime | None
 ) -> Outcome:
-    stored = table.get_post(change.key)
+    stored = table.get_state(change.key)
     if _is_older(change.sequencer, stored):
         return Outcome(change.key, Action.STALE, message="an event with a newer sequencer was already applied")
-    from postfeed.pipeline.fanout import superseded
-
     if superseded(change.generation, stored):  # two full rebuilds at once: the newer one's write stays
         return Outcome(change.key, Action.STALE, message="a newer full rebuild already re-ingested this post")
     if change.kind is ChangeKind.DELETE:
         if bucket.exists(change.key):
             return Outcome(change.key, Action.STALE, message="the object exists again: a newer upload supersedes it")
-        _commit(change, stored, table, state="deleted", post=None)
+        _commit(change, stored, table, PostState(change.key, DELETED))
         return Outcome(change.key, Action.DELETED)
 
     try:
@@ -223,16 +209,21 @@ def _ingest_post(
     return apply_post(change, stored, obj.body, site, config_hash, writer=table, now=now, env=env)
 
 
-def is_unchanged(change: ObjectChange, stored: dict[str, Any] | None, body_hash: str, config_hash: str) -> bool:
-    """Same bytes, read under the same settings, and not a full rebuild's first visit: nothing to write (but a
-    post rejected because a post it names was missing is read again)."""
-    if stored is None or (stored.get("body_hash"), stored.get("config_hash")) != (body_hash, config_hash):
-        return False
+def _missed_a_post(stored: PostState | None) -> bool:
+    """Rejected because a post it names (`post_url`, `link`) was missing: that post may have arrived since."""
     from postfeed.pipeline.renderenv import MISSING_TARGET
 
-    if stored.get("rejected") and (stored.get("error") or {}).get("code") in MISSING_TARGET:
-        return False  # rejected for a post it names that was missing: that post may have arrived since
-    return change.generation in (None, stored.get("generation"))
+    return stored is not None and stored.rejected and stored.error_code in MISSING_TARGET
+
+
+def is_unchanged(change: ObjectChange, stored: PostState | None, body_hash: str, config_hash: str) -> bool:
+    """Same bytes, read under the same settings, and not a full rebuild's first visit: nothing to write (but a
+    post rejected because a post it names was missing is read again)."""
+    if stored is None or (stored.body_hash, stored.config_hash) != (body_hash, config_hash):
+        return False
+    if _missed_a_post(stored):
+        return False
+    return change.generation in (None, stored.generation)
 
 
 def read_post(key: str, body: bytes, site: Site, now: datetime | None, env: SiteFiles | None = None) -> ParseResult:
@@ -267,7 +258,7 @@ def read_upload(
 
 def apply_post(
     change: ObjectChange,
-    stored: dict[str, Any] | None,
+    stored: PostState | Mapping[str, Any] | None,
     body: bytes,
     site: Site,
     config_hash: str,
@@ -278,41 +269,40 @@ def apply_post(
     env: SiteFiles | None = None,
 ) -> Outcome:
     """Decide what one post's current bytes make of its item and hand the write to `writer` (the table, one
-    transaction; or the bulk path's batch). `parsed`: the bytes already parsed under `site` (bulk parses in
-    parallel first)."""
+    transaction; or the bulk path's batch). `stored`: the post's state (the bulk path may pass the item it
+    read); `parsed`: the bytes already parsed under `site` (bulk parses in parallel first)."""
+    if stored is not None and not isinstance(stored, PostState):
+        stored = post_state(stored)
     body_hash = content_hash(body)
     if is_unchanged(change, stored, body_hash, config_hash):
         return Outcome(change.key, Action.UNCHANGED)
     result = parsed if parsed is not None else read_post(change.key, body, site, now, env)
     if isinstance(result, Rejected):
         return _record_rejection(change, stored, writer, result, body_hash=body_hash, config_hash=config_hash)
-    hashes = {"body_hash": body_hash, "config_hash": config_hash}
+    read = PostState(change.key, SKIPPED, body_hash=body_hash, config_hash=config_hash)
     if isinstance(result, Skipped):
-        extra: dict[str, Any] = {**hashes, "skip": {"reason": result.reason, "detail": result.detail}}
-        if result.due is not None:  # found by `publish_due` once its date has come (pipeline.schedule)
-            extra |= {"scheduled": "1", "due_at": utc_instant(result.due)}
-        _commit(change, stored, writer, state="skipped", post=None, extra=extra)
+        due = utc_instant(result.due) if result.due is not None else None
+        _commit(change, stored, writer, replace(read, skip=SkipRecord(result.reason, result.detail), due_at=due))
         return Outcome(change.key, Action.SKIPPED, code=result.reason, message=result.detail)
-    return _publish(change, stored, writer, result, hashes, feeds_of(result, site.feed))
+    read = replace(read, state=PUBLISHED, warnings=tuple(result.warnings), reads=_reads(result))
+    return _publish(change, stored, writer, result, read, feeds_of(result, site.feed))
 
 
 def _reads(result: Post | Rejected) -> dict[str, list[str]] | None:
-    from postfeed.pipeline.dependencies import reads_attribute
-
     return reads_attribute(result.reads) or None
 
 
 def _publish(
     change: ObjectChange,
-    stored: dict[str, Any] | None,
+    stored: PostState | None,
     table: PostWriter,
     post: Post,
-    hashes: dict[str, str],
+    read: PostState,
     feeds: tuple[FeedRef, ...],
 ) -> Outcome:
-    extra: dict[str, Any] = {**hashes, "warnings": list(post.warnings), "reads": _reads(post)}
-    encoded = encode_entry(post, feeds)
-    entry = encoded[0]
+    hashes = {"body_hash": read.body_hash, "config_hash": read.config_hash}
+    published = publication(post, feeds)
+    entry = published.entry.fields
     entry_bytes = len(json.dumps({k: v for k, v in entry.items() if k != "blob"}, ensure_ascii=False).encode())
     if entry_bytes > MAX_ENTRY_BYTES:
         message = (
@@ -320,7 +310,7 @@ def _publish(
         )
         return _record_rejection(change, stored, table, Rejected(post.path, METADATA_TOO_LARGE, message), **hashes)
     try:
-        _commit(change, stored, table, state="published", post=post, feeds=feeds, encoded=encoded, extra=extra)
+        _commit(change, stored, table, read, published=published)
     except TooManyActionsError as exc:
         message = (
             f"{post.path}: in {len(feeds)} feeds (the site feed, {len(post.categories)} categories and "
@@ -334,9 +324,15 @@ def _publish(
     return Outcome(change.key, Action.PUBLISHED)
 
 
+def commit_published(change: ObjectChange, post: Post, read: PostState, *, writer: PostWriter) -> None:
+    """Write `post` as published in every feed of its categories and tags, over no stored state and deciding
+    nothing (tests and the bench seed the table this way); `read`: what it was read from (hashes, warnings)."""
+    _commit(change, None, writer, replace(read, state=PUBLISHED), published=publication(post, feeds_of(post)))
+
+
 def _record_rejection(
     change: ObjectChange,
-    stored: dict[str, Any] | None,
+    stored: PostState | None,
     table: PostWriter,
     rejected: Rejected,
     *,
@@ -344,84 +340,73 @@ def _record_rejection(
     config_hash: str | None,
 ) -> Outcome:
     """Record the error under the key; an earlier good version stays in the feeds untouched."""
-    previous_state = stored.get("state") if stored else None
-    extra = {
-        "body_hash": body_hash,
-        "config_hash": config_hash,
-        "rejected": "1",
-        "error": {"code": rejected.code, "message": rejected.message, "line": rejected.line},
-        "reads": _reads(rejected),
-    }
-    keep = previous_state == "published"
-    _commit(change, stored, table, state="published" if keep else "error", post=None, keep_entry=keep, extra=extra)
+    keep = stored is not None and stored.published
+    new = PostState(
+        change.key,
+        PUBLISHED if keep else ERROR,
+        body_hash=body_hash,
+        config_hash=config_hash,
+        rejected=True,
+        error=RecordedError(rejected.code, rejected.message, rejected.line),
+        reads=_reads(rejected),
+    )
+    _commit(change, stored, table, new, keep_entry=keep)
     return Outcome(change.key, Action.REJECTED, code=rejected.code, message=rejected.message)
 
 
 def _commit(
     change: ObjectChange,
-    stored: dict[str, Any] | None,
+    stored: PostState | None,
     table: PostWriter,
+    new: PostState,
     *,
-    state: str,
-    post: Post | None,
-    feeds: tuple[FeedRef, ...] | None = None,
-    encoded: tuple[dict[str, Any], list[bytes]] | None = None,
+    published: Publication | None = None,
     keep_entry: bool = False,
-    extra: dict[str, Any] | None = None,
 ) -> None:
-    old_entry = stored.get("entry") if stored else None
-    old_sk: str | None = stored.get("member_sk") if stored else None
-    old_refs = set(refs_of_entry(old_entry))
-    old_chunks = int(old_entry.get("chunks", 0)) if old_entry else 0
-
-    item: dict[str, Any] = {
-        "key": change.key,
-        "state": state,
-        "sequencer": _newest(change.sequencer, stored.get("sequencer") if stored else None),
-        "changed_at": datetime.now(UTC).isoformat(),
-        **{k: v for k, v in (extra or {}).items() if v is not None},
-    }
-    # The full rebuild that last re-ingested this post (kept by later changes; see pipeline.reparse).
-    generation = change.generation or (stored.get("generation") if stored else None)
-    if generation:
-        item["generation"] = generation
-    write = PostWrite(key=change.key, item=item, expected_version=stored.get("version") if stored else None)
-    from postfeed.pipeline.dependencies import dependencies
-
-    old_dependencies = dependencies(stored.get("reads") if stored else None)
-    new_dependencies = dependencies(item.get("reads"))
+    """Write `new` (what reading the change concluded) as the key's state: with the entry `published`, or the
+    entry in force when `keep_entry`; the memberships, chunks and dependency items follow."""
+    old_entry = stored.entry if stored else None
+    old_sk = stored.member_sk if stored else None
+    new = replace(
+        new,
+        key=change.key,
+        sequencer=_newest(change.sequencer, stored.sequencer if stored else None),
+        changed_at=datetime.now(UTC).isoformat(),
+        # The full rebuild that last re-ingested this post (kept by later changes; see pipeline.reparse).
+        generation=change.generation or (stored.generation if stored else None),
+    )
+    if keep_entry and old_entry is not None:
+        new = replace(new, entry=old_entry, member_sk=old_sk)
+    elif published is not None:
+        new = replace(new, entry=published.entry, member_sk=published.member_sk)
+    write = PostWrite.of(new, expected_version=stored.version if stored else None)
+    old_dependencies = dependencies(stored.reads if stored else None)
+    new_dependencies = dependencies(new.reads)
     write.add_dependencies = sorted(new_dependencies - old_dependencies)
     if not keep_entry:  # the version kept in the feeds read those: a change to one still re-renders it
         write.remove_dependencies = sorted(old_dependencies - new_dependencies)
     if keep_entry and old_entry is not None:
-        item["entry"], item["member_sk"] = old_entry, old_sk
         table.write_post(write)
         return
-    new_refs: set[Any] = set()
-    new_sk = None
-    if post is not None:
-        feeds = feeds_of(post) if feeds is None else feeds  # None: every feed of its categories and tags
-        entry, chunks = encoded or encode_entry(post, feeds)  # `encoded`: what the caller already encoded
-        new_sk = member_sk(post)
-        new_refs = set(feeds)
-        item["entry"], item["member_sk"] = entry, new_sk
-        write.chunks = chunks
-    write.stale_chunks = max(0, old_chunks - len(write.chunks))
+    old_refs = set(old_entry.refs) if old_entry else set()
+    write.stale_chunks = max(0, (old_entry.chunk_count if old_entry else 0) - len(write.chunks))
+    new_sk = published.member_sk if published else None
+    new_refs = set(published.entry.refs) if published else set()
     same_sk = old_sk == new_sk
     # Memberships carry the archive line: rewritten whenever what the feeds show of the post changes.
-    same_entry = same_sk and (old_entry or {}).get("hash") == (item.get("entry") or {}).get("hash")
+    same_entry = same_sk and (old_entry.hash if old_entry else None) == (new.entry.hash if new.entry else None)
     write.add_members = (
         sorted((ref, new_sk) for ref in new_refs if not (same_entry and ref in old_refs)) if new_sk else []
     )
-    if post is not None:
-        write.member_line = member_line(post)
+    if published is not None:
+        write.member_line = dict(published.line) if published.line is not None else None
     if old_sk:
         write.remove_members = sorted((ref, old_sk) for ref in old_refs if not (same_sk and ref in new_refs))
     table.write_post(write)
 
 
-def _is_older(sequencer: str | None, stored: dict[str, Any] | None) -> bool:
-    known = stored.get("sequencer") if stored else None
+def _is_older(sequencer: str | None, stored: PostState | None) -> bool:
+    known = stored.sequencer if stored else None
     return bool(sequencer and known and sequencer < known)
 
 

@@ -23,7 +23,8 @@ from typing import TYPE_CHECKING, Any
 
 from postfeed.models import FeedRef, Post, Site
 from postfeed.store.bucket import FeedsBucket
-from postfeed.store.items import POST_SK, refs_of_entry, utc_instant
+from postfeed.store.items import POST_SK, post_state, utc_instant
+from postfeed.store.records import PostState
 from postfeed.store.table import LeaseBusyError, PostsTable, lease_owner
 
 if TYPE_CHECKING:
@@ -44,34 +45,36 @@ def touched_pages(
     documents (titles, links, limits) may have changed. A rejected upload, a skipped duplicate or a
     sequencer bump regenerates nothing."""
     touched: dict[FeedRef, list[str]] = {}
-    for old, new in images:
-        item = new or old
-        if not item or item.get("sk") != POST_SK:
+    for old_image, new_image in images:
+        image = new_image or old_image
+        if not image or image.get("sk") != POST_SK:
             continue
-        old_item, new_item = old or {}, new or {}
-        if not _changed(old_item, new_item):
+        old = post_state(old_image) if old_image else None
+        new = post_state(new_image) if new_image else None
+        if not _changed(old, new):
             continue
         changed: dict[FeedRef, set[str]] = {}
-        for entry in (old_item.get("entry"), new_item.get("entry")):
-            if not entry:
+        for entry in (old.entry if old else None, new.entry if new else None):
+            if entry is None:
                 continue
-            instant = utc_instant(datetime.fromisoformat(entry["date"]))
-            for ref in refs_of_entry(entry):
+            instant = utc_instant(datetime.fromisoformat(entry.date))
+            for ref in entry.refs:
                 changed.setdefault(ref, set()).add(instant)
         for ref, instants in changed.items():
             touched.setdefault(ref, []).extend(sorted(instants))
     return touched
 
 
-def _changed(old: Mapping[str, Any], new: Mapping[str, Any]) -> bool:
-    if (old.get("entry") or {}).get("hash") != (new.get("entry") or {}).get("hash"):
+def _changed(old: PostState | None, new: PostState | None) -> bool:
+    old_entry, new_entry = (old.entry if old else None), (new.entry if new else None)
+    if (old_entry.hash if old_entry else None) != (new_entry.hash if new_entry else None):
         return True
-    if not new.get("entry"):
+    if new is None or new_entry is None:
         return False
-    old_config, new_config = old.get("config_hash"), new.get("config_hash")
-    if old_config and new_config and old_config != new_config:
+    old_config = old.config_hash if old else None
+    if old_config and new.config_hash and old_config != new.config_hash:
         return True
-    return bool(new.get("generation")) and new.get("generation") != old.get("generation")
+    return bool(new.generation) and new.generation != (old.generation if old else None)
 
 
 @dataclass(slots=True)

@@ -35,6 +35,7 @@ from postfeed.jekyll.errors import JekyllError
 from postfeed.jekyll.liquid import OtherPost, SiteFiles, link_matches, post_url_matches
 from postfeed.jekyll.sitefiles import data_name, data_precedence, include_name, read_data, read_include
 from postfeed.models import Post, Site
+from postfeed.store.records import PostState
 from postfeed.store.table import DATA_SK_PREFIX, INCLUDE_SK_PREFIX
 
 if TYPE_CHECKING:
@@ -92,11 +93,11 @@ def relative_path(page_path: str, name: str) -> str | None:
     return None if target.startswith("../") or target == ".." else target
 
 
-def other_post(key: str, item: Mapping[str, Any]) -> OtherPost | None:
-    """A published post item as `post_url`/`link`/`site.posts` see it (None: nothing published there)."""
-    entry = item.get("entry")
-    if item.get("state") != "published" or not isinstance(entry, Mapping):
+def other_post(key: str, stored: PostState) -> OtherPost | None:
+    """A published post as `post_url`/`link`/`site.posts` see it (None: nothing published there)."""
+    if not stored.published or stored.entry is None:
         return None
+    entry = stored.entry.fields
     return OtherPost(
         path=key,
         url=str(entry["url"]),
@@ -231,8 +232,8 @@ def lookup_posts(
         candidates += listed
     found = []
     for key in sorted(set(candidates)):
-        item = table.get_post(key)
-        if item is not None and (post := other_post(key, item)) is not None:
+        stored = table.get_state(key)
+        if stored is not None and (post := other_post(key, stored)) is not None:
             found.append(post)
     return found
 

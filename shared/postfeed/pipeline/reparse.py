@@ -25,17 +25,16 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING
 
-from postfeed.pipeline.ingest import Action, Outcome, ingest_change
+from postfeed.pipeline.fanout import BatchLedger, BatchRecord, is_full_rebuild, plan_done
+from postfeed.pipeline.fanout import start_rebuild as start_rebuild  # `postfeed rebuild` starts one here
+from postfeed.pipeline.ingest import ingest_change
+from postfeed.pipeline.outcomes import Action, Outcome
 from postfeed.pipeline.settings import Settings
 from postfeed.store.bucket import PostsBucket
 from postfeed.store.events import ChangeKind, ObjectChange
 from postfeed.store.table import PostsTable
 from postfeed.store.work import BATCH_KEYS, ReparseBatch, ReparsePlan, WorkItem, WorkQueue
-
-if TYPE_CHECKING:
-    from postfeed.pipeline.fanout import BatchRecord
 
 PLAN_KEYS = 1000  # keys listed by one plan step
 
@@ -55,22 +54,6 @@ class WorkResult:
         return Counter(outcome.action for outcome in self.outcomes)
 
 
-def new_generation() -> str:
-    from postfeed.pipeline.fanout import new_generation
-
-    return new_generation()
-
-
-def start_rebuild(queue: WorkQueue, *, reason: str, generation: str | None = None) -> str:
-    """Enqueue the first plan step of a full rebuild; returns its generation (`generation`, marked as a full
-    rebuild's: `fanout.full_generation`)."""
-    from postfeed.pipeline.fanout import full_generation
-
-    generation = full_generation(generation)
-    queue.send(ReparsePlan(generation=generation, reason=reason[:200]))
-    return generation
-
-
 def handle_work_item(
     item: WorkItem,
     *,
@@ -83,8 +66,6 @@ def handle_work_item(
 ) -> WorkResult:
     """Run one step of a full rebuild. Raises for AWS failures (the message is then retried alone).
     `render_queue`: where a full rebuild's phase 2 goes (`postfeed.pipeline.fanout`)."""
-    from postfeed.pipeline.fanout import BatchLedger, is_full_rebuild
-
     if isinstance(item, ReparsePlan):
         return _plan(item, settings=settings, bucket=bucket, table=table, queue=queue, render_queue=render_queue)
     result = WorkResult(item)
@@ -142,8 +123,6 @@ def _plan(
             following.model_copy(update={"reason": item.reason, "planned": item.planned + len(keys), "batches": sent})
         )
     else:  # the listing ended: the rebuild's batches number `sent`
-        from postfeed.pipeline.fanout import is_full_rebuild, plan_done
-
         if is_full_rebuild(item.generation) and render_queue is not None:
             result.groups = plan_done(item.generation, sent, table=table, render_queue=render_queue)
     return result

@@ -32,8 +32,9 @@ class Settings:
     max_site_file_bytes: int = 256 * 1024
     cache_control: str = "public, max-age=300"
     lease_seconds: float = 90.0
-    # Template parameters, as `_config.yml` keys: the defaults under the bucket's own `_config.yml`.
-    site_defaults: Mapping[str, Any] = field(default_factory=dict)
+    # Template parameters, as `_config.yml` keys: the defaults under the bucket's own `_config.yml`. Left out
+    # of the hash (a mapping has none; equality still compares it), so Settings keys the site caches.
+    site_defaults: Mapping[str, Any] = field(default_factory=dict, hash=False)
     feed_base_url: str | None = None
     websub_hub: str | None = None
     # WebSub notifications: seconds per request, attempts per document, seconds for all of an invocation.

@@ -43,7 +43,7 @@ import contextlib
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from postfeed.jekyll.errors import JekyllError
 from postfeed.jekyll.sitefiles import (
@@ -59,6 +59,7 @@ from postfeed.jekyll.sitefiles import (
 )
 from postfeed.models import Author
 from postfeed.pipeline.dependencies import data_dependency, dependency
+from postfeed.pipeline.outcomes import Action, Outcome
 from postfeed.pipeline.settings import Settings
 from postfeed.store.bucket import FeedsBucket, ObjectTooLargeError, PostsBucket
 from postfeed.store.events import ChangeKind, ObjectChange
@@ -71,9 +72,6 @@ from postfeed.store.table import (
     PostsTable,
 )
 from postfeed.store.work import ReparseBatch, WorkItem, WorkQueue
-
-if TYPE_CHECKING:
-    from postfeed.pipeline.ingest import Outcome
 
 SITE_FILE_TOO_LARGE = "site_file_too_large"
 PARSE_FAILED = "parse_failed"  # the reader raised: a bug of ours, recorded rather than retried forever
@@ -130,6 +128,11 @@ def ingest_site_file(
 def site_authors(items: Iterable[Mapping[str, Any]]) -> dict[str, Author]:
     """`site.data.authors` from the table's site file items: the good version of the `_data/authors.*` file
     Jekyll would read last."""
+    return authors_of_source(authors_source(items))
+
+
+def authors_source(items: Iterable[Mapping[str, Any]]) -> tuple[str, bytes] | None:
+    """The key and good bytes of the `_data/authors.*` file Jekyll would read last (None: the site has none)."""
     candidates = [
         item
         for item in items
@@ -139,10 +142,17 @@ def site_authors(items: Iterable[Mapping[str, Any]]) -> dict[str, Author]:
         and data_name(str(item.get("key", ""))) == AUTHORS
     ]
     if not candidates:
-        return {}
+        return None
     winner = max(candidates, key=lambda item: data_precedence(str(item["key"])))
+    return str(winner["key"]), bytes(winner["raw"])
+
+
+def authors_of_source(source: tuple[str, bytes] | None) -> dict[str, Author]:
+    """`site.data.authors` of the file `authors_source` chose."""
+    if source is None:
+        return {}
     try:
-        return dict(_parsed_authors(str(winner["key"]), bytes(winner["raw"])))
+        return dict(_parsed_authors(*source))
     except JekyllError:  # validated before it was stored; a reader change must not stop every feed
         return {}
 
@@ -171,8 +181,6 @@ def _ingest_file(
 ) -> Outcome:
     """One site file's change, kept in its item `sk` (a data file's or the stylesheet's): the same S3-current,
     sequencer and last-good-version rules as posts."""
-    from postfeed.pipeline.ingest import Action, Outcome
-
     stored = _upgraded(table.get_site_item(sk))
     if _is_older(change.sequencer, stored):
         return Outcome(change.key, Action.STALE, message="an event with a newer sequencer was already applied")
@@ -273,8 +281,6 @@ def _store(
     queue: WorkQueue | None,
 ) -> Outcome:
     """Store the file's new good state (or its removal) with the work it starts, then send that work."""
-    from postfeed.pipeline.ingest import Action, Outcome
-
     in_force = (stored.get("state"), stored.get("raw"), stored.get("body")) if stored else (None, None, None)
     changed = in_force != (new["state"], new.get("raw"), new.get("body"))
     fanout: dict[str, Any] | None = None
@@ -312,8 +318,6 @@ def _record_rejection(
     queue: WorkQueue | None,
 ) -> Outcome:
     """Record the error on the file's item; its last good version (state and bytes) stays in force."""
-    from postfeed.pipeline.ingest import Action, Outcome
-
     kept = {k: v for k, v in (stored or {}).items() if k in ("state", "raw", "body")}
     new = {"state": ERROR, **kept, "body_hash": body_hash, "rejected": "1"}
     new["error"] = {"code": error.code, "message": error.message, "line": error.line}
@@ -455,7 +459,7 @@ def _fan_out(
             | {post for name in fanout.get("dependencies", []) for post in table.posts_reading(str(name))}
         )
     if fanout.get("site_wide") or len(keys) > MAX_FANOUT_POSTS:
-        from postfeed.pipeline.reparse import start_rebuild
+        from postfeed.pipeline.fanout import start_rebuild
 
         start_rebuild(queue, reason=f"{key} changed", generation=generation)
         note = f"full rebuild {generation} started"

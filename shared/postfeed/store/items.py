@@ -22,13 +22,14 @@ from __future__ import annotations
 import hashlib
 import json
 import zlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from postfeed.jekyll.content import html_to_text
 from postfeed.models import POSTS, Author, FeedKind, FeedRef, Post, feed_refs
+from postfeed.store.records import EntryRecord, PostState, Publication, RecordedError, SkipRecord
 
 POST_SK = "POST"
 STATE_SK = "~STATE"
@@ -234,3 +235,69 @@ def refs_of_entry(entry: dict[str, Any] | None) -> tuple[FeedRef, ...]:
     if "feeds" in entry:
         return tuple(FeedRef(FeedKind(kind), name, collection) for kind, name, collection in entry["feeds"])
     return feed_refs(entry["categories"], entry["tags"], collection=entry.get("collection", POSTS))
+
+
+def entry_record(fields: Mapping[str, Any], chunks: Sequence[bytes] = ()) -> EntryRecord:
+    """The record of an `entry` map (and the chunks just encoded beside it)."""
+    return EntryRecord(fields=fields, refs=refs_of_entry(dict(fields)), chunks=tuple(chunks))
+
+
+def publication(post: Post, feeds: Sequence[FeedRef]) -> Publication:
+    """What the table stores of `post` published in `feeds`: entry, content chunks, sort key and archive
+    line, each encoded once."""
+    fields, chunks = encode_entry(post, feeds)
+    entry = EntryRecord(fields=fields, refs=tuple(feeds), chunks=tuple(chunks))
+    return Publication(entry=entry, member_sk=member_sk(post), line=member_line(post))
+
+
+def post_state(item: Mapping[str, Any]) -> PostState:
+    """The record of a post item (as read from the table, or a stream image of one)."""
+    error, skip, entry = item.get("error"), item.get("skip"), item.get("entry")
+    version, warnings = item.get("version"), item.get("warnings")
+    return PostState(
+        key=str(item.get("key", "")),
+        state=str(item.get("state", "")),
+        version=None if version is None else int(version),
+        sequencer=item.get("sequencer"),
+        changed_at=item.get("changed_at"),
+        body_hash=item.get("body_hash"),
+        config_hash=item.get("config_hash"),
+        rejected=bool(item.get("rejected")),
+        error=RecordedError(str(error.get("code")), str(error.get("message")), error.get("line"))
+        if isinstance(error, Mapping)
+        else None,
+        skip=SkipRecord(str(skip.get("reason")), str(skip.get("detail"))) if isinstance(skip, Mapping) else None,
+        due_at=item.get("due_at"),
+        warnings=None if warnings is None else tuple(warnings),
+        reads=item.get("reads"),
+        generation=item.get("generation") or None,
+        entry=entry_record(entry) if isinstance(entry, Mapping) and entry else None,
+        member_sk=item.get("member_sk"),
+    )
+
+
+def post_item(state: PostState) -> dict[str, Any]:
+    """The post item of a record, without the table's keys and version (`PostsTable` adds them). Attributes
+    without a value are left out, in the order the table has always written them."""
+    item: dict[str, Any] = {
+        "key": state.key,
+        "state": state.state,
+        "sequencer": state.sequencer,
+        "changed_at": state.changed_at,
+    }
+    extra: dict[str, Any] = {"body_hash": state.body_hash, "config_hash": state.config_hash}
+    if state.rejected:
+        extra["rejected"] = "1"
+    if state.error is not None:
+        extra["error"] = {"code": state.error.code, "message": state.error.message, "line": state.error.line}
+    if state.skip is not None:
+        extra["skip"] = {"reason": state.skip.reason, "detail": state.skip.detail}
+    if state.due_at is not None:  # found by `publish_due` once its date has come (pipeline.schedule)
+        extra |= {"scheduled": "1", "due_at": state.due_at}
+    extra |= {"warnings": None if state.warnings is None else list(state.warnings), "reads": state.reads}
+    item |= {k: v for k, v in extra.items() if v is not None}
+    if state.generation:
+        item["generation"] = state.generation
+    if state.entry is not None:
+        item["entry"], item["member_sk"] = state.entry.fields, state.member_sk
+    return item

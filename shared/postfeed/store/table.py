@@ -47,8 +47,11 @@ from postfeed.store.items import (
     SITE_PK,
     STATE_SK,
     feed_pk,
+    post_item,
     post_pk,
+    post_state,
 )
+from postfeed.store.records import PostState
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -170,6 +173,12 @@ class PostWrite:
     add_dependencies: list[str] = field(default_factory=list)
     remove_dependencies: list[str] = field(default_factory=list)
 
+    @classmethod
+    def of(cls, state: PostState, *, expected_version: int | None) -> PostWrite:
+        """The write of a post's new state (its entry's chunks included), over the version read."""
+        chunks = list(state.entry.chunks) if state.entry is not None else []
+        return cls(key=state.key, item=post_item(state), expected_version=expected_version, chunks=chunks)
+
     @property
     def action_count(self) -> int:
         return 1 + len(self.chunks) + self.stale_chunks + len(self.add_members) + len(self.remove_members)
@@ -189,12 +198,22 @@ class PostsTable:
     # -- posts -------------------------------------------------------------------------------------
 
     def get_post(self, key: str) -> dict[str, Any] | None:
+        """The post item as stored (tools and tests inspect it; the pipeline reads `get_state`)."""
         response = self.client.get_item(
             TableName=self.name,
             Key=to_attributes({"pk": post_pk(key), "sk": POST_SK}),
             ConsistentRead=True,
         )
         return from_attributes(response["Item"]) if "Item" in response else None
+
+    def get_state(self, key: str) -> PostState | None:
+        """The post's state (strongly consistent), or None when the key was never stored."""
+        item = self.get_post(key)
+        return None if item is None else post_state(item)
+
+    def get_states(self, keys: Sequence[str]) -> dict[str, PostState]:
+        """The states of the posts stored under these keys (consistent BatchGetItem)."""
+        return {key: post_state(item) for key, item in self.get_posts(keys).items()}
 
     @staticmethod
     def _post_item(write: PostWrite) -> dict[str, Any]:

@@ -257,6 +257,7 @@ def seed_published(pipeline: LocalPipeline, posts: Sequence[ParsedPost]) -> Seed
     from postfeed.pipeline.wiring import adapters_from_env
     from postfeed.store.events import ChangeKind, ObjectChange
     from postfeed.store.items import content_hash, utc_instant
+    from postfeed.store.records import PUBLISHED, PostState
 
     started = time.perf_counter()
     instants: dict[FeedRef, set[str]] = {}
@@ -265,8 +266,9 @@ def seed_published(pipeline: LocalPipeline, posts: Sequence[ParsedPost]) -> Seed
         _, config_hash = ingest.current_site(adapters.settings, adapters.table)
         for key, body, post in posts:
             change = ObjectChange(bucket=adapters.settings.posts_bucket, key=key, kind=ChangeKind.PUT, sequencer=None)
-            extra = {"body_hash": content_hash(body), "config_hash": config_hash, "warnings": list(post.warnings)}
-            ingest._commit(change, None, pipeline.table, state="published", post=post, extra=extra)
+            body_hash, warnings = content_hash(body), tuple(post.warnings)
+            read = PostState(key, PUBLISHED, body_hash=body_hash, config_hash=config_hash, warnings=warnings)
+            ingest.commit_published(change, post, read, writer=pipeline.table)
             for ref in feeds_of(post):
                 instants.setdefault(ref, set()).add(utc_instant(post.date))
     rebuild_feeds(pipeline, {ref: page_instants(found) for ref, found in instants.items()})
