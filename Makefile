@@ -75,9 +75,12 @@ $(SAM_VENV)/bin/sam:
 	$(PYTHON) -m venv $(SAM_VENV)
 	$(SAM_VENV)/bin/python -m pip install --quiet --disable-pip-version-check 'aws-sam-cli==$(SAM_CLI_VERSION)'
 
-sam-build: $(SAM_VENV)/bin/sam
+## The layer is built by shared/Makefile with the project's Python (pip, on PATH first); then the layer test lists
+## what the built layer holds (the runtime package alone, no second botocore) and its size.
+sam-build: $(SAM_VENV)/bin/sam $(STAMP)
 	SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam validate --lint
-	SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam build
+	PATH="$(CURDIR)/$(BIN):$$PATH" SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam build
+	POSTFEED_BUILT_LAYER=.aws-sam/build/PostfeedLayer $(BIN)/python -m pytest -p no:xdist -q -rA tests/unit/test_layer.py
 
 ## check: everything CI runs
 check: lint typecheck cfn-lint checkov test

@@ -7,8 +7,8 @@ import json
 
 import pytest
 
-from postfeed.store.redrive import redrive
 from postfeed_tools.cli import main
+from postfeed_tools.deployed.redrive import redrive
 from postfeed_tools.local.faults import FaultInjector, FaultKind, FaultRule
 from postfeed_tools.local.pipeline import LocalPipeline
 from tests.functional.test_pipeline_rules import KEY, entries, post

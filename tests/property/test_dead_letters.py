@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from moto import mock_aws
 
-from postfeed.store.redrive import redrive
+from postfeed_tools.deployed.redrive import redrive
 from postfeed_tools.local.faults import FaultInjector, FaultKind, FaultRule
 from tests.property.conftest import property_settings
 from tests.property.scenarios import Courier, assert_reference_reached, histories, queue_bodies

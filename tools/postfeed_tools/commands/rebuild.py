@@ -35,7 +35,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def queue_url_of_stack(cloudformation: Any, stack: str) -> str:
     """The ingest queue's URL from the stack's outputs (`cloudformation`: a boto3 CloudFormation client)."""
-    from postfeed.store.outputs import StackOutputError, stack_output
+    from postfeed_tools.deployed.outputs import StackOutputError, stack_output
 
     try:
         return stack_output(cloudformation, stack, QUEUE_OUTPUT, missing_hint="deployed before `postfeed rebuild`?")

@@ -31,7 +31,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     import boto3
 
-    from postfeed.store.redrive import RedriveError, dlq_url_of_stack, redrive, source_queue_of
+    from postfeed_tools.deployed.redrive import RedriveError, dlq_url_of_stack, redrive, source_queue_of
 
     if args.max is not None and args.max < 1:
         print("postfeed redrive: --max must be at least 1", file=sys.stderr)

@@ -51,7 +51,7 @@ class RedriveResult:
 
 def dlq_url_of_stack(cloudformation: Any, stack: str) -> str:
     """The ingest DLQ's URL from the stack's outputs (`cloudformation`: a boto3 CloudFormation client)."""
-    from postfeed.store.outputs import StackOutputError, stack_output
+    from postfeed_tools.deployed.outputs import StackOutputError, stack_output
 
     try:
         return stack_output(cloudformation, stack, DLQ_OUTPUT)
