@@ -31,7 +31,7 @@ from moto import mock_aws  # noqa: E402
 from postfeed.store.table import from_attributes  # noqa: E402
 from postfeed_tools.local.calls import CallCounter  # noqa: E402
 from postfeed_tools.local.pipeline import LOCAL_AWS_ENVIRONMENT, LocalPipeline  # noqa: E402
-from postfeed_tools.local.runner import collect_site  # noqa: E402
+from postfeed_tools.local.sitefiles import collect_site  # noqa: E402
 
 
 def main() -> None:

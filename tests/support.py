@@ -6,6 +6,8 @@ import contextlib
 import json
 import random
 import threading
+import urllib.error
+import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from http.server import HTTPServer
@@ -155,3 +157,13 @@ def serving(server: ServerT) -> Iterator[ServerT]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+def http_get(url: str, headers: dict[str, str] | None = None, method: str = "GET") -> tuple[int, dict[str, str], bytes]:
+    """One request (any method): status, headers and body, error statuses included."""
+    request = urllib.request.Request(url, headers=headers or {}, method=method)
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, dict(response.headers), response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, dict(error.headers), error.read()

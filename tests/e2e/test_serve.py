@@ -1,6 +1,6 @@
 """`postfeed serve` as a user runs it: a subprocess on free ports; the seed post uploaded with boto3 to the
-printed endpoint shows up in its feeds over HTTP; conditional requests; the index; Ctrl-C stops it.
-(Restarts and stops with a backlog: test_serve_restart.py.)"""
+printed endpoint shows up in its feeds over HTTP; conditional requests; the published index at `/`; Ctrl-C
+stops it. (Restarts and stops with a backlog: test_serve_restart.py.)"""
 
 from __future__ import annotations
 
@@ -10,8 +10,6 @@ import signal
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from html.parser import HTMLParser
@@ -25,6 +23,7 @@ import pytest
 
 from postfeed_tools.local.pipeline import LOCAL_AWS_ENVIRONMENT
 from tests.conftest import REPO, SEED_KEY
+from tests.support import http_get as get
 
 SEED_TITLE = "携手共奋进"
 
@@ -103,15 +102,6 @@ def feeds_bucket(s3: Any) -> str:
     return str(name)
 
 
-def get(url: str, headers: dict[str, str] | None = None, method: str = "GET") -> tuple[int, dict[str, str], bytes]:
-    request = urllib.request.Request(url, headers=headers or {}, method=method)
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return response.status, dict(response.headers), response.read()
-    except urllib.error.HTTPError as error:
-        return error.code, dict(error.headers), error.read()
-
-
 class AlternateLinks(HTMLParser):
     def __init__(self) -> None:
         super().__init__()
@@ -181,21 +171,27 @@ def test_an_uploaded_post_is_served_in_its_feeds(served: Served, seed_bytes: byt
     assert status == 200
     assert headers["Content-Type"].startswith("application/feed+json")
     assert SEED_TITLE in body.decode("utf-8")
-    # AND a missing feed is a 404
-    assert get(f"{served.feeds}/feed/nope.xml")[0] == 404
-    assert get(f"{served.feeds}/feed/%FF.xml")[0] == 404  # not UTF-8
-    # AND the index lists every feed with autodiscovery links in its head
+    # AND a missing feed is refused as CloudFront refuses it in front of the private bucket (403)
+    assert get(f"{served.feeds}/feed/nope.xml")[0] == 403
+    assert get(f"{served.feeds}/feed/%FF.xml")[0] == 403  # not UTF-8
+    # AND `/` is the pipeline's own index.html (DefaultRootObject), with autodiscovery links in its head
     status, headers, page = get(f"{served.feeds}/")
-    assert status == 200
-    assert headers["Content-Type"] == "text/html; charset=utf-8"
+    index = s3.get_object(Bucket=feeds_bucket(s3), Key="index.html")
+    assert (status, page) == (200, index["Body"].read())
+    assert headers["Content-Type"] == index["ContentType"] == "text/html; charset=utf-8"
     links = AlternateLinks()
     links.feed(page.decode("utf-8"))
     hrefs = {link["href"]: link["type"] for link in links.links}
-    assert hrefs[url] == "application/atom+xml"
-    assert hrefs[f"{served.feeds}/feed/nanchangribao.rss"] == "application/rss+xml"
-    assert hrefs[tag_url] == "application/feed+json"
-    assert len(hrefs) == 9  # site, category and tag feeds, three formats each
-    assert "postfeed | Nanchangribao" in page.decode("utf-8")
+    assert hrefs == {  # the site feed in every format, the others' Atom documents
+        f"{served.feeds}/feed.xml": "application/atom+xml",
+        f"{served.feeds}/feed.rss": "application/rss+xml",
+        f"{served.feeds}/feed.json": "application/feed+json",
+        url: "application/atom+xml",
+        f"{served.feeds}/{quote('feed/by_tag/南昌日报新闻.xml')}": "application/atom+xml",
+    }
+    # AND its body links every format of every feed
+    assert f'<a href="{tag_url}" type="application/feed+json">JSON</a>' in page.decode("utf-8")
+    assert ">postfeed | Nanchangribao</a>" in page.decode("utf-8")
     # AND the console told what happened
     assert f"put {SEED_KEY}: published" in served.text()
 

@@ -17,8 +17,9 @@ import botocore.exceptions
 import feedparser
 import pytest
 
-from postfeed_tools.local.runner import free_port
-from tests.e2e.test_serve import Served, feeds_bucket, get, s3_client, start_serve, stop_serve, wait_for
+from postfeed_tools.local.aws import free_port
+from tests.e2e.test_serve import Served, feeds_bucket, s3_client, start_serve, stop_serve, wait_for
+from tests.support import http_get as get
 
 CONFIG = "title: Kept Across Restarts\nurl: https://kept.example\n"
 
@@ -227,7 +228,7 @@ def test_serve_stopped_before_its_backlog_is_delivered_loses_no_acknowledged_upl
 
 
 def test_a_state_folder_serves_one_serve_and_fresh_empties_only_its_own(tmp_path: Path) -> None:
-    from postfeed_tools.local.runner import RunError
+    from postfeed_tools.local.errors import RunError
     from postfeed_tools.local.state import MARK, StateFolder
 
     # GIVEN a state folder in use, holding a post

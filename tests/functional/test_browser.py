@@ -1,5 +1,5 @@
-"""Feeds read as pages in a browser: headless Chromium loads a feed (served as the feeds bucket serves it,
-from 127.0.0.1: browsers refuse XSLT from file://), applies feed.xsl, and shows the title, the entries and
+"""Feeds read as pages in a browser: headless Chromium loads a feed (served as `postfeed serve` serves the feeds
+bucket, from 127.0.0.1: browsers refuse XSLT from file://), applies feed.xsl, and shows the title, the entries and
 the subscribe URL. Screenshots land in out/screenshots/ (gitignored).
 
 Chromium is Debian's `chromium` package (`.ci/run` installs it). Without it the test is skipped, except in
@@ -7,28 +7,28 @@ CI (`CI` set), where it fails: the check must never silently disappear there."""
 
 from __future__ import annotations
 
+import io
 import os
+import re
 import shutil
 import subprocess
 import tempfile
 from collections.abc import Iterator
-from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
 from unittest import mock
-from urllib.parse import unquote, urlsplit
+from urllib.parse import unquote
 
+import boto3
 import feedparser
 import pytest
 from lxml import html  # type: ignore[import-untyped]
 
 from postfeed.feeds import discovery
+from postfeed_tools.local.feeds_http import FeedsServer
 from postfeed_tools.local.pipeline import LocalPipeline
 from tests.conftest import REPO
 from tests.functional.conftest import FINEWS_PARAMETERS
 from tests.functional.test_pipeline_rules import post
-from tests.support import serving
 
 SCREENSHOTS = REPO / "out" / "screenshots"
 CHROMIUM_FLAGS = (
@@ -53,44 +53,34 @@ def chromium_binary() -> str:
     pytest.skip("Chromium is not installed (apt-get install -y chromium); CI runs this check")
 
 
-class Documents(ThreadingHTTPServer):
-    """The feeds bucket's objects over HTTP on 127.0.0.1, each with its stored Content-Type."""
+class Documents:
+    """The feeds bucket served as `postfeed serve` serves it (postfeed_tools.local.feeds_http) on 127.0.0.1, from
+    the in-process moto; `requests`: the keys asked for, in order."""
 
     def __init__(self) -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
-        self.objects: dict[str, tuple[bytes, str]] = {}
-        self.requests: list[str] = []
+        self.log = io.StringIO()
+        self.server = FeedsServer("127.0.0.1", 0, access_log=self.log)
 
     @property
     def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}"
+        return self.server.url
 
+    def serve(self, pipeline: LocalPipeline) -> None:
+        self.server.attach(boto3.client("s3", region_name="us-east-1"), pipeline.stack.feeds_bucket)
+        self.server.start()
 
-class _Handler(BaseHTTPRequestHandler):
-    server: Documents
-
-    def do_GET(self) -> None:
-        key = unquote(urlsplit(self.path).path.lstrip("/")) or "index.html"
-        self.server.requests.append(key)
-        found = self.server.objects.get(key)
-        if found is None:
-            self.send_error(HTTPStatus.NOT_FOUND)
-            return
-        body, content_type = found
-        self.send_response(HTTPStatus.OK)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args: Any) -> None:
-        return
+    @property
+    def requests(self) -> list[str]:
+        return [unquote(path) for path in re.findall(r'"GET /(\S*) HTTP', self.log.getvalue())]
 
 
 @pytest.fixture
-def documents() -> Iterator[Documents]:
-    with serving(Documents()) as server:
-        yield server
+def documents(aws: None) -> Iterator[Documents]:
+    served = Documents()
+    try:
+        yield served
+    finally:
+        served.server.stop()
 
 
 def browse(url: str, *extra: str) -> str:
@@ -120,11 +110,9 @@ def test_a_feed_reads_as_a_page_in_a_browser(aws: None, documents: Documents) ->
         "_posts/2026-09-01-c.md", post(title="九月旧闻", categories="emnews", date="2026-09-01 12:00:00 +0800")
     )
     pipeline.settle()
-    for key in pipeline.feed_keys():
-        obj = pipeline.feed_object(key)
-        documents.objects[key] = (obj["body"], obj["content_type"])
+    documents.serve(pipeline)
     atom_url = f"{base}/feed/emnews.xml"
-    assert feedparser.parse(documents.objects["feed/emnews.xml"][0]).bozo == 0
+    assert feedparser.parse(pipeline.feed_object("feed/emnews.xml")["body"]).bozo == 0
     # WHEN Chromium opens the Atom feed
     dom = html.document_fromstring(browse(atom_url, "--dump-dom"))
     # THEN it shows the feed as a page: title, entries with links and dates, the URL to subscribe to
@@ -178,14 +166,12 @@ def test_a_feed_page_reads_in_a_browser_without_xslt(aws: None, documents: Docum
         document = post(title=title, categories=category, tags="tag", date=f"{day} 12:00:00 +0800", body=body)
         pipeline.upload(f"_posts/{day}-{slug}.md", document)
     pipeline.settle()
-    for key in pipeline.feed_keys():
-        obj = pipeline.feed_object(key)
-        documents.objects[key] = (obj["body"], obj["content_type"])
+    documents.serve(pipeline)
     stem = f"{base}/feed/{category}"
     page_url = f"{stem}.html"
-    atom = feedparser.parse(documents.objects[f"feed/{category}.xml"][0])
+    atom = feedparser.parse(pipeline.feed_object(f"feed/{category}.xml")["body"])
     assert atom.feed.link == page_url  # the Atom feed's text/html alternate
-    assert documents.objects[f"feed/{category}.html"][1] == "text/html; charset=utf-8"
+    assert pipeline.feed_object(f"feed/{category}.html")["content_type"] == "text/html; charset=utf-8"
     # WHEN Chromium opens the category feed's HTML page
     dom = html.document_fromstring(browse(page_url, "--dump-dom"))
     # THEN it shows the feed, in the site's language, with no stylesheet transform involved
@@ -221,11 +207,9 @@ def test_a_shelved_index_leads_to_each_feed_through_its_shelf(aws: None, documen
         for n, tag in enumerate(tags):
             pipeline.upload(f"_posts/2026-11-{n + 1:02d}-t{n}.md", post(title=f"帖{n}", tags=tag))
         pipeline.settle()
-    for key in pipeline.feed_keys():
-        obj = pipeline.feed_object(key)
-        documents.objects[key] = (obj["body"], obj["content_type"])
-    # WHEN Chromium opens the index
-    dom = html.document_fromstring(browse(f"{base}/index.html", "--dump-dom"))
+    documents.serve(pipeline)
+    # WHEN Chromium opens the feeds' root (`/`: index.html, CloudFront's DefaultRootObject)
+    dom = html.document_fromstring(browse(f"{base}/", "--dump-dom"))
     # THEN the tags are shelves, labelled by their first and last tag, and every shelf page lists its tags, each
     # title linking the tag's feed page
     shelves = dom.xpath("//section[@id='tag']/ul[@class='shelves']/li/a[1]")

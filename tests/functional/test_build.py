@@ -12,8 +12,10 @@ import pytest
 
 from postfeed_tools.benchmark.harness import generate_site
 from postfeed_tools.cli import main
+from postfeed_tools.local.aws import create_pipeline
 from postfeed_tools.local.build import build_site
-from postfeed_tools.local.runner import collect_site, config_url, create_pipeline, run_site
+from postfeed_tools.local.runner import run_site
+from postfeed_tools.local.sitefiles import collect_site, config_url
 from tests.conftest import CORPORA, CORPUS, REPO
 
 NOT_COMPARED = frozenset({"report.json", "functions.log"})

@@ -16,8 +16,9 @@ from postfeed.models import Post, feeds_of
 from postfeed.pipeline.ingest import current_site
 from postfeed.store.table import from_attributes
 from postfeed_tools.benchmark.harness import generate_site
+from postfeed_tools.local.aws import local_settings
 from postfeed_tools.local.pipeline import LOCAL_AWS_ENVIRONMENT, LocalPipeline
-from postfeed_tools.local.runner import collect_site, local_settings
+from postfeed_tools.local.sitefiles import collect_site
 from tests.conftest import CORPUS
 
 # Written anew by every write, whatever it writes (times, versions, leases, the index's publish counters), and

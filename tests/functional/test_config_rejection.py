@@ -14,9 +14,11 @@ import feedparser
 import pytest
 
 from postfeed.pipeline.ingest import current_site
+from postfeed_tools.local.aws import create_pipeline
 from postfeed_tools.local.faults import FaultInjector, FaultKind, FaultRule
 from postfeed_tools.local.pipeline import LocalPipeline
-from postfeed_tools.local.runner import collect_site, create_pipeline, run_site
+from postfeed_tools.local.runner import run_site
+from postfeed_tools.local.sitefiles import collect_site
 from tests.functional.test_faults import RETRY_ATTEMPTS
 from tests.functional.test_handler_failures import function_logs  # noqa: F401 - autouse: the JSON log on capsys
 from tests.functional.test_pipeline_failures import pipeline_settings

@@ -12,8 +12,11 @@ import pytest
 from lxml import etree, html  # type: ignore[import-untyped]
 
 from bench.validate_feeds import ALLOWED_WARNINGS, check_folder, load_check_feeds, run_corpus
+from postfeed_tools.local.aws import create_pipeline
 from postfeed_tools.local.pipeline import LocalPipeline
-from postfeed_tools.local.runner import collect_site, create_pipeline, format_summary, run_site
+from postfeed_tools.local.runner import run_site
+from postfeed_tools.local.sitefiles import collect_site
+from postfeed_tools.local.summary import format_summary
 from tests.conftest import CORPUS, KIT
 from tests.functional.conftest import FEED_BASE_URL, FINEWS_PARAMETERS
 from tests.functional.test_pipeline_rules import post

@@ -23,7 +23,7 @@ from postfeed.store.rebuilds import RebuildLedger
 from postfeed.store.work import WorkQueue
 from postfeed_tools.benchmark.harness import generate_site
 from postfeed_tools.local.pipeline import LocalPipeline
-from postfeed_tools.local.runner import collect_site
+from postfeed_tools.local.sitefiles import collect_site
 from tests.conftest import CORPUS
 from tests.functional.test_bulk import assert_same, end_state, isolated_aws  # noqa: F401 (a fixture)
 

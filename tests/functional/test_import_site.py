@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
+from postfeed_tools.local.errors import RunError
 from postfeed_tools.local.importer import format_import_summary, import_site, remote_etags, table_config_waiter
 from postfeed_tools.local.pipeline import LocalPipeline
-from postfeed_tools.local.runner import RunError
 from tests.conftest import REPO
 
 SITE = REPO / "examples" / "site"

@@ -16,7 +16,7 @@ from moto import mock_aws
 
 from postfeed_tools.local.build import build_site
 from postfeed_tools.local.pipeline import LocalPipeline
-from postfeed_tools.local.runner import collect_site
+from postfeed_tools.local.sitefiles import collect_site
 from tests.functional.conftest import FEED_BASE_URL, FINEWS_PARAMETERS
 from tests.support import Change, apply, in_order_state, redeliver, snapshot, take_messages
 

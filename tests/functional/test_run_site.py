@@ -13,14 +13,11 @@ import pytest
 from moto import mock_aws
 
 from postfeed_tools.local import glue
+from postfeed_tools.local.aws import create_pipeline
 from postfeed_tools.local.pipeline import LOCAL_AWS_ENVIRONMENT, LocalPipeline
-from postfeed_tools.local.runner import (
-    collect_site,
-    config_url,
-    create_pipeline,
-    format_summary,
-    run_site,
-)
+from postfeed_tools.local.runner import run_site
+from postfeed_tools.local.sitefiles import collect_site, config_url
+from postfeed_tools.local.summary import format_summary
 from tests.conftest import REPO
 
 SITE = REPO / "examples" / "site"

@@ -10,7 +10,9 @@ import feedparser
 
 from postfeed_tools.local.importer import import_site
 from postfeed_tools.local.pipeline import LocalPipeline
-from postfeed_tools.local.runner import collect_site, format_summary, run_site
+from postfeed_tools.local.runner import run_site
+from postfeed_tools.local.sitefiles import collect_site
+from postfeed_tools.local.summary import format_summary
 
 CONFIG = (
     "title: Site\nurl: https://news.example.org\ncollections: {notes: {output: true}}\nfeed: {collections: [notes]}\n"

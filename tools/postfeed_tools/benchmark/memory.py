@@ -99,7 +99,8 @@ def stream_event(pipeline: LocalPipeline) -> dict[str, Any]:
 
 
 def measure_memory(entries: int = FEED_ENTRIES, *, log: Callable[[str], None] | None = None) -> dict[str, Any]:
-    from postfeed_tools.local.runner import create_pipeline, function_output, local_aws_server
+    from postfeed_tools.local.aws import create_pipeline, local_aws_server
+    from postfeed_tools.local.function_output import function_output
 
     post = largest_post()
     root = site_root(post)

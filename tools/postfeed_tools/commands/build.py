@@ -26,7 +26,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from postfeed_tools.local.build import build_site, format_build_summary
-    from postfeed_tools.local.runner import RunError, collect_site, config_url
+    from postfeed_tools.local.errors import RunError
+    from postfeed_tools.local.sitefiles import collect_site, config_url
 
     if args.workers is not None and args.workers < 1:
         print("postfeed build: --workers must be at least 1", file=sys.stderr)

@@ -39,8 +39,9 @@ def run(args: argparse.Namespace) -> int:
     import boto3
     from botocore.config import Config
 
+    from postfeed_tools.local.errors import RunError
     from postfeed_tools.local.importer import format_import_summary, import_site, table_config_waiter
-    from postfeed_tools.local.runner import CONFIG_NAME, RunError
+    from postfeed_tools.local.sitefiles import CONFIG_NAME
 
     config = Config(max_pool_connections=max(10, args.workers + 2), retries={"mode": "standard", "max_attempts": 6})
     session = boto3.session.Session(region_name=args.region)

@@ -57,16 +57,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from postfeed_tools.local.runner import (
-        RunError,
-        collect_site,
-        config_url,
-        create_pipeline,
-        format_summary,
-        local_aws_in_process,
-        local_aws_server,
-        run_site,
-    )
+    from postfeed_tools.local.aws import create_pipeline, local_aws_in_process, local_aws_server
+    from postfeed_tools.local.errors import RunError
+    from postfeed_tools.local.runner import run_site
+    from postfeed_tools.local.sitefiles import collect_site, config_url
+    from postfeed_tools.local.summary import format_summary
 
     try:
         site = collect_site(Path(args.posts), Path(args.config) if args.config else None)

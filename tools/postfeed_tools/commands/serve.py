@@ -52,8 +52,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from postfeed_tools.local.runner import RunError, collect_site
-    from postfeed_tools.local.server import LocalService
+    from postfeed_tools.local.errors import RunError
+    from postfeed_tools.local.service import LocalService
+    from postfeed_tools.local.sitefiles import collect_site
 
     console = sys.stdout  # saved: while serving, sys.stdout carries the functions' output to --log
     stopping = threading.Event()

@@ -21,18 +21,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from postfeed_tools.local.runner import (
-    REPORT_NAME,
-    RunError,
-    RunResult,
-    SiteFiles,
-    feed_summary,
-    format_summary,
-    post_report,
-    prepare_out,
-    published_report,
-    site_notes,
-)
+from postfeed_tools.local.errors import RunError
+from postfeed_tools.local.export import REPORT_NAME, feed_summary, prepare_out
+from postfeed_tools.local.report import post_report, published_report, site_notes
+from postfeed_tools.local.runner import RunResult
+from postfeed_tools.local.sitefiles import SiteFiles
+from postfeed_tools.local.summary import format_summary
 
 # Documents a worker writes and sums up per task at most.
 WRITES_PER_TASK = 200
@@ -149,7 +143,7 @@ def readable(settings: Settings, site: Site, key: str) -> bool:
 
 def write_documents(documents: Sequence[Document], out: Path, *, workers: int = 1) -> list[dict[str, Any]]:
     """Each document to `out/<key>` (on `workers` processes: summing a document up parses it); a summary of
-    each (`runner.feed_summary`), in key order."""
+    each (`export.feed_summary`), in key order."""
     from postfeed.processes import chunked, map_chunks
 
     ordered = sorted(documents, key=lambda document: document.key)

@@ -24,8 +24,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from postfeed_tools.local.runner import CONFIG_NAME, POSTS_DIR, Progress, RunError
-from postfeed_tools.local.sitefiles import STYLESHEET_NAME, collect_extra_files
+from postfeed_tools.local.errors import RunError
+from postfeed_tools.local.progress import Progress
+from postfeed_tools.local.sitefiles import CONFIG_NAME, POSTS_DIR, STYLESHEET_NAME, collect_extra_files
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient

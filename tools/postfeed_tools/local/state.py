@@ -46,7 +46,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-from postfeed_tools.local.runner import RunError
+from postfeed_tools.local.errors import RunError
 
 if TYPE_CHECKING:
     from postfeed_tools.local.pipeline import LocalPipeline
@@ -326,7 +326,7 @@ class StateFolder:
     def restore(self, pipeline: LocalPipeline) -> Restored:
         """Fill a new stack from the folder, announce what the table does not record, then write through."""
         from postfeed.pipeline.sitefiles import is_site_file
-        from postfeed_tools.local.runner import local_settings
+        from postfeed_tools.local.aws import local_settings
 
         began = time.perf_counter()
         restored = Restored()
