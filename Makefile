@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test property-long lint typecheck cfn-lint checkov bench bench-quick validate check clean sam-build
+.PHONY: install-check run test property-long lint typecheck cfn-lint checkov bench bench-quick validate check clean sam-build
 
 $(STAMP): pyproject.toml shared/requirements.txt tools/requirements.txt requirements-dev.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -61,6 +61,10 @@ bench-quick: $(STAMP)
 ## validator's own code (../shared/tools); a table of feeds, invalid documents, W3C errors and warnings by type
 validate: $(STAMP)
 	$(BIN)/python bench/validate_feeds.py
+
+## install-check: `pip install .` into a fresh venv, then the installed `postfeed run` away from the checkout
+install-check:
+	$(PYTHON) bench/install_check.py
 
 ## agreement: how closely the post parser agrees with what Jekyll published for the corpus
 agreement: $(STAMP)
