@@ -16,7 +16,8 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from postfeed.pipeline.failures import LoggedBatchProcessor, keyed, logged_handler, printable
+from postfeed.pipeline.batch_failures import LoggedBatchProcessor
+from postfeed.pipeline.failures import keyed, logged_handler, printable
 from postfeed.pipeline.ingest import Action, ingest_change
 from postfeed.pipeline.tracing import traced
 from postfeed.pipeline.wiring import Adapters, adapters_from_env

@@ -17,8 +17,8 @@ from aws_lambda_powertools.utilities.batch import EventType, process_partial_res
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from postfeed.jekyll.errors import CONFIG_YAML, ConfigError
+from postfeed.pipeline.batch_failures import LoggedBatchProcessor
 from postfeed.pipeline.failures import (
-    LoggedBatchProcessor,
     describe_stream_event,
     error_fields,
     logged_handler,

@@ -12,10 +12,10 @@ it): these helpers only say so, once, in the function's JSON log (Powertools Log
 Every text is made encodable first: a key holding a lone surrogate (a percent-escape S3 never sends, but a
 hand-made message may) must not turn the failure line itself into an error of the logging module.
 
-`LoggedBatchProcessor` is Powertools' BatchProcessor with its documented hook, `failure_handler`, extended: the
-records are processed and reported exactly as BatchProcessor does (partial failures), and each failure is
-logged as it is collected. `logged_handler` does the same for an error that escapes a whole invocation (a
-malformed event, a throttled call outside the per-record handling); it re-raises, so Lambda retries as before.
+`postfeed.pipeline.batch_failures.LoggedBatchProcessor` logs each failed record of a batch (a module of its own:
+a function without a batch, publish_due, does not import Powertools' batch utilities). `logged_handler` does the
+same for an error that escapes a whole invocation (a malformed event, a throttled call outside the per-record
+handling); it re-raises, so Lambda retries as before.
 
     CloudWatch Logs Insights: fields @timestamp, key, error_type, error, code | filter failure = 1
 """
@@ -28,9 +28,6 @@ from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 from aws_lambda_powertools import Logger
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType
-from aws_lambda_powertools.utilities.batch.base import FailureResponse
-from aws_lambda_powertools.utilities.batch.exceptions import ExceptionInfo
 
 MAX_ERROR_CHARS = 2_000
 MAX_KEYS = 20  # keys named on one line (a full rebuild's batch names 20 posts)
@@ -91,44 +88,6 @@ def keyed(keys: list[str]) -> dict[str, Any]:
     if len(keys) == 1:
         return {"key": keys[0]}
     return {"keys": keys[:MAX_KEYS], "key_count": len(keys)} if keys else {}
-
-
-class LoggedBatchProcessor(BatchProcessor):
-    """BatchProcessor that logs each failed record once (`log_failure`), with what `describe` finds in it.
-
-    Partial failures as BatchProcessor reports them; a batch whose every record failed answers with all of them
-    (not BatchProcessingError: the function's log then holds one line per record, not a second one per batch).
-    `on_failure` is called with each error (a metric, say)."""
-
-    def __init__(
-        self,
-        event_type: EventType,
-        *,
-        logger: Logger,
-        describe: Describe,
-        what: str = "record",
-        on_failure: Callable[[BaseException], None] | None = None,
-    ) -> None:
-        super().__init__(event_type=event_type, raise_on_entire_batch_failure=False)
-        self._failure_logger = logger
-        self._describe = describe
-        self._what = what
-        self._on_failure = on_failure
-
-    def failure_handler(self, record: Any, exception: ExceptionInfo) -> FailureResponse:
-        entry = super().failure_handler(record, exception)
-        exc = exception[1]
-        if exc is None:  # BatchProcessor only calls this from an `except` block: there is an error
-            return entry
-        try:
-            where = dict(self._describe(record))
-        except Exception as describe_error:  # a record too malformed to describe still gets its line
-            where = {"describe_error": f"{type(describe_error).__name__}: {describe_error}"}
-        what = where.get("key") or f"{self._what} {where.get('message_id') or ''}".strip()
-        log_failure(self._failure_logger, str(what), exc, **where)
-        if self._on_failure is not None:
-            self._on_failure(exc)
-        return entry
 
 
 def logged_handler(handler: Handler, logger: Logger, describe: Callable[[Any], Mapping[str, Any]]) -> Handler:

@@ -84,9 +84,8 @@ def bench_pipeline(*, parameters: dict[str, Any] | None = None) -> Iterator[Loca
     the handlers format their log lines as in Lambda); what the functions print is dropped."""
     from moto import mock_aws
 
-    from postfeed_tools.local.aws import create_pipeline, process_environment
-    from postfeed_tools.local.function_output import function_output
     from postfeed_tools.local.pipeline import LOCAL_AWS_ENVIRONMENT
+    from postfeed_tools.local.runner import create_pipeline, function_output, process_environment
 
     with process_environment(LOCAL_AWS_ENVIRONMENT), mock_aws(), function_output(None):
         yield create_pipeline(
@@ -234,7 +233,7 @@ def generated_posts(count: int, tail: dict[str, Any] | None = None) -> Generated
 
 
 def upload_config(pipeline: LocalPipeline, config: bytes) -> None:
-    from postfeed_tools.local.uploads import upload_config as upload
+    from postfeed_tools.local.runner import upload_config as upload
 
     upload(pipeline, config)
 
@@ -300,26 +299,22 @@ def skip_stream(pipeline: LocalPipeline) -> None:
 
 
 def rebuild_feeds(pipeline: LocalPipeline, instants: dict[FeedRef, set[str]]) -> None:
-    """Rebuild each feed once with the instants of its entries, then the index, as the feeds function
-    does (same settings, leases, hashes, archive pages)."""
-    from postfeed.pipeline.discovery import publish_discovery
+    """Rebuild each feed once with the instants of its entries, then the index, through the feeds function's
+    own batch policy (same settings, leases, hashes, archive pages); raises the first error it met."""
+    from aws_lambda_powertools import Logger
+
+    from postfeed.pipeline.feed_batches import FeedBatches
     from postfeed.pipeline.ingest import current_site
-    from postfeed.pipeline.rebuild import rebuild_feed
     from postfeed.pipeline.wiring import adapters_from_env
 
+    batches = FeedBatches(logger=Logger(service="postfeed-bench-seed", level="WARNING"), count=lambda *_: None)
     with pipeline.glue.environment_of(pipeline.stack.build_feeds):
         adapters = adapters_from_env()
         site, _ = current_site(adapters.settings, adapters.table)
-        for ref in sorted(instants):
-            rebuild_feed(
-                ref,
-                site=site,
-                table=adapters.table,
-                feeds=adapters.feeds,
-                lease_seconds=adapters.settings.lease_seconds,
-                instants=instants[ref],
-            )
-        publish_discovery(site, table=adapters.table, feeds=adapters.feeds, listing_changed=True)
+        done, discovery_error = batches.rebuild_feeds(instants, adapters=adapters, site=site, listing_changed=True)
+    for error in [*done.failed.values(), discovery_error]:
+        if error is not None:
+            raise error
 
 
 ParsedPost = tuple[str, bytes, "Post"]  # bucket key, bytes, what ingest would publish
