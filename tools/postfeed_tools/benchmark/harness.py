@@ -84,8 +84,9 @@ def bench_pipeline(*, parameters: dict[str, Any] | None = None) -> Iterator[Loca
     the handlers format their log lines as in Lambda); what the functions print is dropped."""
     from moto import mock_aws
 
+    from postfeed_tools.local.aws import create_pipeline, process_environment
+    from postfeed_tools.local.function_output import function_output
     from postfeed_tools.local.pipeline import LOCAL_AWS_ENVIRONMENT
-    from postfeed_tools.local.runner import create_pipeline, function_output, process_environment
 
     with process_environment(LOCAL_AWS_ENVIRONMENT), mock_aws(), function_output(None):
         yield create_pipeline(
@@ -233,7 +234,7 @@ def generated_posts(count: int, tail: dict[str, Any] | None = None) -> Generated
 
 
 def upload_config(pipeline: LocalPipeline, config: bytes) -> None:
-    from postfeed_tools.local.runner import upload_config as upload
+    from postfeed_tools.local.uploads import upload_config as upload
 
     upload(pipeline, config)
 
