@@ -106,7 +106,7 @@ def _uri(url: str) -> str:
 
 def plain_text(text: str) -> str:
     """An entry title as jekyll-feed shows it: `smartify | strip_html | normalize_whitespace`, as plain text."""
-    from postfeed.jekyll.content import smartify
+    from postfeed.jekyll.converters import smartify
 
     return html_text(smartify(clean_line(text)))
 
@@ -119,7 +119,7 @@ _MARKUP = re.compile(r"<(script|style)\b.*?</\1\s*>|<!--.*?-->|</?[A-Za-z][^>]*>
 def channel_text(text: str) -> str:
     """The site's title, a category or tag name as plain text: smartified (jekyll-feed), markup removed so it
     can never arrive as live HTML in a reader that renders titles as HTML."""
-    from postfeed.jekyll.content import smartify
+    from postfeed.jekyll.converters import smartify
 
     return clean_line(html.unescape(_MARKUP.sub("", smartify(clean_line(text)))))
 

@@ -11,17 +11,17 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from .config import load_site
     from .errors import ConfigError
-    from .liquid import NO_SITE_FILES, OtherPost, RenderEnvironment, SiteFiles
     from .parallel import parse_many
     from .posts import is_post_path, parse_post
+    from .render_environment import NO_SITE_FILES, OtherPost, RenderEnvironment, SiteFiles
 
 _HOMES = {
     "load_site": ".config",
     "ConfigError": ".errors",
-    "NO_SITE_FILES": ".liquid",
-    "OtherPost": ".liquid",
-    "RenderEnvironment": ".liquid",
-    "SiteFiles": ".liquid",
+    "NO_SITE_FILES": ".render_environment",
+    "OtherPost": ".render_environment",
+    "RenderEnvironment": ".render_environment",
+    "SiteFiles": ".render_environment",
     "parse_many": ".parallel",
     "is_post_path": ".posts",
     "parse_post": ".posts",

@@ -1,8 +1,8 @@
 """Post bodies: Liquid run, Markdown rendered, excerpts cut and flattened to text.
 
 Jekyll runs Liquid then kramdown; so do we (Liquid in `jekyll.liquid`, python-liquid loaded only for a body
-that holds `{%` or `{{`), and render Markdown as kramdown does (`jekyll.markdown`, on markdown-it-py, loaded
-on first use).
+that holds `{%` or `{{`), and render Markdown as kramdown does (`jekyll.converters.markdownify` on
+`jekyll.markdown`, on markdown-it-py, loaded on first use).
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from postfeed.models import RenderReads
 
+from .converters import markdownify
 from .liquid import LiquidPage, has_liquid, render_liquid
 
 MARKDOWN_EXTENSIONS = frozenset({".md", ".markdown", ".mkdown", ".mkd", ".mkdn", ".mdown"})
@@ -35,21 +36,8 @@ def render(path: str, text: str, ext: str, page: LiquidPage | None = None) -> Re
     if has_liquid(text):
         text, reads, warnings = render_liquid(path, text, page)
     if ext.lower() in MARKDOWN_EXTENSIONS:
-        return Rendered(_render_markdown(text), warnings, reads)
+        return Rendered(markdownify(text), warnings, reads)
     return Rendered(text, warnings, reads)
-
-
-_BLOCKS = "p|div|center|blockquote|ul|ol|li|table|tr|h[1-6]|pre|hr|figure|section"
-_ADJACENT_BLOCKS = re.compile(rf"(</(?:{_BLOCKS})>|<(?:hr|br)\s*/?>)(?=<(?:/?(?:{_BLOCKS})|!--)[\s>])")
-
-
-def _render_markdown(text: str) -> str:
-    """Markdown as kramdown renders it (`jekyll.markdown`, loaded on first use)."""
-    from .markdown import render_markdown
-
-    # kramdown re-emits raw HTML blocks one element per line; without that, strip_html glues the
-    # text of adjacent blocks together (`</p><p>`).
-    return _ADJACENT_BLOCKS.sub(r"\1\n", render_markdown(text))
 
 
 def extract_excerpt(content: str, separator: str) -> str:
@@ -71,12 +59,3 @@ def html_to_text(html: str) -> str:
     text = _ANY_TAG.sub("", _STYLE.sub("", _HTML_COMMENT.sub("", _SCRIPT.sub("", html))))
     # Ruby's \s is ASCII-only: an ideographic space (U+3000) is content, not whitespace.
     return re.sub(r"[ \t\r\n\f\v]+", " ", text).strip(" \t\r\n\f\v\0")
-
-
-def smartify(text: str) -> str:
-    """Jekyll's `smartify` filter on plain text: typographic quotes, dashes, ellipses and guillemets, as
-    kramdown's SmartyPants parser makes them (`markdown.smart_typography`; `..` and `(c)` stay as written);
-    plain text out."""
-    from .markdown import smart_typography
-
-    return smart_typography(text)

@@ -7,9 +7,10 @@ url_filters.rb, date_filters.rb) and tags (`include` with parameters, `include_r
 `highlight` with `linenos`, `raw`, `comment`). Liquid 4's tag set: `render`, `echo` and `liquid` do not exist
 there, so they are unknown tags here too.
 
-What the site holds besides the post comes from a `RenderEnvironment` (includes by name, files beside the post,
-`_data/`, the raw `_config.yml`, the other posts), injected by the caller: pure, no I/O. Each render reports what
-it read (`RenderReads`), so that the pipeline can re-render a post when one of those changes.
+What the site holds besides the post comes from a `RenderEnvironment` (`jekyll.render_environment`: includes by
+name, files beside the post, `_data/`, the raw `_config.yml`, the other posts), injected by the caller: pure, no
+I/O. Each render reports what it read (`RenderReads`, noted in its `jekyll.liquid_state.RenderState`), so that the
+pipeline can re-render a post when one of those changes. The tags are in `jekyll.liquid_tags`, the filters here.
 
 What Jekyll fails the build on (Liquid syntax error, unknown tag, missing include, `post_url`/`link` to no post,
 an error while rendering) raises `PostError` with a stable code and the file line. Hostile templates hit limits
@@ -26,37 +27,33 @@ import json
 import random
 import re
 import unicodedata
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from functools import lru_cache
 from io import StringIO
-from posixpath import dirname, normpath
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, quote_plus
 
-from postfeed.models import Post, RenderReads, Site
+from postfeed.models import RenderReads, Site
 
-from . import errors
+from . import converters, errors
 from .errors import PostError
+from .liquid_state import STATE_KEY, RenderState, render_state, tag_error
 from .permalinks import slugify as jekyll_slugify
+from .render_environment import NO_SITE_FILES, OtherPost, RenderEnvironment
 
 if TYPE_CHECKING:
     from liquid import Environment
     from liquid.context import RenderContext
-    from liquid.exceptions import LiquidError
 
 __all__ = (
-    "NO_SITE_FILES",
     "LiquidFailure",
     "LiquidPage",
-    "OtherPost",
-    "RenderEnvironment",
-    "SiteFiles",
+    "close_open_blocks",
     "has_liquid",
-    "link_matches",
-    "post_url_matches",
     "render_liquid",
+    "ruby_time",
 )
 
 # Limits on one render (a post's body, its includes and filters). Real posts stay far below them: the largest
@@ -74,107 +71,6 @@ _MARKERS = ("{%", "{{")
 def has_liquid(text: str) -> bool:
     """True when the text holds a Liquid tag or output: only then does the engine run."""
     return any(marker in text for marker in _MARKERS)
-
-
-# --- the environment a render reads ---------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class OtherPost:
-    """A post of the site as `site.posts`, `post_url` and `link` see it."""
-
-    path: str  # site-relative, e.g. "_posts/2020-01-01-x.md"
-    url: str  # site-relative permalink
-    date: datetime
-    title: str = ""
-    slug: str = ""
-    id: str = ""
-    categories: tuple[str, ...] = ()
-    tags: tuple[str, ...] = ()
-    collection: str = "posts"
-    excerpt: str = ""  # rendered excerpt HTML
-    data: Mapping[str, object] = field(default_factory=dict)  # front matter
-
-    @classmethod
-    def of(cls, post: Post) -> OtherPost:
-        """A parsed post as the other posts' Liquid sees it."""
-        return cls(
-            path=post.path,
-            url=post.url,
-            date=post.date,
-            title=post.title,
-            slug=post.slug,
-            id=post.id,
-            categories=post.categories,
-            tags=post.tags,
-            collection=post.collection,
-            excerpt=post.excerpt_html,
-        )
-
-
-class RenderEnvironment(Protocol):
-    """What a render may read from the site besides the post: supplied by the caller, read on demand.
-
-    `complete` says whether the includes and posts are the whole site's: then a missing one fails the post as
-    it fails Jekyll's build; when not (the default environment knows nothing of the site), a missing one
-    renders empty, with a warning."""
-
-    @property
-    def complete(self) -> bool: ...
-
-    def config(self) -> Mapping[str, object]:
-        """The site's `_config.yml` as read (every key, `site.*` in Liquid)."""
-        ...
-
-    def include(self, name: str) -> str | None:
-        """The text of `_includes/<name>`, or None when there is no such file."""
-        ...
-
-    def site_file(self, path: str) -> str | None:
-        """The text of a file by its site-relative path (`include_relative`), or None."""
-        ...
-
-    def data(self) -> Mapping[str, object]:
-        """`site.data`: each `_data/` file's value under its name (`team.a` nests as team -> a)."""
-        ...
-
-    def posts(self) -> Sequence[OtherPost]:
-        """The site's posts (for `site.posts`, `post_url`, `link`), in any order."""
-        ...
-
-
-@dataclass(frozen=True)
-class SiteFiles:
-    """A RenderEnvironment held in memory: the default one (nothing but the config) and the one tests and local
-    tools build from a site folder."""
-
-    settings: Mapping[str, object] = field(default_factory=dict)
-    includes: Mapping[str, str] = field(default_factory=dict)
-    files: Mapping[str, str] = field(default_factory=dict)
-    data_files: Mapping[str, object] = field(default_factory=dict)
-    other_posts: Sequence[OtherPost] = ()
-    complete: bool = True
-    # Only posts are known (the pipeline holds no pages or static files): a `link` to a path that is not a
-    # post (no `_posts/` in it) and is not found renders empty with a warning rather than failing the post.
-    posts_only_links: bool = False
-
-    def config(self) -> Mapping[str, object]:
-        return self.settings
-
-    def include(self, name: str) -> str | None:
-        return self.includes.get(name)
-
-    def site_file(self, path: str) -> str | None:
-        return self.files.get(path)
-
-    def data(self) -> Mapping[str, object]:
-        return self.data_files
-
-    def posts(self) -> Sequence[OtherPost]:
-        return self.other_posts
-
-
-NO_SITE_FILES = SiteFiles(complete=False)
 
 
 @dataclass(frozen=True)
@@ -198,14 +94,6 @@ class LiquidFailure(PostError):
 
 
 # --- errors ----------------------------------------------------------------------------------------
-
-
-def _tag_error(code: str, message: str) -> LiquidError:
-    from liquid.exceptions import LiquidError
-
-    error = LiquidError(message, token=None)
-    error.postfeed_code = code  # type: ignore[attr-defined]
-    return error
 
 
 def _as_post_error(path: str, text: str, exc: Exception, first_line: int, reads: RenderReads) -> LiquidFailure:
@@ -322,52 +210,6 @@ class _Lazy(Mapping[str, object]):
         return _inspect(dict(self._values))
 
 
-@dataclass
-class _State:
-    """One render's site, environment, what it read, and its caches."""
-
-    path: str
-    site: Site
-    env: RenderEnvironment
-    now: datetime
-    includes: set[str] = field(default_factory=set)
-    files: set[str] = field(default_factory=set)
-    data: set[str] = field(default_factory=set)
-    config: set[str] = field(default_factory=set)
-    post_urls: set[str] = field(default_factory=set)
-    links: set[str] = field(default_factory=set)
-    all_posts: bool = False
-    warnings: dict[str, None] = field(default_factory=dict)
-    templates: dict[str, Any] = field(default_factory=dict)
-    iterations: int = 0
-    _posts: list[OtherPost] | None = None
-
-    def posts(self) -> list[OtherPost]:
-        if self._posts is None:
-            self._posts = list(self.env.posts())
-        return self._posts
-
-    def reads(self) -> RenderReads:
-        return RenderReads(
-            includes=tuple(sorted(self.includes)),
-            files=tuple(sorted(self.files)),
-            data=tuple(sorted(self.data)),
-            config=tuple(sorted(self.config)),
-            post_urls=tuple(sorted(self.post_urls)),
-            links=tuple(sorted(self.links)),
-            all_posts=self.all_posts,
-        )
-
-
-_STATE = "postfeed:state"  # a globals key no Liquid expression can name
-
-
-def _state(context: RenderContext) -> _State:
-    state = context.globals[_STATE]
-    assert isinstance(state, _State)
-    return state
-
-
 def _post_drop(post: OtherPost) -> dict[str, object]:
     values: dict[str, object] = dict(post.data)
     values.update(
@@ -386,7 +228,7 @@ def _post_drop(post: OtherPost) -> dict[str, object]:
     return values
 
 
-def _site_object(state: _State) -> Mapping[str, object]:
+def _site_object(state: RenderState) -> Mapping[str, object]:
     site = state.site
     config = {**site.config, **state.env.config()}
     for key, value in (("url", site.url), ("baseurl", site.baseurl)):
@@ -486,8 +328,8 @@ def _template_class() -> Any:
 
         def raise_for_loop_limit(self, length: int = 1) -> None:
             super().raise_for_loop_limit(length)
-            state = self.globals.get(_STATE)
-            if isinstance(state, _State):
+            state = self.globals.get(STATE_KEY)
+            if isinstance(state, RenderState):
                 state.iterations += length
                 if state.iterations > LOOP_ITERATION_LIMIT:
                     raise LoopIterationLimitError("loop iteration limit reached", token=None)
@@ -506,7 +348,7 @@ def render_liquid(path: str, text: str, page: LiquidPage | None = None) -> tuple
     from liquid.exceptions import LiquidError
 
     page = page or LiquidPage()
-    state = _State(path=path, site=page.site, env=page.env, now=page.now or datetime.now(UTC))
+    state = RenderState(path=path, site=page.site, env=page.env, now=page.now or datetime.now(UTC))
     problem = _markup_problem(text)
     if problem is not None:
         code, what, start = problem
@@ -514,7 +356,7 @@ def render_liquid(path: str, text: str, page: LiquidPage | None = None) -> tuple
         raise LiquidFailure(code, f"{path}: Liquid on line {line}: {what}", line, state.reads())
     try:
         template = _environment(_plugins(page.site)).from_string(text, name=path)
-        output = template.render({_STATE: state, "site": _site_object(state), "page": dict(page.page)})
+        output = template.render({STATE_KEY: state, "site": _site_object(state), "page": dict(page.page)})
     except LiquidError as exc:
         raise _as_post_error(path, text, exc, page.first_line, state.reads()) from None
     except RecursionError:
@@ -606,68 +448,6 @@ def close_open_blocks(excerpt: str) -> str:
     return excerpt + "".join(f"\n{{% end{name} %}}" for name, _ in reversed(_open_blocks(excerpt)))
 
 
-# --- post_url and link ----------------------------------------------------------------------------
-
-_POST_NAME = re.compile(r"^(.+/)*(\d+-\d+-\d+)-(.*)$", re.DOTALL)
-
-
-def post_url_matches(name: str, path: str) -> bool:
-    """Jekyll's PostComparer: does `{% post_url name %}` name the post at site-relative `path`?"""
-    found = _POST_NAME.match(name.strip().removeprefix("/"))
-    if found is None:
-        return False
-    folder, day, slug = found[1] or "", found[2], re.escape(found[3])
-    pattern = rf"^_posts/{re.escape(folder)}{day}-{slug}\.[^.]+|^{re.escape(folder)}_posts/?{day}-{slug}\.[^.]+"
-    return re.match(pattern, path) is not None
-
-
-def link_matches(target: str, path: str) -> bool:
-    """Jekyll's Link tag: `{% link target %}` names the file at site-relative `path`."""
-    return path in (target, "/" + target) or "/" + path == target
-
-
-def find_post_url(state: _State, name: str) -> str:
-    state.post_urls.add(name.strip().removeprefix("/"))
-    if _POST_NAME.match(name.strip().removeprefix("/")) is None:
-        raise _tag_error(
-            errors.POST_URL_NOT_FOUND,
-            f"could not parse the name of post {name!r} in tag 'post_url' (it needs YYYY-MM-DD-title)",
-        )
-    for post in state.posts():
-        if post_url_matches(name, post.path):
-            return post.url
-    if not state.env.complete:
-        state.warnings[f"{{% post_url {name} %}}"] = None
-        return ""
-    raise _tag_error(errors.POST_URL_NOT_FOUND, f"could not find post {name!r} in tag 'post_url'")
-
-
-def find_link(state: _State, target: str) -> str:
-    state.links.add(target)
-    for post in state.posts():
-        if link_matches(target, post.path):
-            return post.url
-    unknowable = getattr(state.env, "posts_only_links", False) and "_posts/" not in target
-    if not state.env.complete or unknowable:
-        state.warnings[f"{{% link {target} %}}"] = None
-        return ""
-    raise _tag_error(errors.LINK_NOT_FOUND, f"could not find document {target!r} in tag 'link'")
-
-
-def include_text(state: _State, name: str) -> str | None:
-    state.includes.add(name)
-    return state.env.include(name)
-
-
-def relative_text(state: _State, name: str, page_path: str) -> tuple[str, str | None]:
-    """`include_relative name` from the page at `page_path`: the site-relative path and its text."""
-    target = normpath(f"{dirname(page_path)}/{name}".lstrip("/"))
-    if target.startswith("../") or target == "..":
-        return target, None
-    state.files.add(target)
-    return target, state.env.site_file(target)
-
-
 # --- filters ---------------------------------------------------------------------------------------
 
 
@@ -675,10 +455,10 @@ def _filters() -> dict[str, Callable[..., Any]]:
     from liquid.filter import with_context
 
     def relative_url(value: object, *, context: RenderContext) -> object:
-        return _relative_url(_state(context), value)
+        return _relative_url(render_state(context), value)
 
     def absolute_url(value: object, *, context: RenderContext) -> object:
-        state = _state(context)
+        state = render_state(context)
         if value is None:
             return None
         text = _url_of(value)
@@ -691,9 +471,7 @@ def _filters() -> dict[str, Callable[..., Any]]:
         return _normalize_url(state.site.url + str(relative))
 
     def markdownify(value: object) -> str:
-        from .content import _render_markdown
-
-        return _render_markdown(_to_s(value))
+        return converters.markdownify(_to_s(value))
 
     def where_exp(value: object, variable: str, expression: str, *, context: RenderContext) -> object:
         items = _items(value)
@@ -782,7 +560,7 @@ def _normalize_url(url: str) -> str:
     return quote(url, safe=_URL_SAFE)
 
 
-def _relative_url(state: _State, value: object) -> object:
+def _relative_url(state: RenderState, value: object) -> object:
     if value is None:
         return None
     text = _url_of(value)
@@ -813,7 +591,7 @@ def _time(value: object) -> datetime | None:
         try:
             return parse_date(value, UTC, what="date")
         except PostError as exc:
-            raise _tag_error(errors.LIQUID_ERROR, f"invalid date {value!r}") from exc
+            raise tag_error(errors.LIQUID_ERROR, f"invalid date {value!r}") from exc
     return None
 
 
@@ -880,9 +658,7 @@ def uri_escape(value: object) -> str:
 
 
 def smartify(value: object) -> str:
-    from .content import smartify as smart
-
-    return smart(_to_s(value))
+    return converters.smartify(_to_s(value))
 
 
 def slugify(value: object, mode: object = None) -> object:
@@ -903,7 +679,7 @@ def slugify(value: object, mode: object = None) -> object:
 
 def _json_ready(value: object, depth: int = 0) -> object:
     if depth > 100:
-        raise _tag_error(errors.LIQUID_LIMIT, "jsonify: the value nests too deeply")
+        raise tag_error(errors.LIQUID_LIMIT, "jsonify: the value nests too deeply")
     if isinstance(value, Mapping):
         return {_to_s(k): _json_ready(v, depth + 1) for k, v in value.items()}
     if isinstance(value, list | tuple):
@@ -979,14 +755,14 @@ def _sort_key(value: object) -> tuple[int, Any]:
 
 def sort(value: object, name: object = None, nils: object = "first") -> object:
     if value is None:
-        raise _tag_error(errors.LIQUID_ERROR, "cannot sort a null object")
+        raise tag_error(errors.LIQUID_ERROR, "cannot sort a null object")
     items = _items(value)
     if items is None:
         return value
     if name is None:
         return sorted(items, key=_sort_key)
     if nils not in ("first", "last"):
-        raise _tag_error(errors.LIQUID_ERROR, f'sort: nils must be "first" or "last", not {nils!r}')
+        raise tag_error(errors.LIQUID_ERROR, f'sort: nils must be "first" or "last", not {nils!r}')
     present = [item for item in items if _property(item, name) is not None]
     absent = [item for item in items if _property(item, name) is None]
     ordered = sorted(present, key=lambda item: _sort_key(_property(item, name)))
@@ -1034,7 +810,7 @@ def to_integer(value: object) -> object:
     try:
         return int(float(value)) if isinstance(value, str | int | float) else value
     except ValueError as exc:
-        raise _tag_error(errors.LIQUID_ERROR, f"invalid value for to_integer: {value!r}") from exc
+        raise tag_error(errors.LIQUID_ERROR, f"invalid value for to_integer: {value!r}") from exc
 
 
 def _inspect(value: object) -> str:
@@ -1100,7 +876,7 @@ def unshift(value: object, item: object) -> object:
 
 
 def _expression(context: RenderContext, source: str) -> Any:
-    state = _state(context)
+    state = render_state(context)
     template = state.templates.get(source)
     if template is None:
         template = context.env.from_string(source, name="(expression)")

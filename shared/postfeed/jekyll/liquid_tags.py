@@ -23,7 +23,7 @@ from liquid.tag import Tag
 from liquid.token import TOKEN_EOF, TOKEN_EXPRESSION, TOKEN_OUTPUT, TOKEN_TAG, Token
 
 from . import errors
-from .liquid import _state, _tag_error, find_link, find_post_url, include_text, relative_text
+from .liquid_state import find_link, find_post_url, include_text, relative_text, render_state, tag_error
 
 if TYPE_CHECKING:
     from liquid.context import RenderContext
@@ -93,13 +93,13 @@ class IncludeNode(Node):
         return found
 
     def render_to_output(self, context: RenderContext, buffer: TextIO) -> int:
-        state = _state(context)
+        state = render_state(context)
         name = self.name
         if _VARIABLE_NAME.match(name):
             name = _render_source(context, name).strip()
         tag = "include_relative" if self.relative else "include"
         if _BAD_SEQUENCE.search(name) or not _FILE_NAME.match(name):
-            raise _tag_error(errors.LIQUID_SYNTAX, f"{tag}: the file name {name!r} has invalid characters or sequences")
+            raise tag_error(errors.LIQUID_SYNTAX, f"{tag}: the file name {name!r} has invalid characters or sequences")
         if self.relative:
             where, text = relative_text(state, name, state.path)
         else:
@@ -108,7 +108,7 @@ class IncludeNode(Node):
             state.warnings[f"{{% {tag} {name} %}}"] = None
             return 0
         if text is None:
-            raise _tag_error(errors.INCLUDE_NOT_FOUND, f"{tag}: could not locate {where}")
+            raise tag_error(errors.INCLUDE_NOT_FOUND, f"{tag}: could not locate {where}")
         try:
             template = state.templates.get(where)
             if template is None:
@@ -211,7 +211,7 @@ class PostUrlNode(Node):
         self.blank = False
 
     def render_to_output(self, context: RenderContext, buffer: TextIO) -> int:
-        return buffer.write(find_post_url(_state(context), self.post))
+        return buffer.write(find_post_url(render_state(context), self.post))
 
 
 class PostUrlTag(Tag):
@@ -233,7 +233,7 @@ class LinkNode(Node):
 
     def render_to_output(self, context: RenderContext, buffer: TextIO) -> int:
         target = _render_source(context, self.target) if "{" in self.target else self.target
-        return buffer.write(find_link(_state(context), target.strip()))
+        return buffer.write(find_link(render_state(context), target.strip()))
 
 
 class LinkTag(Tag):

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, overload
 from postfeed.models import ParseResult, Site
 
 if TYPE_CHECKING:
-    from postfeed.jekyll.liquid import RenderEnvironment
+    from postfeed.jekyll.render_environment import RenderEnvironment
 
 # Posts per task at most: large enough that pickling the site and the results is noise.
 CHUNK = 200

@@ -19,16 +19,9 @@ from .config import author_from
 from .dates import date_from_filename, parse_date
 from .errors import PostError
 from .frontmatter import YamlTimestamp, decode, ruby_str, split
-from .liquid import (
-    NO_SITE_FILES,
-    LiquidFailure,
-    LiquidPage,
-    RenderEnvironment,
-    close_open_blocks,
-    has_liquid,
-    ruby_time,
-)
+from .liquid import LiquidFailure, LiquidPage, close_open_blocks, has_liquid, ruby_time
 from .permalinks import generate_url, placeholders, post_id, style_to_template, titleize_slug
+from .render_environment import NO_SITE_FILES, RenderEnvironment
 
 POST_EXTENSIONS = content.MARKDOWN_EXTENSIONS | content.HTML_EXTENSIONS
 POSTS_DIR = "_posts"

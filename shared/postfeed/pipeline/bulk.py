@@ -35,7 +35,7 @@ from postfeed.store.items import MAX_TRANSACTION_ACTIONS, POST_SK
 from postfeed.store.table import PostsTable, PostWrite, TooManyActionsError
 
 if TYPE_CHECKING:
-    from postfeed.jekyll.liquid import SiteFiles
+    from postfeed.jekyll.render_environment import SiteFiles
 
 
 @dataclass(slots=True)

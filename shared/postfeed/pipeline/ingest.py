@@ -40,7 +40,7 @@ from postfeed.store.table import ConcurrentUpdateError, PostsTable, PostWrite, P
 from postfeed.store.work import WorkQueue
 
 if TYPE_CHECKING:
-    from postfeed.jekyll.liquid import SiteFiles
+    from postfeed.jekyll.render_environment import SiteFiles
 
 # Error codes of the pipeline itself (the parser's are in postfeed.jekyll.errors).
 POST_TOO_LARGE = "post_too_large"

@@ -1,4 +1,4 @@
-"""What a post's Liquid reads in the pipeline (`jekyll.liquid.RenderEnvironment`): the site's `_includes/` and
+"""What a post's Liquid reads in the pipeline (`jekyll.render_environment`): the site's `_includes/` and
 `_data/` files and `_config.yml` as the table holds them (their items under `SITE`, one Query per invocation:
 `ingest.current_site` already makes it), and the other posts that `{% post_url %}` and `{% link %}` name.
 
@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from postfeed.jekyll import errors
 from postfeed.jekyll.errors import JekyllError
-from postfeed.jekyll.liquid import OtherPost, SiteFiles, link_matches, post_url_matches
+from postfeed.jekyll.render_environment import OtherPost, SiteFiles, link_matches, post_url_matches
 from postfeed.jekyll.sitefiles import data_name, data_precedence, include_name, read_data, read_include
 from postfeed.models import Post, Site
 from postfeed.store.records import PostState

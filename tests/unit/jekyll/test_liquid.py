@@ -10,7 +10,8 @@ from datetime import UTC, datetime
 import pytest
 
 from postfeed.jekyll import OtherPost, SiteFiles, errors, load_site, parse_post
-from postfeed.jekyll.liquid import has_liquid, link_matches, post_url_matches
+from postfeed.jekyll.liquid import has_liquid
+from postfeed.jekyll.render_environment import link_matches, post_url_matches
 from postfeed.models import Post, Rejected, Site
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)

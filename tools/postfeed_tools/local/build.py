@@ -32,7 +32,7 @@ from postfeed_tools.local.summary import format_summary
 WRITES_PER_TASK = 200
 
 if TYPE_CHECKING:
-    from postfeed.jekyll.liquid import SiteFiles as RenderSiteFiles
+    from postfeed.jekyll.render_environment import SiteFiles as RenderSiteFiles
     from postfeed.models import Site
     from postfeed.pipeline.settings import Settings
     from postfeed_tools.local.sitefeeds import Document, StoredPost
