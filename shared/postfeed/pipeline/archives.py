@@ -15,11 +15,17 @@ and the new date of each). For each instant:
 So a new post touches the page that holds it (and, when it opens a new page, the page before it); an edit,
 a delete or a date change touches the pages that held and hold the entry. Documents are put only when their
 bytes change (hashes in the page items); new pages are published before stale ones are deleted.
+
+A writer that knows every membership of some feeds (the bulk path, for the feeds it created) says so with
+`members_known`: within it, those feeds' members are taken from what it knows instead of read back (step 3).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import bisect
+import contextlib
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,6 +38,7 @@ from postfeed.feeds.archive import (
     render_archive_page,
 )
 from postfeed.feeds.paths import archive_key
+from postfeed.feeds.render import FeedDocument
 from postfeed.models import FeedRef, Post, Site
 from postfeed.store.bucket import FeedsBucket
 from postfeed.store.items import decode_entry, post_from_line
@@ -39,6 +46,21 @@ from postfeed.store.pages import FeedPages, Member
 from postfeed.store.table import PostsTable
 
 MONTH = 7  # a page id's month prefix: "2022-03"
+
+Documents = tuple[FeedDocument, FeedDocument]  # a page's (Atom, RSS)
+# The documents of a page rendered ahead, given (feed, page, members, prev, next, site); None: not rendered.
+RenderedAhead = Callable[[FeedRef, str, Sequence[Member], str | None, str | None, Site], Documents | None]
+
+
+@dataclass(frozen=True, slots=True)
+class _Known:
+    members: Mapping[FeedRef, Sequence[Member]] = field(default_factory=dict)
+    rendered: RenderedAhead | None = None
+
+
+# What the caller knows ahead of the updates: see `members_known`.
+_KNOWN: ContextVar[_Known | None] = ContextVar("known_members", default=None)
+_NOTHING_KNOWN = _Known()
 
 
 @dataclass(slots=True)
@@ -63,6 +85,35 @@ def load_posts(table: PostsTable, keys: Sequence[str]) -> list[Post]:
         blob = entry.get("blob") or (table.get_content(key, int(entry["chunks"])) if entry.get("chunks") else b"")
         posts.append(decode_entry(entry, blob))
     return posts
+
+
+@contextlib.contextmanager
+def members_known(members: Mapping[FeedRef, Sequence[Member]], rendered: RenderedAhead | None = None) -> Iterator[None]:
+    """Within: the pages of these feeds are planned from `members` (each feed's every membership, with its
+    archive line, oldest first: exactly what the table holds) instead of Queries. For a writer that wrote them
+    all and lets nobody else write them meanwhile (the bulk path, for the feeds it created). `rendered`: a
+    page's documents when they were rendered ahead from exactly these inputs (else the page is rendered here)."""
+    token = _KNOWN.set(_Known(members, rendered))
+    try:
+        yield
+    finally:
+        _KNOWN.reset(token)
+
+
+def _members(pages: FeedPages, ref: FeedRef, prefix: str) -> list[Member]:
+    """The feed's members whose sort key starts with `prefix`, oldest first, with their archive lines."""
+    known = (_KNOWN.get() or _NOTHING_KNOWN).members.get(ref)
+    if known is None:
+        return pages.members(ref, prefix, lines=True)
+    start = bisect.bisect_left(known, prefix, key=_sort_key)
+    end = start
+    while end < len(known) and known[end].sk.startswith(prefix):
+        end += 1
+    return list(known[start:end])
+
+
+def _sort_key(member: Member) -> str:
+    return member.sk
 
 
 def update_archives(
@@ -104,7 +155,7 @@ def update_archives(
     planned: dict[str, list[Member]] = {}  # page -> its entries, oldest first
     stale: set[str] = set()
     for region in sorted(regions):
-        members = pages.members(ref, region, lines=True)
+        members = _members(pages, ref, region)
         by_sk = {member.sk: member for member in members}
         plan = plan_pages(list(by_sk), region, limit)
         planned |= {page: [by_sk[sk] for sk in sks] for page, sks in plan.items()}
@@ -127,7 +178,7 @@ def update_archives(
         relinked = (item.get("prev"), item.get("next")) != (prev_page, next_page)
         if page not in planned and not relinked:
             continue
-        members = planned[page] if page in planned else pages.members(ref, page, lines=True)
+        members = planned[page] if page in planned else _members(pages, ref, page)
         _publish_page(
             ref, page, members, prev_page, next_page, item, site=site, table=table, feeds=feeds, outcome=outcome
         )
@@ -215,8 +266,11 @@ def _publish_page(
     feeds: FeedsBucket,
     outcome: ArchiveOutcome,
 ) -> None:
-    posts = page_posts(table, members)
-    documents = render_archive_page(ref, page, posts, site, prev_page=prev_page, next_page=next_page)
+    ahead = (_KNOWN.get() or _NOTHING_KNOWN).rendered
+    documents = ahead(ref, page, members, prev_page, next_page, site) if ahead is not None else None
+    if documents is None:
+        posts = page_posts(table, members)
+        documents = render_archive_page(ref, page, posts, site, prev_page=prev_page, next_page=next_page)
     done = feeds.put_changed(((d.key, d.body, d.media_type) for d in documents), item.get("hashes") or {})
     outcome.written += done.written
     outcome.unchanged += done.unchanged

@@ -9,7 +9,9 @@ for a batch of posts, then:
 1. parses them on every core (`jekyll.parse_many`; parsing is pure), refusing the oversized unread;
 2. reads their items in BatchGetItem calls and writes the changes in BatchWriteItem calls of 25 requests;
 3. rebuilds each touched feed once, from its final entries (`rebuild.rebuild_feed`, as the feed function
-   does), then the discovery documents once.
+   does), then the discovery documents once. A feed that had no membership before the bulk path wrote its
+   first one has no members but those it wrote (`WrittenMembers`): its archive pages are planned from them
+   (`archives.members_known`), not read back from the table.
 
 So the end state (table items and every document's bytes) is the event path's: the same functions decide
 and render it. What it gives up is the per-post transaction: a batch's writes are not atomic per post and
@@ -20,8 +22,9 @@ applied again by its own event, whose sequencer the batch leaves alone.
 
 from __future__ import annotations
 
+import contextlib
 import functools
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -32,10 +35,16 @@ from postfeed.pipeline.settings import Settings
 from postfeed.store.bucket import FeedsBucket
 from postfeed.store.events import ChangeKind, ObjectChange
 from postfeed.store.items import MAX_TRANSACTION_ACTIONS, POST_SK
+from postfeed.store.pages import Member
 from postfeed.store.table import PostsTable, PostWrite, TooManyActionsError
 
 if TYPE_CHECKING:
+    from postfeed.feeds.render import FeedDocument
     from postfeed.jekyll.render_environment import SiteFiles
+
+# Archive pages rendered ahead per worker task at most, and fewer pages than this are rendered in place.
+PAGES_PER_TASK = 16
+MIN_PAGES_AHEAD = 64
 
 
 @dataclass(slots=True)
@@ -49,6 +58,33 @@ class BatchWrites:
         if write.action_count > MAX_TRANSACTION_ACTIONS:
             raise TooManyActionsError(write)
         self.writes.append(write)
+
+
+@dataclass(slots=True)
+class WrittenMembers:
+    """Every membership of the feeds a bulk load created (those with none before its first write to them),
+    kept as its writes go: the members their archive pages are planned from, without reading them back."""
+
+    created: dict[FeedRef, dict[str, Member]] = field(default_factory=dict)  # feed -> sort key -> member
+    seen: set[FeedRef] = field(default_factory=set)  # feeds looked at (created or not)
+
+    def record(self, writes: Sequence[PostWrite], table: PostsTable) -> None:
+        """Note these writes' memberships; call before they are written (a feed new to this load is created
+        by it if the table holds none of its memberships yet)."""
+        new = {ref for write in writes for ref, _ in (*write.remove_members, *write.add_members)} - self.seen
+        self.created |= {ref: {} for ref in sorted(new) if not table.newest_members(ref, 1)}
+        self.seen |= new
+        for write in writes:  # in the order the table applies them: each write's deletes, then its puts
+            for ref, sort_key in write.remove_members:
+                if ref in self.created:
+                    self.created[ref].pop(sort_key, None)
+            for ref, sort_key in write.add_members:
+                if ref in self.created:
+                    self.created[ref][sort_key] = Member(sort_key, write.key, write.member_line)
+
+    def by_feed(self) -> dict[FeedRef, list[Member]]:
+        """Each created feed's members, oldest first (the table's order of their sort keys)."""
+        return {ref: [members[sk] for sk in sorted(members)] for ref, members in self.created.items()}
 
 
 @dataclass(slots=True)
@@ -71,12 +107,14 @@ def ingest_bulk(
     workers: int | None = None,
     parsed: Sequence[Any] | None = None,
     env: SiteFiles | None = None,
+    members: WrittenMembers | None = None,
 ) -> BulkOutcome:
     """Apply the current bytes of many posts (key, body) as the event path would apply each one's upload,
     with batched reads and writes; returns each post's outcome and the feeds to rebuild. `parsed`: each
     file's `bulk_reader` result under the current site at `now`, when the caller parsed them ahead. `env`:
     the render environment they were (or are) read with (`renderenv.bulk_environment`); a post rejected
-    because a post it names is missing is read again with the posts of this batch."""
+    because a post it names is missing is read again with the posts of this batch. `members`: where the
+    memberships written are noted, across the batches of one load (for `rebuild_touched`)."""
     from postfeed.jekyll import parse_many
 
     now = now or datetime.now(UTC)
@@ -105,6 +143,8 @@ def ingest_bulk(
         outcome.outcomes.append(
             apply_post(change, stored.get(key), body, site, config_hash, writer=batch, now=now, parsed=result)
         )
+    if members is not None:
+        members.record(batch.writes, table)
     table.write_posts(batch.writes)
     outcome.writes = len(batch.writes)
     outcome.items = {key: stored.get(key) for key, _ in files} | {write.key: write.item for write in batch.writes}
@@ -153,20 +193,123 @@ def touched_by(writes: Iterable[PostWrite], stored: dict[str, dict[str, Any]]) -
 
 
 def rebuild_touched(
-    touched: dict[FeedRef, list[str]], *, site: Site, table: PostsTable, feeds: FeedsBucket, lease_seconds: float
+    touched: dict[FeedRef, list[str]],
+    *,
+    site: Site,
+    table: PostsTable,
+    feeds: FeedsBucket,
+    lease_seconds: float,
+    members: WrittenMembers | None = None,
+    workers: int | None = None,
 ) -> int:
     """Each touched feed rebuilt once from its final entries, then the discovery documents once (the feed
-    function's work for a stream batch, done once for the whole bulk); returns the documents written."""
+    function's work for a stream batch, done once for the whole bulk); returns the documents written.
+    `members`: the load's memberships (`ingest_bulk`), which the feeds it created are paged from, their pages
+    rendered ahead on `workers` processes (default: every core) while the feeds are rebuilt (`PagesAhead`)."""
+    from postfeed.pipeline.archives import members_known
     from postfeed.pipeline.discovery import publish_discovery
     from postfeed.pipeline.rebuild import rebuild_feed
 
     written = 0
     listing_changed = False
-    for ref in sorted(touched):
-        outcome = rebuild_feed(
-            ref, site=site, table=table, feeds=feeds, lease_seconds=lease_seconds, instants=touched[ref]
-        )
-        written += len(outcome.written)
-        listing_changed |= outcome.listing_changed
+    known = members.by_feed() if members is not None else {}
+    with contextlib.closing(PagesAhead(known, site, workers=workers)) as ahead, members_known(known, ahead.take):
+        for ref in sorted(touched):
+            outcome = rebuild_feed(
+                ref, site=site, table=table, feeds=feeds, lease_seconds=lease_seconds, instants=touched[ref]
+            )
+            written += len(outcome.written)
+            listing_changed |= outcome.listing_changed
     discovery = publish_discovery(site, table=table, feeds=feeds, listing_changed=listing_changed)
     return written + len(discovery.written)
+
+
+@dataclass(frozen=True, slots=True)
+class PageTask:
+    """An archive page to render: its feed, id, members (each with its archive line) and neighbours."""
+
+    ref: FeedRef
+    page: str
+    members: tuple[Member, ...]
+    prev_page: str | None
+    next_page: str | None
+
+
+class PagesAhead:
+    """The archive pages of the feeds a bulk load created, as their updates will page them (a fresh feed's
+    months re-planned whole: `feeds.archive.plan_feed`, linked in order), rendered on worker processes while
+    the feeds are rebuilt one by one. `take` hands a page's documents to the update that asks for exactly
+    that page (the same members and links, the same site); any other page is rendered by its update."""
+
+    def __init__(self, members: Mapping[FeedRef, Sequence[Member]], site: Site, *, workers: int | None) -> None:
+        from postfeed.processes import available_cores, chunked, imap_chunks
+
+        self.site = site
+        count = workers if workers is not None else available_cores()
+        tasks = [task for ref in sorted(members) for task in _page_tasks(ref, members[ref])]
+        if count < 2 or len(tasks) < MIN_PAGES_AHEAD:
+            tasks = []
+        self.tasks = {(task.ref, task.page): task for task in tasks}
+        groups = chunked(tasks, count, most=PAGES_PER_TASK)
+        self.results: Iterator[list[tuple[FeedDocument, FeedDocument]]] = imap_chunks(
+            _render_pages, groups, site, workers=count
+        )
+        self.pending: Iterator[list[PageTask]] = iter(groups)
+        self.ready: dict[tuple[FeedRef, str], tuple[FeedDocument, FeedDocument]] = {}
+
+    def take(
+        self,
+        ref: FeedRef,
+        page: str,
+        members: Sequence[Member],
+        prev_page: str | None,
+        next_page: str | None,
+        site: Site,
+    ) -> tuple[FeedDocument, FeedDocument] | None:
+        """The page's documents if they were rendered ahead from these very inputs, else None."""
+        task = self.tasks.pop((ref, page), None)
+        if task is None:
+            return None
+        while (ref, page) not in self.ready:  # in the order submitted, which is the order the updates ask
+            group, rendered = next(self.pending), next(self.results)
+            self.ready |= {(done.ref, done.page): pair for done, pair in zip(group, rendered, strict=True)}
+        documents = self.ready.pop((ref, page))
+        same = site is self.site and (task.prev_page, task.next_page) == (prev_page, next_page)
+        return documents if same and task.members == tuple(members) else None
+
+    def close(self) -> None:
+        """Stop the workers (pages never asked for are dropped)."""
+        close = getattr(self.results, "close", None)
+        if close is not None:
+            close()
+
+
+def _page_tasks(ref: FeedRef, members: Sequence[Member]) -> list[PageTask]:
+    """A fresh feed's every page, as its first update plans and links them (none when a member has no
+    archive line: its post item is read then, by the update)."""
+    from postfeed.feeds import archive as archive_rules
+
+    if any(member.line is None for member in members):
+        return []
+    by_sk = {member.sk: member for member in members}
+    plan = archive_rules.plan_feed(list(by_sk), archive_rules.PAGE_ENTRIES)
+    links = archive_rules.page_links(list(plan))
+    return [PageTask(ref, page, tuple(by_sk[sk] for sk in sks), *links[page]) for page, sks in plan.items()]
+
+
+def _render_pages(tasks: list[PageTask], site: Site) -> list[tuple[FeedDocument, FeedDocument]]:
+    """Each page's (Atom, RSS) documents, as `archives._publish_page` renders them (in a worker)."""
+    from postfeed.feeds.archive import render_archive_page
+    from postfeed.store.items import post_from_line
+
+    return [
+        render_archive_page(
+            task.ref,
+            task.page,
+            [post_from_line(member.line) for member in task.members if member.line is not None],
+            site,
+            prev_page=task.prev_page,
+            next_page=task.next_page,
+        )
+        for task in tasks
+    ]

@@ -85,10 +85,11 @@ class LocalPipeline:
         import would take them: the objects land in the posts bucket in-process (moto's own store, not 16,000
         HTTP requests, and without notifications: the bulk path reads the posts itself), each
         chunk is parsed on every core and written in batches, and then each touched feed is rebuilt once,
-        with the feed function's settings, leases and hashes. Those writes make no stream records: the rebuild
-        already made what they would make."""
+        with the feed function's settings, leases and hashes (the feeds it created paged from the memberships
+        it wrote, not read back). Those writes make no stream records: the rebuild already made what they
+        would make."""
         from postfeed.jekyll.parallel import parse_ahead
-        from postfeed.pipeline.bulk import BulkOutcome, bulk_reader, ingest_bulk, rebuild_touched
+        from postfeed.pipeline.bulk import BulkOutcome, WrittenMembers, bulk_reader, ingest_bulk, rebuild_touched
         from postfeed.pipeline.ingest import Action, Outcome, current_site
         from postfeed.pipeline.renderenv import MISSING_TARGET, bulk_environment
 
@@ -98,6 +99,7 @@ class LocalPipeline:
         self.settle()  # what came before (the config, site files) is in force first
         self._store_objects(self.stack.posts_bucket, posts)
         total = BulkOutcome()
+        members = WrittenMembers()
         with self._unstreamed(), self.glue.environment_of(self.stack.ingest):
             from aws_lambda_powertools import Logger
 
@@ -114,7 +116,9 @@ class LocalPipeline:
             again: list[tuple[Sequence[tuple[str, bytes]], Any]] = []
             rounds = itertools.chain(zip(chunks, ahead, strict=True), _drained(again))
             for number, (files, parsed) in enumerate(rounds, start=1):
-                done = ingest_bulk(files, settings=settings, table=adapters.table, now=now, parsed=parsed, env=env)
+                done = ingest_bulk(
+                    files, settings=settings, table=adapters.table, now=now, parsed=parsed, env=env, members=members
+                )
                 latest |= {outcome.key: outcome for outcome in done.outcomes}
                 if number >= len(chunks):  # posts rejected for a post a later chunk published: read them again
                     waiting = {key for key, outcome in latest.items() if outcome.code in MISSING_TARGET}
@@ -148,6 +152,8 @@ class LocalPipeline:
                 table=adapters.table,
                 feeds=adapters.feeds,
                 lease_seconds=adapters.settings.lease_seconds,
+                members=members,
+                workers=workers,
             )
         return total
 
