@@ -109,7 +109,7 @@ def test_every_kind_of_failure_leaves_one_line_and_fails_only_its_record(log: tu
     assert by_key["aws"]["operation"] == "TransactWriteItems"
     assert "generation" in by_key["pydantic"]["error"]
     assert by_key["malformed"]["error"] == "'body'"
-    assert "code" not in by_key["contended"]
+    assert by_key["contended"]["code"] == "concurrent_update_error"
 
 
 def test_a_batch_where_every_record_failed_answers_with_all_of_them(log: tuple[Logger, io.StringIO]) -> None:

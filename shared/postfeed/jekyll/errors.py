@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import Final
 
+from postfeed.errors import PostfeedError
+
 # --- bytes -------------------------------------------------------------------------------------
 POST_TOO_LARGE: Final = "post_too_large"
 """The whole file is over the parser's size cap (MAX_POST_BYTES)."""
@@ -102,7 +104,7 @@ CONFIG_VALUE: Final = "config_value"
 """A _config.yml setting has a value of the wrong kind (e.g. an unknown timezone)."""
 
 
-class JekyllError(Exception):
+class JekyllError(PostfeedError):
     """Base of the reader's errors; carries a stable `code` and a `message` for people."""
 
     def __init__(self, code: str, message: str, line: int | None = None) -> None:

@@ -7,5 +7,3 @@ from postfeed.errors import PostfeedError
 
 class PipelineError(PostfeedError):
     """Base of the pipeline's errors."""
-
-    code = "pipeline_error"

@@ -47,8 +47,6 @@ Describe = Callable[["FeedRef"], Mapping[str, Any]]
 class RenderGroupFailed(PipelineError, RuntimeError):
     """Some feeds of a render group (or the discovery documents after them) failed: the message is retried."""
 
-    code = "render_group_failed"
-
 
 def from_render_queue(event: Any) -> bool:
     """Whether `event` is a batch of the render queue (SQS), not of the table's stream."""

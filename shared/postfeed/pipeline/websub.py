@@ -19,6 +19,8 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 
+from postfeed.pipeline.errors import PipelineError
+
 logger = logging.getLogger(__name__)
 
 USER_AGENT = "postfeed-websub/1 (+https://www.w3.org/TR/websub/)"
@@ -44,8 +46,10 @@ class Notified:
         return self.attempts - len(self.sent) - len(self.failed)
 
 
-class _Permanent(Exception):
+class _Permanent(PipelineError):
     """The hub refused the request (4xx other than 429): retrying will not help."""
+
+    code = "websub_refused"
 
 
 def notify_hub(hub: str, feed_urls: Sequence[str], policy: WebSubPolicy | None = None) -> Notified:

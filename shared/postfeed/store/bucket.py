@@ -8,11 +8,13 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from postfeed.store.errors import StoreError
+
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
 
-class ObjectTooLargeError(ValueError):
+class ObjectTooLargeError(StoreError, ValueError):
     """The object is larger than we accept; nothing of it was read."""
 
     def __init__(self, key: str, size: int, limit: int) -> None:

@@ -13,6 +13,8 @@ from urllib.parse import unquote_plus
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from postfeed.store.errors import StoreError
+
 
 class ChangeKind(StrEnum):
     PUT = "put"
@@ -33,7 +35,7 @@ class ObjectChange:
     generation: str | None = None
 
 
-class EventShapeError(ValueError):
+class EventShapeError(StoreError, ValueError):
     """The message is not an S3 event notification we understand."""
 
 

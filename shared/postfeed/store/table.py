@@ -36,6 +36,7 @@ from functools import cache
 from typing import TYPE_CHECKING, Any, Protocol
 
 from postfeed.models import FeedRef
+from postfeed.store.errors import StoreError
 from postfeed.store.items import (
     CONFIG_SK,
     MAX_TRANSACTION_ACTIONS,
@@ -88,11 +89,11 @@ def entry_author_key(entry: dict[str, Any] | None) -> str | None:
     return author_index_key(str(author["name"]))
 
 
-class ConcurrentUpdateError(RuntimeError):
+class ConcurrentUpdateError(StoreError, RuntimeError):
     """The post item changed between our read and our write; read again and redo the decision."""
 
 
-class TooManyActionsError(ValueError):
+class TooManyActionsError(StoreError, ValueError):
     """A post's write would need more than one transaction can hold."""
 
     def __init__(self, write: PostWrite) -> None:
@@ -102,7 +103,7 @@ class TooManyActionsError(ValueError):
         self.leaves = len(write.remove_members)
 
 
-class LeaseBusyError(RuntimeError):
+class LeaseBusyError(StoreError, RuntimeError):
     """Another rebuild of the same feed holds its lease; the record is retried later."""
 
 

@@ -23,6 +23,8 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from postfeed.store.errors import StoreError
+
 if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
 
@@ -31,7 +33,7 @@ SQS_BATCH = 10  # SendMessageBatch entries per call
 BATCH_KEYS = 20  # posts per batch message (an SQS batch of 10 is then at most 200 posts per invocation)
 
 
-class WorkItemError(ValueError):
+class WorkItemError(StoreError, ValueError):
     """The message says it is a postfeed work item but is not a valid one."""
 
 

@@ -16,10 +16,12 @@ import json
 import sys
 from typing import Any
 
+from postfeed_tools.errors import ToolsError
+
 QUEUE_OUTPUT = "IngestQueueUrl"
 
 
-class RebuildError(RuntimeError):
+class RebuildError(ToolsError, RuntimeError):
     """The ingest queue could not be found."""
 
 

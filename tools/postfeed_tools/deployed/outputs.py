@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from postfeed_tools.errors import ToolsError
 
-class StackOutputError(Exception):
+
+class StackOutputError(ToolsError):
     """The stack cannot be read, or lacks the output."""
 
 

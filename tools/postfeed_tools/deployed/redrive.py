@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from postfeed.store.events import EventShapeError, changes_from_message
+from postfeed_tools.errors import ToolsError
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
@@ -23,7 +24,7 @@ if TYPE_CHECKING:
 DLQ_OUTPUT = "IngestDeadLetterQueueUrl"
 
 
-class RedriveError(RuntimeError):
+class RedriveError(ToolsError, RuntimeError):
     """The queues cannot be found or told apart; nothing was moved."""
 
 

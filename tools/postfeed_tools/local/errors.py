@@ -3,6 +3,8 @@ in use), with a message saying why; the commands print it and exit with status 2
 
 from __future__ import annotations
 
+from postfeed_tools.errors import ToolsError
 
-class RunError(RuntimeError):
+
+class RunError(ToolsError, RuntimeError):
     """A run that cannot start (bad folder, an output folder we will not clear); the message says why."""

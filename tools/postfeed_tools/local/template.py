@@ -12,6 +12,8 @@ from typing import Any
 
 import yaml
 
+from postfeed_tools.errors import ToolsError
+
 
 class _TemplateLoader(yaml.SafeLoader):
     """SafeLoader that reads `!Ref x`, `!Sub s`, `!GetAtt a.b`… as their long forms."""
@@ -39,7 +41,7 @@ def load_template(path: Path) -> dict[str, Any]:
     return data
 
 
-class UnresolvableError(KeyError):
+class UnresolvableError(ToolsError, KeyError):
     """The template refers to something the local stack does not have (e.g. a CloudFront domain)."""
 
 
