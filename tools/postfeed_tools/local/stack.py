@@ -20,7 +20,6 @@ if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
 
 
-
 def _application_root() -> Path:
     """Where template.yaml and functions/ are: the checkout this package runs from, else the copies a
     `pip install` put under sys.prefix/share/postfeed (pyproject's data-files)."""
