@@ -23,7 +23,7 @@ Result = TypeVar("Result")
 
 TASKS_PER_WORKER = 4  # several chunks per worker, so that the workers finish together
 # Modules a fork server imports once for all its workers: the heavy ones of parsing and rendering.
-PRELOAD = ("postfeed.jekyll.posts", "postfeed.pipeline.ingest", "postfeed.feeds.render", "postfeed.feeds.archive")
+PRELOAD = ("postfeed.jekyll.posts", "postfeed.pipeline.ingest", "postfeed.feeds.render", "postfeed.feeds.archive_pages")
 
 
 def available_cores() -> int:

@@ -14,7 +14,7 @@ import feedparser
 import pytest
 from lxml import etree  # type: ignore[import-untyped]
 
-from postfeed.feeds import archive as archive_rules
+from postfeed.feeds import archive_pages as archive_rules
 from postfeed.models import Post
 from postfeed.pipeline.ingest import commit_published
 from postfeed.store.events import ChangeKind, ObjectChange

@@ -8,7 +8,7 @@ import dataclasses
 import random
 from datetime import datetime, timedelta
 
-from postfeed.feeds.archive import plan_feed
+from postfeed.feeds.archive_pages import plan_feed
 from postfeed.models import FeedRef, FeedSettings, Post, Site, feeds_of
 from postfeed.store.items import encode_entry, member_line, member_sk
 from postfeed.store.table import PostWrite

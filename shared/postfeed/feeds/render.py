@@ -47,7 +47,7 @@ def render_feed(
 
     ``posts`` may come in any order and hold more than the feed shows: they are sorted newest first
     (date, then id, descending) and cut to ``site.feed.posts_limit``. Same input, same bytes.
-    ``history`` adds RFC 5005 links (the subscription document's ``prev-archive``; see ``feeds.archive``).
+    ``history`` adds RFC 5005 links (the subscription document's ``prev-archive``; see ``feeds.archive_pages``).
     """
     return _documents(ref, _channel(ref, posts, site, history), site)
 

@@ -11,7 +11,7 @@ for a batch of posts, then:
 3. rebuilds each touched feed once, from its final entries (`rebuild.rebuild_feed`, as the feed function
    does), then the discovery documents once. A feed that had no membership before the bulk path wrote its
    first one has no members but those it wrote (`WrittenMembers`): its archive pages are planned from them
-   (`archives.members_known`), not read back from the table.
+   (`archive_updates.members_known`), not read back from the table.
 
 So the end state (table items and every document's bytes) is the event path's: the same functions decide
 and render it. What it gives up is the per-post transaction: a batch's writes are not atomic per post and
@@ -206,7 +206,7 @@ def rebuild_touched(
     function's work for a stream batch, done once for the whole bulk); returns the documents written.
     `members`: the load's memberships (`ingest_bulk`), which the feeds it created are paged from, their pages
     rendered ahead on `workers` processes (default: every core) while the feeds are rebuilt (`PagesAhead`)."""
-    from postfeed.pipeline.archives import members_known
+    from postfeed.pipeline.archive_updates import members_known
     from postfeed.pipeline.discovery import publish_discovery
     from postfeed.pipeline.rebuild import rebuild_feed
 
@@ -237,7 +237,7 @@ class PageTask:
 
 class PagesAhead:
     """The archive pages of the feeds a bulk load created, as their updates will page them (a fresh feed's
-    months re-planned whole: `feeds.archive.plan_feed`, linked in order), rendered on worker processes while
+    months re-planned whole: `feeds.archive_pages.plan_feed`, linked in order), rendered on worker processes while
     the feeds are rebuilt one by one. `take` hands a page's documents to the update that asks for exactly
     that page (the same members and links, the same site); any other page is rendered by its update."""
 
@@ -287,7 +287,7 @@ class PagesAhead:
 def _page_tasks(ref: FeedRef, members: Sequence[Member]) -> list[PageTask]:
     """A fresh feed's every page, as its first update plans and links them (none when a member has no
     archive line: its post item is read then, by the update)."""
-    from postfeed.feeds import archive as archive_rules
+    from postfeed.feeds import archive_pages as archive_rules
 
     if any(member.line is None for member in members):
         return []
@@ -298,8 +298,8 @@ def _page_tasks(ref: FeedRef, members: Sequence[Member]) -> list[PageTask]:
 
 
 def _render_pages(tasks: list[PageTask], site: Site) -> list[tuple[FeedDocument, FeedDocument]]:
-    """Each page's (Atom, RSS) documents, as `archives._publish_page` renders them (in a worker)."""
-    from postfeed.feeds.archive import render_archive_page
+    """Each page's (Atom, RSS) documents, as `archive_updates._publish_page` renders them (in a worker)."""
+    from postfeed.feeds.archive_pages import render_archive_page
     from postfeed.store.items import post_from_line
 
     return [

@@ -28,7 +28,7 @@ from postfeed.store.records import PostState
 from postfeed.store.table import LeaseBusyError, PostsTable, lease_owner
 
 if TYPE_CHECKING:
-    from postfeed.pipeline.archives import ArchiveOutcome
+    from postfeed.pipeline.archive_updates import ArchiveOutcome
 
 LEASE_WAITS = (0.05, 0.1, 0.2, 0.4, 0.8, 1.6)  # then give up: the stream record is retried
 
@@ -103,10 +103,10 @@ def rebuild_feed(
     HTML page, and put those whose bytes changed; then, if the feed got its first entry or lost its last, its
     registry line and its due mark for the discovery documents (`pipeline.discovery`)."""
     from postfeed.feeds import feed_url
-    from postfeed.feeds.archive import subscription_history
+    from postfeed.feeds.archive_pages import subscription_history
     from postfeed.feeds.discovery import listing_key
     from postfeed.feeds.render import render_feed_with_page
-    from postfeed.pipeline.archives import update_archives
+    from postfeed.pipeline.archive_updates import update_archives
     from postfeed.store.pages import FeedPages
 
     owner = lease_owner()
@@ -167,7 +167,7 @@ def rebuild_feed(
 def newest_posts(table: PostsTable, ref: FeedRef, limit: int) -> tuple[list[Post], bool]:
     """The feed's newest `limit` posts, and whether they are all of its posts (the subscription documents then
     hold the whole feed: RFC 5005 complete). One key more is read to tell."""
-    from postfeed.pipeline.archives import load_posts
+    from postfeed.pipeline.archive_updates import load_posts
 
     limit = max(limit, 0)
     keys = table.newest_members(ref, limit + 1)

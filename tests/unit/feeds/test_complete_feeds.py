@@ -9,7 +9,7 @@ import feedparser
 import pytest
 
 from postfeed.feeds import FeedFormat, render_feed
-from postfeed.feeds.archive import render_archive_page, subscription_history
+from postfeed.feeds.archive_pages import render_archive_page, subscription_history
 from postfeed.feeds.paths import archive_url
 from postfeed.models import FeedRef
 from tests.unit.feeds.support import NS, make_post, make_site, xml_root

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from lxml import etree, html  # type: ignore[import-untyped]
 
 from postfeed.feeds import FeedFormat, feed_key, feed_url, render_feed
-from postfeed.feeds.archive import render_archive_page
+from postfeed.feeds.archive_pages import render_archive_page
 from postfeed.feeds.channel import Channel, Person, build_channel
 from postfeed.feeds.discovery import discovery_documents, stylesheet
 from postfeed.feeds.page import render_feed_page
@@ -203,7 +203,7 @@ def test_empty_feed_page_says_so_and_links_older_entries_when_archived() -> None
     dom = page_dom(page.body)
     assert dom.xpath("string(//p[@class='empty'])") == "No entries yet."
     assert dom.xpath("//a[@id='older']") == []
-    from postfeed.feeds.archive import subscription_history
+    from postfeed.feeds.archive_pages import subscription_history
 
     history = subscription_history(EMNEWS, "2022-03", site)
     (_, _, _), page = render_feed_with_page(EMNEWS, [make_post(1)], site, history=history)

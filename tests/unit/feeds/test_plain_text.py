@@ -10,7 +10,7 @@ import feedparser
 import pytest
 
 from postfeed.feeds import render_feed
-from postfeed.feeds.archive import render_archive_page
+from postfeed.feeds.archive_pages import render_archive_page
 from postfeed.feeds.content import html_text
 from postfeed.jekyll import load_site, parse_post
 from postfeed.models import FeedRef, FeedSettings, Post

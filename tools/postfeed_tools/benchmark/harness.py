@@ -279,8 +279,8 @@ def seed_published(pipeline: LocalPipeline, posts: Sequence[ParsedPost]) -> Seed
 
 def page_instants(instants: set[str]) -> set[str]:
     """Enough of a feed's entry instants to reach every archive page once: one per day, or one per hour
-    of a day too full for a day page (`feeds.archive`: month, day and hour pages of at most PAGE_ENTRIES)."""
-    from postfeed.feeds.archive import PAGE_ENTRIES
+    of a day too full for a day page (`feeds.archive_pages`: month, day and hour pages of at most PAGE_ENTRIES)."""
+    from postfeed.feeds.archive_pages import PAGE_ENTRIES
 
     days: dict[str, list[str]] = {}
     for instant in instants:

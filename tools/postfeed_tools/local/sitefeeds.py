@@ -5,7 +5,7 @@ the pipeline).
 Pure: no I/O. It calls the renderers the feed function calls, with what the feed function reads:
 
 * each feed's members are its posts' membership sort keys (`member_sk`), and its archive pages the plan of
-  all of them from scratch (`feeds.archive.plan_feed`: what incremental re-planning always arrives at),
+  all of them from scratch (`feeds.archive_pages.plan_feed`: what incremental re-planning always arrives at),
   linked to their neighbours (`page_links`);
 * archive pages render the posts' archive lines as the table returns them (`post_from_line(member_line(p))`,
   the whole entry when a post has no line), subscription documents and pages the newest `posts_limit`
@@ -106,9 +106,9 @@ def plan_feed_documents(
 ) -> list[ArchivePage | FeedFront]:
     """What one feed publishes, from all its members (oldest first): its archive pages (planned from scratch,
     linked to their neighbours) and its front documents. `page_entries`: the page bound (default
-    `feeds.archive.PAGE_ENTRIES`, read at call time)."""
-    from postfeed.feeds import archive as archive_rules
-    from postfeed.feeds.archive import page_links, plan_feed
+    `feeds.archive_pages.PAGE_ENTRIES`, read at call time)."""
+    from postfeed.feeds import archive_pages as archive_rules
+    from postfeed.feeds.archive_pages import page_links, plan_feed
 
     limit = archive_rules.PAGE_ENTRIES if page_entries is None else page_entries
     by_key = {post.sort_key: post for post in members}
@@ -126,7 +126,7 @@ def plan_feed_documents(
 
 def render_documents(jobs: Sequence[ArchivePage | FeedFront], site: Site) -> list[Document]:
     """The documents of these pages and fronts, through the feed function's renderers."""
-    from postfeed.feeds.archive import render_archive_page, subscription_history
+    from postfeed.feeds.archive_pages import render_archive_page, subscription_history
     from postfeed.feeds.render import render_feed_with_page
 
     documents: list[Document] = []

@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from postfeed.feeds import FeedFormat, render_feed
-from postfeed.feeds.archive import (
+from postfeed.feeds.archive_pages import (
     PAGE_ENTRIES,
     SUMMARY_CHARS,
     page_label,

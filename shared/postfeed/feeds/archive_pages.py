@@ -1,6 +1,6 @@
 """RFC 5005 archived feeds: which archive page holds an entry, and the bytes of one archive page.
 
-Pure: no I/O. The pipeline (``postfeed.pipeline.archives``) keeps the pages up to date incrementally.
+Pure: no I/O. The pipeline (``postfeed.pipeline.archive_updates``) keeps the pages up to date incrementally.
 
 **Paging.** An entry's page is a period of its UTC instant (the instant that starts its membership sort key):
 

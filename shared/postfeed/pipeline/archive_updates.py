@@ -1,4 +1,4 @@
-"""Archive pages of one feed, kept up to date incrementally (RFC 5005 §4; the rules are in `feeds.archive`).
+"""Archive pages of one feed, kept up to date incrementally (RFC 5005 §4; the rules are in `feeds.archive_pages`).
 
 Called by `rebuild_feed` under the feed's lease, with the UTC instants of the entries that changed (the old
 and the new date of each). For each instant:
@@ -29,8 +29,8 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
-from postfeed.feeds import archive as archive_rules
-from postfeed.feeds.archive import (
+from postfeed.feeds import archive_pages as archive_rules
+from postfeed.feeds.archive_pages import (
     ARCHIVE_FORMATS,
     page_links,
     plan_pages,
@@ -126,7 +126,7 @@ def update_archives(
     limit: int | None = None,
 ) -> ArchiveOutcome:
     """Bring the archive pages holding (or that held) these instants up to date; see the module docstring.
-    `limit` is the page bound (default `feeds.archive.PAGE_ENTRIES`, read at call time)."""
+    `limit` is the page bound (default `feeds.archive_pages.PAGE_ENTRIES`, read at call time)."""
     limit = archive_rules.PAGE_ENTRIES if limit is None else limit
     pages = FeedPages(table)
     outcome = ArchiveOutcome()
