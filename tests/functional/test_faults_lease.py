@@ -13,6 +13,7 @@ from postfeed.pipeline.ingest import current_site, ingest_change
 from postfeed.pipeline.rebuild import rebuild_feed
 from postfeed.store.bucket import FeedsBucket, PostsBucket
 from postfeed.store.events import ChangeKind, ObjectChange
+from postfeed.store.records import FeedState
 from postfeed.store.table import LeaseBusyError, PostsTable
 from postfeed_tools.local.pipeline import LocalPipeline
 from tests.functional.test_pipeline_failures import pipeline_settings
@@ -47,7 +48,7 @@ def test_a_stalled_rebuild_cannot_overwrite_a_newer_one(pipeline: LocalPipeline)
         table = PostsTable(pipeline.table.name, pipeline.table.client)
         original = table.acquire_lease
 
-        def acquire(*args: Any, **kwargs: Any) -> dict[str, Any]:
+        def acquire(*args: Any, **kwargs: Any) -> FeedState:
             try:
                 return original(*args, **kwargs)
             except LeaseBusyError as exc:

@@ -13,6 +13,7 @@ from postfeed.pipeline.ingest import current_site
 from postfeed.pipeline.rebuild import rebuild_feed
 from postfeed.pipeline.settings import Settings
 from postfeed.store.bucket import FeedsBucket
+from postfeed.store.records import FeedState
 from postfeed.store.table import LeaseBusyError
 from postfeed_tools.local.glue import LambdaContext, load_handler
 from postfeed_tools.local.pipeline import LocalPipeline
@@ -71,7 +72,7 @@ def test_a_rebuild_waits_for_the_feed_lease_and_never_overlaps(pipeline: LocalPi
     with pytest.raises(LeaseBusyError):
         rebuild_feed(ref, site=site, table=pipeline.table, feeds=feeds_bucket(pipeline), lease_seconds=60)
     # AND once the holder's lease has expired, a rebuild takes over
-    pipeline.table.release_lease(ref, "other-invocation", {})
+    pipeline.table.release_lease(ref, "other-invocation", FeedState())
     pipeline.table.acquire_lease(ref, "crashed-invocation", seconds=0.01)
     time.sleep(0.05)
     outcome = rebuild_feed(ref, site=site, table=pipeline.table, feeds=feeds_bucket(pipeline), lease_seconds=60)

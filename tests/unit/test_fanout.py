@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from postfeed.models import FeedRef
 from postfeed.pipeline import fanout
-from postfeed.store.items import POST_SK
+from postfeed.store.items import POST_SK, post_state
+from postfeed.store.rebuilds import before_item
+from postfeed.store.records import PostState
 
 
 def entry(date: str, *, categories: list[str], digest: str = "h1") -> dict[str, object]:
@@ -20,13 +22,17 @@ def test_full_rebuild_generations_sort_by_start_and_are_told_apart() -> None:
     assert not fanout.is_full_rebuild(None)
 
 
+def stored(generation: str) -> PostState:
+    return PostState("p", "published", generation=generation)
+
+
 def test_a_newer_full_rebuild_is_not_overwritten_by_an_older_one() -> None:
     older, newer = fanout.full_generation(), fanout.full_generation()
-    assert fanout.superseded(older, {"generation": newer})
-    assert not fanout.superseded(newer, {"generation": older})
-    assert not fanout.superseded(older, {"generation": older})
-    assert not fanout.superseded(None, {"generation": newer})  # an upload keeps the item's generation
-    assert not fanout.superseded(older, {"generation": "an-authors-change"})
+    assert fanout.superseded(older, stored(newer))
+    assert not fanout.superseded(newer, stored(older))
+    assert not fanout.superseded(older, stored(older))
+    assert not fanout.superseded(None, stored(newer))  # an upload keeps the item's generation
+    assert not fanout.superseded(older, stored("an-authors-change"))
     assert not fanout.superseded(older, None)
 
 
@@ -35,23 +41,28 @@ def test_the_stream_defers_only_what_a_full_rebuild_wrote() -> None:
     old = {"sk": POST_SK, "generation": "before", "entry": entry("2026-11-01T09:00:00+08:00", categories=["a"])}
     rebuilt = {**old, "generation": generation}
     edited = {**rebuilt, "entry": entry("2026-11-01T09:00:00+08:00", categories=["b"], digest="h2")}
-    assert fanout.deferred(old, rebuilt)
+    assert fanout.deferred(post_state(old), post_state(rebuilt))
     assert fanout.stream_pages(old, rebuilt) == {}
     assert fanout.stream_pages(old, rebuilt, phase2=False)  # no render queue: the stream renders it, as before
-    assert not fanout.deferred(rebuilt, edited)  # an upload during the rebuild keeps the generation: rendered
+    assert not fanout.deferred(
+        post_state(rebuilt), post_state(edited)
+    )  # an upload during the rebuild keeps the generation: rendered
     assert set(fanout.stream_pages(rebuilt, edited)) == {FeedRef.site(), FeedRef.category("a"), FeedRef.category("b")}
     authors = {**old, "generation": "0123abcd"}  # an authors change's re-render
-    assert not fanout.deferred(old, authors)
+    assert not fanout.deferred(post_state(old), post_state(authors))
 
 
 def test_a_batch_records_the_feeds_its_posts_left_and_joined() -> None:
     generation = fanout.full_generation()
-    before = fanout.before_images(
-        {"p": {"sk": POST_SK, "generation": "g0", "entry": entry("2026-11-01T01:00:00+00:00", categories=["a"])}}
+    kept = before_item(
+        post_state({"sk": POST_SK, "generation": "g0", "entry": entry("2026-11-01T01:00:00+00:00", categories=["a"])})
     )
-    assert "title" not in before["p"]["entry"]  # cut to what the rule reads
+    assert "title" not in kept["entry"]  # cut to what the rule reads
+    before = {"p": post_state(kept)}
     after = {
-        "p": {"sk": POST_SK, "generation": generation, "entry": entry("2026-10-31T17:00:00+00:00", categories=["b"])}
+        "p": post_state(
+            {"sk": POST_SK, "generation": generation, "entry": entry("2026-10-31T17:00:00+00:00", categories=["b"])}
+        )
     }
     touched = fanout.batch_touched(["p", "p"], before, after)
     assert touched == {

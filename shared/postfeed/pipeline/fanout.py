@@ -43,8 +43,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from postfeed.models import FeedKind, FeedRef, Site
-from postfeed.pipeline.rebuild import RebuildOutcome, touched_pages
+from postfeed.pipeline.rebuild import RebuildOutcome, touched_by
 from postfeed.store.bucket import FeedsBucket
+from postfeed.store.items import post_change
 from postfeed.store.rebuilds import RebuildLedger, batch_id
 from postfeed.store.records import PostState
 from postfeed.store.table import PostsTable
@@ -54,7 +55,6 @@ FULL = "full-"  # a full rebuild's generation; other re-ingests (authors, due po
 RENDER_GROUP = 50  # feeds per render message: ~50 renders in a 60 s invocation, well under 256 KB of names
 RENDER_ENTRIES = 4000  # changed entries of one feed rendered per invocation (~20 full archive pages)
 RESERVE_MS = 20_000  # time left under which a group's remaining feeds go back to the render queue
-_ENTRY_FIELDS = ("hash", "date", "feeds", "categories", "tags", "collection")
 
 
 def new_generation() -> str:
@@ -79,44 +79,35 @@ def start_rebuild(queue: WorkQueue, *, reason: str, generation: str | None = Non
     return generation
 
 
-def superseded(generation: str | None, stored: PostState | Mapping[str, Any] | None) -> bool:
-    """A full rebuild's write that a newer full rebuild has overtaken on this item (its state, or a stream
-    image of it)."""
-    newer = stored.generation if isinstance(stored, PostState) else (stored or {}).get("generation")
+def superseded(generation: str | None, stored: PostState | None) -> bool:
+    """A full rebuild's write that a newer full rebuild has overtaken on this post."""
+    newer = stored.generation if stored is not None else None
     return is_full_rebuild(generation) and is_full_rebuild(newer) and str(newer) > str(generation)
 
 
-def deferred(old: Mapping[str, Any] | None, new: Mapping[str, Any] | None) -> bool:
-    """A stream record a full rebuild's batch wrote: its phase 2 renders what it touched."""
-    generation = (new or {}).get("generation")
-    return is_full_rebuild(generation) and generation != (old or {}).get("generation")
+def deferred(old: PostState | None, new: PostState | None) -> bool:
+    """A change a full rebuild's batch wrote: its phase 2 renders what it touched."""
+    generation = new.generation if new is not None else None
+    return is_full_rebuild(generation) and generation != (old.generation if old is not None else None)
 
 
 def stream_pages(
     old: Mapping[str, Any] | None, new: Mapping[str, Any] | None, *, phase2: bool = True
 ) -> dict[FeedRef, list[str]]:
-    """What the feed function renders for one stream record: `touched_pages`, unless phase 2 will (`phase2`:
-    the stack has a render queue; without one, the batches record nothing and the stream renders as before)."""
-    return {} if phase2 and deferred(old, new) else touched_pages([(old, new)])
-
-
-def before_images(items: Mapping[str, Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
-    """Post items cut to what `touched_pages` reads of an old image (no content)."""
-    cut: dict[str, dict[str, Any]] = {}
-    for key, item in items.items():
-        kept = {name: item[name] for name in ("sk", "config_hash", "generation") if name in item}
-        entry = item.get("entry")
-        if entry:
-            kept["entry"] = {name: entry[name] for name in _ENTRY_FIELDS if name in entry}
-        cut[key] = kept
-    return cut
+    """What the feed function renders for one stream record (its old and new images): `touched_pages`, unless
+    phase 2 will (`phase2`: the stack has a render queue; without one, the batches record nothing and the
+    stream renders as before)."""
+    change = post_change(old, new)
+    if change is None or (phase2 and deferred(*change)):
+        return {}
+    return touched_by([change])
 
 
 def batch_touched(
-    keys: Sequence[str], before: Mapping[str, Mapping[str, Any]], after: Mapping[str, Mapping[str, Any]]
+    keys: Sequence[str], before: Mapping[str, PostState], after: Mapping[str, PostState]
 ) -> dict[FeedRef, list[str]]:
     """The feeds (and entry instants) a batch's writes touched, by the feed function's rule."""
-    return touched_pages([(before.get(key), after.get(key)) for key in dict.fromkeys(keys)])
+    return touched_by((before.get(key), after.get(key)) for key in dict.fromkeys(keys))
 
 
 # -- phase 1's side: the batches and the last plan step -------------------------------------------------
@@ -137,16 +128,16 @@ class BatchLedger:
         self.table = table
         self.ledger = RebuildLedger(table)
         self.render_queue = render_queue
-        self.previous: dict[str, Any] = {}
+        self.previous: dict[str, PostState] = {}
         self.batch = batch_id(item.first, item.keys)
 
     def before(self) -> None:
-        current = before_images(self.table.get_posts(self.item.keys))
+        current = self.table.get_states(self.item.keys)
         self.previous = self.ledger.record_before(self.item.generation, self.batch, current)
 
     def after(self) -> BatchRecord:
         item = self.item
-        touched = batch_touched(item.keys, self.previous, self.table.get_posts(item.keys))
+        touched = batch_touched(item.keys, self.previous, self.table.get_states(item.keys))
         self.ledger.record_touched(item.generation, self.batch, touched)
         record = BatchRecord(feeds=len(touched), counted=self.ledger.count_done(item.generation, item.first))
         record.groups = start_phase2(

@@ -12,7 +12,7 @@ Rules (see README, "Guarantees"):
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -27,6 +27,7 @@ from postfeed.pipeline.settings import Settings
 from postfeed.pipeline.sitefiles import (
     authors_of_source,
     authors_source,
+    config_in_force,
     has_stylesheet,
     ingest_site_file,
     is_site_file,
@@ -34,8 +35,18 @@ from postfeed.pipeline.sitefiles import (
 )
 from postfeed.store.bucket import ObjectTooLargeError, PostsBucket
 from postfeed.store.events import ChangeKind, ObjectChange
-from postfeed.store.items import CONFIG_SK, content_hash, post_state, publication, utc_instant
-from postfeed.store.records import DELETED, ERROR, PUBLISHED, SKIPPED, PostState, Publication, RecordedError, SkipRecord
+from postfeed.store.items import content_hash, post_state, publication, utc_instant
+from postfeed.store.records import (
+    DELETED,
+    ERROR,
+    PUBLISHED,
+    SKIPPED,
+    PostState,
+    Publication,
+    RecordedError,
+    SiteFileState,
+    SkipRecord,
+)
 from postfeed.store.table import ConcurrentUpdateError, PostsTable, PostWrite, PostWriter, TooManyActionsError
 from postfeed.store.work import WorkQueue
 
@@ -155,16 +166,16 @@ def ignored_reason(key: str, settings: Settings, *, declared: bool) -> str | Non
     return None if declared else f"_{folder}/ is not a collection _config.yml declares"
 
 
-def current_site(settings: Settings, table: PostsTable, items: list[dict[str, Any]] | None = None) -> tuple[Site, str]:
+def current_site(
+    settings: Settings, table: PostsTable, files: Sequence[SiteFileState] | None = None
+) -> tuple[Site, str]:
     """The site settings in force (with `site.data.authors` and whether the site has its own `feed.xslt.xml`),
     and a hash that changes whenever the settings posts are read with do (the other site files only change
     how feeds are rendered, or what some posts' Liquid reads: postfeed.pipeline.sitefiles re-renders what they
-    affect). `items`: the site file items when the caller read them already. Made once per version of the
+    affect). `files`: the site files when the caller read them already. Made once per version of the
     config, authors file and stylesheet (every post of a batch reads the site under the same ones)."""
-    items = table.get_site_files() if items is None else items
-    config = next((item for item in items if item["sk"] == CONFIG_SK), None)
-    raw = config.get("raw") if config else None  # the last good config (none: defaults)
-    return _site_in_force(settings, bytes(raw) if raw else None, authors_source(items), has_stylesheet(items))
+    files = table.get_site_files() if files is None else files
+    return _site_in_force(settings, config_in_force(files), authors_source(files), has_stylesheet(files))
 
 
 @lru_cache(maxsize=8)
@@ -202,10 +213,10 @@ def _ingest_post(
 
     from postfeed.pipeline.renderenv import event_environment
 
-    items = table.get_site_files()
-    site, config_hash = current_site(settings, table, items)
+    files = table.get_site_files()
+    site, config_hash = current_site(settings, table, files)
     limit = settings.max_site_file_bytes
-    env = event_environment(items, site, change.key, obj.body, table=table, bucket=bucket, limit=limit)
+    env = event_environment(files, site, change.key, obj.body, table=table, bucket=bucket, limit=limit)
     return apply_post(change, stored, obj.body, site, config_hash, writer=table, now=now, env=env)
 
 

@@ -16,15 +16,15 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from postfeed.models import FeedRef, Post, Site
 from postfeed.store.bucket import FeedsBucket
-from postfeed.store.items import POST_SK, post_state, utc_instant
-from postfeed.store.records import PostState
+from postfeed.store.items import post_change, utc_instant
+from postfeed.store.records import FeedState, PostState
 from postfeed.store.table import LeaseBusyError, PostsTable, lease_owner
 
 if TYPE_CHECKING:
@@ -44,13 +44,13 @@ def touched_pages(
     settings (`config_hash`) or re-ingested by a full rebuild (`generation`): the feed-level parts of the
     documents (titles, links, limits) may have changed. A rejected upload, a skipped duplicate or a
     sequencer bump regenerates nothing."""
+    return touched_by(change for old, new in images if (change := post_change(old, new)) is not None)
+
+
+def touched_by(changes: Iterable[tuple[PostState | None, PostState | None]]) -> dict[FeedRef, list[str]]:
+    """`touched_pages` of these (before, after) states of posts."""
     touched: dict[FeedRef, list[str]] = {}
-    for old_image, new_image in images:
-        image = new_image or old_image
-        if not image or image.get("sk") != POST_SK:
-            continue
-        old = post_state(old_image) if old_image else None
-        new = post_state(new_image) if new_image else None
+    for old, new in changes:
         if not _changed(old, new):
             continue
         changed: dict[FeedRef, set[str]] = {}
@@ -120,23 +120,23 @@ def rebuild_feed(
         history = subscription_history(ref, archive.newest_page, site, complete=complete)
         documents, page = render_feed_with_page(ref, posts, site, history=history)
         to_put = [(d.key, d.body, d.media_type) for d in documents] + [(page.key, page.body, page.media_type)]
-        done = feeds.put_changed(to_put, state.get("hashes") or {})
+        done = feeds.put_changed(to_put, state.hashes or {})
         outcome.written += done.written
         outcome.unchanged += done.unchanged
         # Only feed documents go to the WebSub hub: the page is for people.
         outcome.changed_urls += [feed_url(ref, d.format, site) for d in documents if d.key in done.written]
         pages = FeedPages(table)
-        outcome.total = int(state.get("total", 0)) + archive.entries_delta
-        if state.get("lease_owner") or state.get("recount") or "total" not in state or outcome.total < 0:
+        outcome.total = (state.total or 0) + archive.entries_delta
+        if state.lease_owner or state.recount or state.total is None or outcome.total < 0:
             # A new feed, one from before archives, or the last rebuild died midway: count the pages once.
             outcome.total = pages.count_paged(ref)
         # Listed while it has entries: on its pages, or among its memberships (those whose stream records are
         # still to come), so a live feed never leaves the lists, whatever order its changes are paged in.
         listed = outcome.total > 0 or bool(posts)
-        previous = state.get("listed")  # a bool; [total, newest date] before listing keys
+        previous = state.listed  # a bool; [total, newest date] before listing keys
         if previous is not listed and (listed or previous is not None):
             key = listing_key(ref)
-            if isinstance(previous, list):  # its old line, unless the first publication adopted it already
+            if isinstance(previous, Sequence):  # its old line, unless the first publication adopted it already
                 pages.unregister_legacy(ref)
             # An empty feed leaves the registry (its documents stay, valid and empty, for its subscribers).
             if listed:
@@ -148,19 +148,16 @@ def rebuild_feed(
     except BaseException:
         _release_quietly(table, ref, owner)
         raise
-    table.release_lease(
-        ref,
-        owner,
-        {
-            "hashes": done.hashes,
-            "entries": len(posts),
-            "total": outcome.total,
-            "listed": listed,
-            "recount": False,
-            "kind": ref.kind.value,
-            "name": ref.name,
-        },
+    published = FeedState(
+        hashes=done.hashes,
+        entries=len(posts),
+        total=outcome.total,
+        listed=listed,
+        recount=False,
+        kind=ref.kind.value,
+        name=ref.name,
     )
+    table.release_lease(ref, owner, published)
     return outcome
 
 
@@ -174,7 +171,7 @@ def newest_posts(table: PostsTable, ref: FeedRef, limit: int) -> tuple[list[Post
     return load_posts(table, keys[:limit]), len(keys) <= limit
 
 
-def _acquire(table: PostsTable, ref: FeedRef, owner: str, seconds: float) -> dict[str, Any]:
+def _acquire(table: PostsTable, ref: FeedRef, owner: str, seconds: float) -> FeedState:
     for wait in (*LEASE_WAITS, None):
         try:
             return table.acquire_lease(ref, owner, seconds)
@@ -189,4 +186,4 @@ def _release_quietly(table: PostsTable, ref: FeedRef, owner: str) -> None:
     # The lease expires by itself; the error that brought us here matters more than this one.
     # `recount`: the archive pages may have moved without the feed's total; the next rebuild counts again.
     with contextlib.suppress(Exception):
-        table.release_lease(ref, owner, {"recount": True})
+        table.release_lease(ref, owner, FeedState(recount=True))

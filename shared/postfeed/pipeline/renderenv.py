@@ -35,7 +35,7 @@ from postfeed.jekyll.errors import JekyllError
 from postfeed.jekyll.render_environment import OtherPost, SiteFiles, link_matches, post_url_matches
 from postfeed.jekyll.sitefiles import data_name, data_precedence, include_name, read_data, read_include
 from postfeed.models import Post, Site
-from postfeed.store.records import PostState
+from postfeed.store.records import PostState, SiteFileState
 from postfeed.store.table import DATA_SK_PREFIX, INCLUDE_SK_PREFIX
 
 if TYPE_CHECKING:
@@ -111,20 +111,20 @@ def other_post(key: str, stored: PostState) -> OtherPost | None:
     )
 
 
-def site_parts(items: Iterable[Mapping[str, Any]]) -> tuple[dict[str, str], dict[str, object]]:
-    """The includes (name -> text) and `site.data` in force, from the table's site file items."""
+def site_parts(files: Iterable[SiteFileState]) -> tuple[dict[str, str], dict[str, object]]:
+    """The includes (name -> text) and `site.data` in force, from the site files in the table."""
     includes: dict[str, str] = {}
     data: dict[str, tuple[int, object]] = {}
-    for item in items:
-        sk, key, raw = str(item.get("sk", "")), str(item.get("key", "")), item.get("raw")
-        if item.get("state") != STORED or raw is None:
+    for file in files:
+        sk, key, raw = file.sk, file.key, file.raw
+        if file.state != STORED or raw is None:
             continue
         if sk.startswith(INCLUDE_SK_PREFIX) and (name := include_name(key)) is not None:
-            text = _include_text(key, bytes(raw))
+            text = _include_text(key, raw)
             if text is not None:
                 includes[name] = text
         elif sk.startswith(DATA_SK_PREFIX) and (name := data_name(key)) is not None:
-            value = _data_value(key, bytes(raw))
+            value = _data_value(key, raw)
             if value is not _UNREADABLE and (name not in data or data[name][0] <= data_precedence(key)):
                 data[name] = (data_precedence(key), value)
     return includes, _nested({name: value for name, (_, value) in data.items()})
@@ -255,7 +255,7 @@ def read_files(paths: Sequence[str], *, bucket: PostsBucket, limit: int) -> dict
 
 
 def event_environment(
-    items: Iterable[Mapping[str, Any]],
+    files: Iterable[SiteFileState],
     site: Site,
     key: str,
     body: bytes,
@@ -264,14 +264,14 @@ def event_environment(
     bucket: PostsBucket,
     limit: int,
 ) -> SiteFiles:
-    """The environment of one upload on the event path: the site file items in force (`get_site_files`), and
-    the posts and files its Liquid names, looked up now."""
-    includes, data = site_parts(items)
+    """The environment of one upload on the event path: the site files in force (`get_site_files`), and the
+    posts and files its Liquid names, looked up now."""
+    includes, data = site_parts(files)
     text = text_of_upload(body)
     prefixes, keys, paths = wanted({key: text}, includes)
     posts = lookup_posts(prefixes, keys, table=table, bucket=bucket) if prefixes or keys else []
-    files = read_files(paths, bucket=bucket, limit=limit) if paths else {}
-    return for_post(site_environment(site, includes, data, posts, files), key, text)
+    beside = read_files(paths, bucket=bucket, limit=limit) if paths else {}
+    return for_post(site_environment(site, includes, data, posts, beside), key, text)
 
 
 # -- many posts at once (the bulk path, `postfeed build`) ------------------------------------------------
@@ -318,18 +318,18 @@ def resolve_named_posts(
 
 
 def bulk_environment(
-    items: Iterable[Mapping[str, Any]],
+    files: Iterable[SiteFileState],
     site: Site,
-    files: Sequence[tuple[str, bytes]],
+    uploads: Sequence[tuple[str, bytes]],
     *,
     table: PostsTable,
     bucket: PostsBucket,
     limit: int,
 ) -> SiteFiles:
-    """The environment of many uploads (the bulk path): the site file items in force, and the posts and files
+    """The environment of many uploads (the bulk path): the site files in force, and the posts and files
     their Liquid names as the table and bucket hold them now (`for_post` narrows it to each post's)."""
-    includes, data = site_parts(items)
-    texts = {key: text for key, body in files if "{%" in (text := text_of_upload(body))}
+    includes, data = site_parts(files)
+    texts = {key: text for key, body in uploads if "{%" in (text := text_of_upload(body))}
     prefixes, keys, paths = wanted(texts, includes)
     posts = lookup_posts(prefixes, keys, table=table, bucket=bucket) if prefixes or keys else []
     found = read_files(paths, bucket=bucket, limit=limit) if paths else {}

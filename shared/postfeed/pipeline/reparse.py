@@ -156,7 +156,7 @@ def _reread_site_files(*, settings: Settings, bucket: PostsBucket, table: PostsT
             more = more and bool(listed)
     if bucket.exists(settings.stylesheet_key):
         present.append(settings.stylesheet_key)
-    known = {str(item["key"]) for item in table.get_site_files() if item.get("key") and item.get("state") != "deleted"}
+    known = {file.key for file in table.get_site_files() if file.key and file.state != "deleted"}
     changes = [(key, ChangeKind.PUT) for key in present] + [
         (key, ChangeKind.DELETE) for key in sorted(known - set(present))
     ]

@@ -38,9 +38,9 @@ after a failure in between sends it again (with the same generation: duplicates 
 
 from __future__ import annotations
 
-import base64
 import contextlib
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
@@ -63,7 +63,8 @@ from postfeed.pipeline.outcomes import Action, Outcome
 from postfeed.pipeline.settings import Settings
 from postfeed.store.bucket import FeedsBucket, ObjectTooLargeError, PostsBucket
 from postfeed.store.events import ChangeKind, ObjectChange
-from postfeed.store.items import CONFIG_SK, SITE_PK, content_hash
+from postfeed.store.items import CONFIG_SK, SITE_PK, content_hash, site_file_state
+from postfeed.store.records import Fanout, RecordedError, SiteFileState
 from postfeed.store.table import (
     DATA_SK_PREFIX,
     INCLUDE_SK_PREFIX,
@@ -125,26 +126,25 @@ def ingest_site_file(
 # -- reading the site files in force ------------------------------------------------------------------
 
 
-def site_authors(items: Iterable[Mapping[str, Any]]) -> dict[str, Author]:
-    """`site.data.authors` from the table's site file items: the good version of the `_data/authors.*` file
+def site_authors(files: Iterable[SiteFileState]) -> dict[str, Author]:
+    """`site.data.authors` from the site files in the table: the good version of the `_data/authors.*` file
     Jekyll would read last."""
-    return authors_of_source(authors_source(items))
+    return authors_of_source(authors_source(files))
 
 
-def authors_source(items: Iterable[Mapping[str, Any]]) -> tuple[str, bytes] | None:
+def authors_source(files: Iterable[SiteFileState]) -> tuple[str, bytes] | None:
     """The key and good bytes of the `_data/authors.*` file Jekyll would read last (None: the site has none)."""
     candidates = [
-        item
-        for item in items
-        if str(item.get("sk", "")).startswith(DATA_SK_PREFIX)
-        and item.get("state") == STORED
-        and item.get("raw") is not None
-        and data_name(str(item.get("key", ""))) == AUTHORS
+        (file.key, file.raw)
+        for file in files
+        if file.sk.startswith(DATA_SK_PREFIX)
+        and file.state == STORED
+        and file.raw is not None
+        and data_name(file.key) == AUTHORS
     ]
     if not candidates:
         return None
-    winner = max(candidates, key=lambda item: data_precedence(str(item["key"])))
-    return str(winner["key"]), bytes(winner["raw"])
+    return max(candidates, key=lambda candidate: data_precedence(candidate[0]))
 
 
 def authors_of_source(source: tuple[str, bytes] | None) -> dict[str, Author]:
@@ -157,8 +157,14 @@ def authors_of_source(source: tuple[str, bytes] | None) -> dict[str, Author]:
         return {}
 
 
-def has_stylesheet(items: Iterable[Mapping[str, Any]]) -> bool:
-    return any(item.get("sk") == STYLESHEET_SK and item.get("state") == STORED for item in items)
+def has_stylesheet(files: Iterable[SiteFileState]) -> bool:
+    return any(file.sk == STYLESHEET_SK and file.state == STORED for file in files)
+
+
+def config_in_force(files: Iterable[SiteFileState]) -> bytes | None:
+    """The last good `_config.yml` (None: none, and template parameters apply)."""
+    config = next((file for file in files if file.sk == CONFIG_SK), None)
+    return config.raw if config is not None and config.raw else None
 
 
 @lru_cache(maxsize=8)
@@ -181,19 +187,16 @@ def _ingest_file(
 ) -> Outcome:
     """One site file's change, kept in its item `sk` (a data file's or the stylesheet's): the same S3-current,
     sequencer and last-good-version rules as posts."""
-    stored = _upgraded(table.get_site_item(sk))
+    stored = table.get_site_file(sk)
     if _is_older(change.sequencer, stored):
         return Outcome(change.key, Action.STALE, message="an event with a newer sequencer was already applied")
     if change.kind is ChangeKind.DELETE:
         if bucket.exists(change.key):
             return Outcome(change.key, Action.STALE, message="the object exists again: a newer upload supersedes it")
-        if (
-            stored is not None
-            and stored.get("state") == DELETED
-            and not (stored.get("fanout") or stored.get("rejected"))
-        ):
+        if stored is not None and stored.state == DELETED and not (stored.fanout or stored.rejected):
             return Outcome(change.key, Action.UNCHANGED, message="already removed")
-        return _store(change, sk, stored, {"state": DELETED}, settings=settings, table=table, queue=queue)
+        removed = SiteFileState(sk, change.key, DELETED)
+        return _store(change, sk, stored, removed, settings=settings, table=table, queue=queue)
     try:
         obj = bucket.read(change.key, limit=settings.max_site_file_bytes)
     except ObjectTooLargeError as exc:
@@ -202,8 +205,8 @@ def _ingest_file(
         return Outcome(change.key, Action.STALE, message="the object is gone: a newer delete supersedes it")
     body_hash = content_hash(obj.body)
     # (a data file stored before its bytes were kept, `raw`, keeps them now)
-    kept = stored is not None and (stored.get("raw") is not None or stored.get("body") is not None)
-    if stored is not None and stored.get("body_hash") == body_hash and not stored.get("fanout") and kept:
+    kept = stored is not None and (stored.raw is not None or stored.body is not None)
+    if stored is not None and stored.body_hash == body_hash and stored.fanout is None and kept:
         return Outcome(change.key, Action.UNCHANGED, message="same bytes as stored")
     new = good_state(settings, change.key, obj.body)
     if isinstance(new, SiteFileError):
@@ -211,21 +214,17 @@ def _ingest_file(
     return _store(change, sk, stored, new, settings=settings, table=table, queue=queue)
 
 
-def _authors_fanout(
-    key: str, new: Mapping[str, Any], *, settings: Settings, table: PostsTable
-) -> dict[str, Any] | None:
+def _authors_fanout(new: SiteFileState, *, settings: Settings, table: PostsTable) -> Fanout | None:
     """What this authors file's change re-renders: the changed author keys, or every feed when the site's
     own author is one of them; None when no author resolves differently."""
-    items = table.get_site_files()
-    before = site_authors(items)
-    sk = data_sk(key)
-    after = site_authors([*(item for item in items if item.get("sk") != sk), {"sk": sk, "key": key, **new}])
+    files = table.get_site_files()
+    before = site_authors(files)
+    after = site_authors([*(file for file in files if file.sk != new.sk), new])
     changed = sorted(k for k in before.keys() | after.keys() if before.get(k) != after.get(k))
     if not changed:
         return None
-    config = next((item for item in items if item.get("sk") == CONFIG_SK), None)
     try:
-        author = settings.site(bytes(config["raw"]) if config and config.get("raw") else None).author
+        author = settings.site(config_in_force(files)).author
     except JekyllError:
         author = None
     # The site's author stands for every entry without one: as a changed key, it changes every feed.
@@ -249,7 +248,7 @@ def copy_stylesheet(old: Mapping[str, Any] | None, new: Mapping[str, Any] | None
     from postfeed.feeds.discovery import STYLESHEET_MEDIA_TYPE
     from postfeed.feeds.paths import SITE_STYLESHEET_KEY
 
-    before, after = _good_bytes(old), _good_bytes(new)
+    before, after = _good_bytes(_image_state(old)), _good_bytes(_image_state(new))
     if before == after:
         return None
     if after is None:
@@ -259,12 +258,12 @@ def copy_stylesheet(old: Mapping[str, Any] | None, new: Mapping[str, Any] | None
     return "written"
 
 
-def _good_bytes(image: Mapping[str, Any] | None) -> bytes | None:
-    if not image or image.get("state") != STORED or image.get("body") is None:
-        return None
-    body = image["body"]
-    # Lambda's stream event carries binary attributes base64-encoded, and Powertools leaves them so.
-    return base64.b64decode(body) if isinstance(body, str) else bytes(body)
+def _image_state(image: Mapping[str, Any] | None) -> SiteFileState | None:
+    return site_file_state(image) if image else None
+
+
+def _good_bytes(stored: SiteFileState | None) -> bytes | None:
+    return stored.body if stored is not None and stored.state == STORED else None
 
 
 # -- shared ---------------------------------------------------------------------------------------------
@@ -273,44 +272,44 @@ def _good_bytes(image: Mapping[str, Any] | None) -> bytes | None:
 def _store(
     change: ObjectChange,
     sk: str,
-    stored: dict[str, Any] | None,
-    new: dict[str, Any],
+    stored: SiteFileState | None,
+    new: SiteFileState,
     *,
     settings: Settings,
     table: PostsTable,
     queue: WorkQueue | None,
 ) -> Outcome:
     """Store the file's new good state (or its removal) with the work it starts, then send that work."""
-    in_force = (stored.get("state"), stored.get("raw"), stored.get("body")) if stored else (None, None, None)
-    changed = in_force != (new["state"], new.get("raw"), new.get("body"))
-    fanout: dict[str, Any] | None = None
+    in_force = (stored.state, stored.raw, stored.body) if stored else (None, None, None)
+    changed = in_force != (new.state, new.raw, new.body)
+    fanout: Fanout | None = None
     if sk == CONFIG_SK:
-        if bytes(in_force[1] or b"") != bytes(new.get("raw") or b""):  # none in force reads as an empty one
+        if bytes(in_force[1] or b"") != bytes(new.raw or b""):  # none in force reads as an empty one
             fanout = _fanout(site_wide=True)  # every post is read again under the new settings
-    elif changed and sk == STYLESHEET_SK and (in_force[0] == STORED) != (new["state"] == STORED):
+    elif changed and sk == STYLESHEET_SK and (in_force[0] == STORED) != (new.state == STORED):
         fanout = _fanout(site_wide=True)  # every feed document links the site's stylesheet, or ours
     elif changed and settings.is_include_key(change.key):
         fanout = _fanout(dependencies=[dependency("include", str(include_name(change.key)))])
     elif changed:  # a data file: the posts whose Liquid read its `site.data` name, and for authors, their feeds
         fanout = _fanout(dependencies=[data_dependency(str(data_name(change.key)))])
         if data_name(change.key) == AUTHORS:
-            fanout = _merged(fanout, _authors_fanout(change.key, new, settings=settings, table=table))
-    fanout = _merged(stored.get("fanout") if stored else None, fanout)
+            fanout = _merged(fanout, _authors_fanout(new, settings=settings, table=table))
+    fanout = _merged(stored.fanout if stored else None, fanout)
     item = _item(change, stored, new, fanout)
-    version = _put(table, sk, item, stored)
-    note = _fan_out(change.key, sk, item, version, table=table, queue=queue)
+    version = _put(table, item, stored)
+    note = _fan_out(change.key, item, version, table=table, queue=queue)
     if sk == CONFIG_SK:  # a new config, or none: settings, not a file of the site's (ConfigChanges)
-        if new["state"] == DELETED:
+        if new.state == DELETED:
             note = "config removed: template parameters apply" + (f"; {note}" if note else "")
         return Outcome(change.key, Action.CONFIG, message=note)
-    action = Action.DELETED if new["state"] == DELETED else Action.CONFIG
+    action = Action.DELETED if new.state == DELETED else Action.CONFIG
     return Outcome(change.key, action, message=note)
 
 
 def _record_rejection(
     change: ObjectChange,
     sk: str,
-    stored: dict[str, Any] | None,
+    stored: SiteFileState | None,
     error: SiteFileError,
     body_hash: str | None,
     *,
@@ -318,16 +317,23 @@ def _record_rejection(
     queue: WorkQueue | None,
 ) -> Outcome:
     """Record the error on the file's item; its last good version (state and bytes) stays in force."""
-    kept = {k: v for k, v in (stored or {}).items() if k in ("state", "raw", "body")}
-    new = {"state": ERROR, **kept, "body_hash": body_hash, "rejected": "1"}
-    new["error"] = {"code": error.code, "message": error.message, "line": error.line}
-    item = _item(change, stored, new, stored.get("fanout") if stored else None)
-    version = _put(table, sk, item, stored)
-    _fan_out(change.key, sk, item, version, table=table, queue=queue)  # work a failure left recorded
+    new = SiteFileState(
+        sk,
+        change.key,
+        stored.state if stored else ERROR,
+        body_hash=body_hash,
+        raw=stored.raw if stored else None,
+        body=stored.body if stored else None,
+        rejected=True,
+        error=RecordedError(error.code, error.message, error.line),
+    )
+    item = _item(change, stored, new, stored.fanout if stored else None)
+    version = _put(table, item, stored)
+    _fan_out(change.key, item, version, table=table, queue=queue)  # work a failure left recorded
     return Outcome(change.key, Action.REJECTED, code=error.code, message=error.message)
 
 
-def good_state(settings: Settings, key: str, body: bytes) -> dict[str, Any] | SiteFileError:
+def good_state(settings: Settings, key: str, body: bytes) -> SiteFileState | SiteFileError:
     """What a site file's item keeps of these bytes when they can be used (state, hash, and the bytes: `body` for
     the stylesheet, which the feed function copies; `raw` for the others, which posts are read with), or why
     they cannot."""
@@ -340,28 +346,25 @@ def good_state(settings: Settings, key: str, body: bytes) -> dict[str, Any] | Si
     )
     if error is not None:
         return error
-    new: dict[str, Any] = {"state": STORED, "body_hash": content_hash(body)}
-    if stylesheet:
-        new["body"] = body
-    else:  # the settings in force (ingest.current_site), `site.data`, the includes (pipeline.renderenv)
-        new["raw"] = body
-    return new
+    # `body` for the stylesheet; `raw` for the settings in force (ingest.current_site), `site.data` and the
+    # includes (pipeline.renderenv)
+    new = SiteFileState(site_sk(settings, key), key, STORED, body_hash=content_hash(body))
+    return replace(new, body=body) if stylesheet else replace(new, raw=body)
 
 
-def first_upload_item(settings: Settings, key: str, body: bytes) -> dict[str, Any]:
-    """The item the first upload of a site file leaves (what `site_authors` and `has_stylesheet` read), without
-    AWS: its good state, or its error (`postfeed build` reads a site folder this way)."""
-    sk = site_sk(settings, key)
+def first_upload_state(settings: Settings, key: str, body: bytes) -> SiteFileState:
+    """The state the first upload of a site file leaves (what `site_authors` and `has_stylesheet` read),
+    without AWS: its good state, or its error (`postfeed build` reads a site folder this way)."""
     if len(body) > settings.max_site_file_bytes:
-        new: dict[str, Any] | SiteFileError = _too_large(
+        new: SiteFileState | SiteFileError = _too_large(
             key, ObjectTooLargeError(key, len(body), settings.max_site_file_bytes)
         )
     else:
         new = good_state(settings, key, body)
     if isinstance(new, SiteFileError):
-        error = {"code": new.code, "message": new.message, "line": new.line}
-        return {"sk": sk, "key": key, "state": ERROR, "rejected": "1", "error": error}
-    return {"sk": sk, "key": key, **new}
+        error = RecordedError(new.code, new.message, new.line)
+        return SiteFileState(site_sk(settings, key), key, ERROR, rejected=True, error=error)
+    return new
 
 
 def _validate(
@@ -402,74 +405,61 @@ def _too_large(key: str, exc: ObjectTooLargeError) -> SiteFileError:
     return SiteFileError(SITE_FILE_TOO_LARGE, f"{key}: {exc.size:,} bytes; site files are limited to {exc.limit:,}")
 
 
-def _fanout(
-    *, site_wide: bool = False, authors: Sequence[str] = (), dependencies: Sequence[str] = ()
-) -> dict[str, Any]:
+def _fanout(*, site_wide: bool = False, authors: Sequence[str] = (), dependencies: Sequence[str] = ()) -> Fanout:
     from postfeed.pipeline.fanout import new_generation  # ordered by time: of two full rebuilds, the newer wins
 
-    fanout = {"generation": new_generation(), "site_wide": site_wide, "authors": list(authors)}
-    if dependencies:  # the posts whose render read one of these (`pipeline.dependencies`)
-        fanout["dependencies"] = sorted(dependencies)
-    return fanout
+    # `dependencies`: the posts whose render read one of these (`pipeline.dependencies`)
+    return Fanout(new_generation(), site_wide, tuple(authors), tuple(sorted(dependencies)))
 
 
-def _merged(pending: Mapping[str, Any] | None, new: Mapping[str, Any] | None) -> dict[str, Any] | None:
+def _merged(pending: Fanout | None, new: Fanout | None) -> Fanout | None:
     """Work a failed invocation left recorded, and this change's: both are due (under a new generation, so
     the posts the first already re-ingested are re-ingested again, under the newer files)."""
-    if not pending or not new:
-        either = pending or new
-        return dict(either) if either else None
-    if pending.get("site_wide") or new.get("site_wide"):
+    if pending is None or new is None:
+        return pending or new
+    if pending.site_wide or new.site_wide:
         return _fanout(site_wide=True)
     return _fanout(
-        authors=sorted({*pending.get("authors", []), *new.get("authors", [])}),
-        dependencies=sorted({*pending.get("dependencies", []), *new.get("dependencies", [])}),
+        authors=sorted({*pending.authors, *new.authors}),
+        dependencies=sorted({*pending.dependencies, *new.dependencies}),
     )
 
 
 def _item(
-    change: ObjectChange, stored: Mapping[str, Any] | None, new: Mapping[str, Any], fanout: Mapping[str, Any] | None
-) -> dict[str, Any]:
-    item: dict[str, Any] = {
-        **new,
-        "key": change.key,
-        "sequencer": _newest(change.sequencer, stored.get("sequencer") if stored else None),
-        "changed_at": datetime.now(UTC).isoformat(),
-    }
-    if fanout:
-        item["fanout"] = dict(fanout)
-    return {k: v for k, v in item.items() if v is not None}
+    change: ObjectChange, stored: SiteFileState | None, new: SiteFileState, fanout: Fanout | None
+) -> SiteFileState:
+    sequencer = _newest(change.sequencer, stored.sequencer if stored else None)
+    changed_at = datetime.now(UTC).isoformat()
+    return replace(new, key=change.key, sequencer=sequencer, changed_at=changed_at, fanout=fanout)
 
 
-def _fan_out(
-    key: str, sk: str, item: dict[str, Any], version: int, *, table: PostsTable, queue: WorkQueue | None
-) -> str | None:
+def _fan_out(key: str, item: SiteFileState, version: int, *, table: PostsTable, queue: WorkQueue | None) -> str | None:
     """Send the work recorded on the item (written at `version`), then clear it. Raises for AWS failures:
     the event is retried, and finds the work still recorded."""
-    fanout = item.get("fanout")
-    if not fanout:
+    fanout = item.fanout
+    if fanout is None:
         return None
     if queue is None:
         return "feeds not re-rendered: no ingest queue (INGEST_QUEUE_URL) to send the work to"
-    generation = str(fanout["generation"])
+    generation = fanout.generation
     keys: list[str] = []
-    if not fanout.get("site_wide"):
+    if not fanout.site_wide:
         keys = sorted(
-            {post for author in fanout.get("authors", []) for post in table.posts_by_author(str(author))}
-            | {post for name in fanout.get("dependencies", []) for post in table.posts_reading(str(name))}
+            {post for author in fanout.authors for post in table.posts_by_author(author)}
+            | {post for name in fanout.dependencies for post in table.posts_reading(name)}
         )
-    if fanout.get("site_wide") or len(keys) > MAX_FANOUT_POSTS:
+    if fanout.site_wide or len(keys) > MAX_FANOUT_POSTS:
         from postfeed.pipeline.fanout import start_rebuild
 
         start_rebuild(queue, reason=f"{key} changed", generation=generation)
         note = f"full rebuild {generation} started"
     else:
         queue.send_all(reparse_batches(generation, keys, reason=f"{key} changed"))
-        changed = [*map(str, fanout.get("authors", [])), *map(str, fanout.get("dependencies", []))]
+        changed = [*fanout.authors, *fanout.dependencies]
         note = f"{', '.join(changed)} changed: {len(keys)} posts to re-render"
     # A conflict: a newer change of this file was stored meanwhile, and carried this work over with its own.
     with contextlib.suppress(ConcurrentUpdateError):
-        table.put_site_item(sk, {k: v for k, v in item.items() if k != "fanout"}, version)
+        table.put_site_file(replace(item, fanout=None), version)
     return note
 
 
@@ -480,31 +470,15 @@ def reparse_batches(generation: str, keys: Sequence[str], *, reason: str) -> lis
     ]
 
 
-def _version(item: Mapping[str, Any] | None) -> int | None:
-    return int(item["version"]) if item else None
-
-
-def _upgraded(stored: dict[str, Any] | None) -> dict[str, Any] | None:
-    """A config item as this module writes it: one written before `_config.yml` was ingested as a site file
-    holds only `raw` (b"": removed) and `sequencer`."""
-    if stored is None or "state" in stored:
-        return stored
-    raw = stored.get("raw")
-    if not raw:
-        return {k: v for k, v in stored.items() if k != "raw"} | {"state": DELETED}
-    return stored | {"state": STORED}
-
-
-def _put(table: PostsTable, sk: str, item: dict[str, Any], stored: Mapping[str, Any] | None) -> int:
+def _put(table: PostsTable, item: SiteFileState, stored: SiteFileState | None) -> int:
     """Write the item if it is still at the version `stored` was read at; returns the version written."""
-    if stored is not None and "version" not in stored:  # a config item of before (`_upgraded`): no version yet
-        table.put_config({**item, "version": 1})
-        return 1
-    return table.put_site_item(sk, item, _version(stored))
+    if stored is not None and stored.version is None:  # a config item of before (`site_file_state`)
+        return table.replace_legacy_config(item)
+    return table.put_site_file(item, stored.version if stored else None)
 
 
-def _is_older(sequencer: str | None, stored: Mapping[str, Any] | None) -> bool:
-    known = stored.get("sequencer") if stored else None
+def _is_older(sequencer: str | None, stored: SiteFileState | None) -> bool:
+    known = stored.sequencer if stored else None
     return bool(sequencer and known and sequencer < known)
 
 

@@ -19,6 +19,7 @@ carry `scheduled = "1"` and `due_at` (UTC instant) and sit in another, ordered b
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import zlib
@@ -29,7 +30,16 @@ from typing import Any
 
 from postfeed.jekyll.content import html_to_text
 from postfeed.models import POSTS, Author, FeedKind, FeedRef, Post, feed_refs
-from postfeed.store.records import EntryRecord, PostState, Publication, RecordedError, SkipRecord
+from postfeed.store.records import (
+    EntryRecord,
+    Fanout,
+    FeedState,
+    PostState,
+    Publication,
+    RecordedError,
+    SiteFileState,
+    SkipRecord,
+)
 
 POST_SK = "POST"
 STATE_SK = "~STATE"
@@ -263,9 +273,7 @@ def post_state(item: Mapping[str, Any]) -> PostState:
         body_hash=item.get("body_hash"),
         config_hash=item.get("config_hash"),
         rejected=bool(item.get("rejected")),
-        error=RecordedError(str(error.get("code")), str(error.get("message")), error.get("line"))
-        if isinstance(error, Mapping)
-        else None,
+        error=_recorded_error(error),
         skip=SkipRecord(str(skip.get("reason")), str(skip.get("detail"))) if isinstance(skip, Mapping) else None,
         due_at=item.get("due_at"),
         warnings=None if warnings is None else tuple(warnings),
@@ -289,7 +297,7 @@ def post_item(state: PostState) -> dict[str, Any]:
     if state.rejected:
         extra["rejected"] = "1"
     if state.error is not None:
-        extra["error"] = {"code": state.error.code, "message": state.error.message, "line": state.error.line}
+        extra["error"] = _error_map(state.error)
     if state.skip is not None:
         extra["skip"] = {"reason": state.skip.reason, "detail": state.skip.detail}
     if state.due_at is not None:  # found by `publish_due` once its date has come (pipeline.schedule)
@@ -301,3 +309,123 @@ def post_item(state: PostState) -> dict[str, Any]:
     if state.entry is not None:
         item["entry"], item["member_sk"] = state.entry.fields, state.member_sk
     return item
+
+
+def _recorded_error(error: Any) -> RecordedError | None:
+    if not isinstance(error, Mapping):
+        return None
+    return RecordedError(str(error.get("code")), str(error.get("message")), error.get("line"))
+
+
+def _error_map(error: RecordedError) -> dict[str, Any]:
+    return {"code": error.code, "message": error.message, "line": error.line}
+
+
+def post_change(
+    old: Mapping[str, Any] | None, new: Mapping[str, Any] | None
+) -> tuple[PostState | None, PostState | None] | None:
+    """The post states before and after a change of one item, from its (old, new) images (a stream record's,
+    or items read around a write); None when the item is not a post item."""
+    image = new or old
+    if not image or image.get("sk") != POST_SK:
+        return None
+    return (post_state(old) if old else None), (post_state(new) if new else None)
+
+
+# -- site files (`PostsTable.get_site_file`) -----------------------------------------------------------------
+
+STORED_FILE, DELETED_FILE = "stored", "deleted"
+
+
+def site_file_state(item: Mapping[str, Any]) -> SiteFileState:
+    """The record of a site file item (as read, or a stream image of one: Lambda's stream event carries binary
+    attributes base64-encoded). A config item written before `_config.yml` was ingested as a site file holds
+    only `raw` (b"": removed) and `sequencer`: it reads as stored (or deleted), with no version."""
+    raw, body, fanout, version = item.get("raw"), item.get("body"), item.get("fanout"), item.get("version")
+    state = item.get("state")
+    if state is None:
+        state, raw = (STORED_FILE, raw) if raw else (DELETED_FILE, None)
+    return SiteFileState(
+        sk=str(item.get("sk", "")),
+        key=str(item.get("key", "")),
+        state=str(state),
+        body_hash=item.get("body_hash"),
+        raw=_binary(raw),
+        body=_binary(body),
+        sequencer=item.get("sequencer"),
+        changed_at=item.get("changed_at"),
+        rejected=bool(item.get("rejected")),
+        error=_recorded_error(item.get("error")),
+        fanout=_fanout(fanout) if isinstance(fanout, Mapping) and fanout else None,
+        version=None if version is None else int(version),
+    )
+
+
+def site_file_item(state: SiteFileState) -> dict[str, Any]:
+    """The site file item of a record, without the table's keys and version (`PostsTable` adds them).
+    Attributes without a value are left out, in the order the table has always written them."""
+    item: dict[str, Any] = {"state": state.state}
+    if state.rejected:  # the last good bytes kept, then the rejected upload's hash and error
+        item |= {"raw": state.raw, "body": state.body, "body_hash": state.body_hash, "rejected": "1"}
+        item["error"] = None if state.error is None else _error_map(state.error)
+    else:
+        item |= {"body_hash": state.body_hash, "body": state.body, "raw": state.raw}
+    item |= {"key": state.key, "sequencer": state.sequencer, "changed_at": state.changed_at}
+    if state.fanout is not None:
+        item["fanout"] = fanout_map(state.fanout)
+    return {k: v for k, v in item.items() if v is not None}
+
+
+def fanout_map(fanout: Fanout) -> dict[str, Any]:
+    """A fanout as its item attribute holds it (`dependencies` only when there are some)."""
+    found = {"generation": fanout.generation, "site_wide": fanout.site_wide, "authors": list(fanout.authors)}
+    if fanout.dependencies:
+        found["dependencies"] = list(fanout.dependencies)
+    return found
+
+
+def _fanout(value: Mapping[str, Any]) -> Fanout:
+    return Fanout(
+        generation=str(value["generation"]),
+        site_wide=bool(value.get("site_wide")),
+        authors=tuple(map(str, value.get("authors", ()))),
+        dependencies=tuple(map(str, value.get("dependencies", ()))),
+    )
+
+
+def _binary(value: Any) -> bytes | None:
+    if value is None:
+        return None
+    return base64.b64decode(value) if isinstance(value, str) else bytes(value)
+
+
+# -- a feed's state (`PostsTable.acquire_lease`) --------------------------------------------------------------
+
+
+def feed_state(item: Mapping[str, Any]) -> FeedState:
+    """The record of a feed's state item (empty for a feed never rebuilt)."""
+    hashes, entries, total, recount = item.get("hashes"), item.get("entries"), item.get("total"), item.get("recount")
+    return FeedState(
+        hashes=None if hashes is None else {str(k): str(v) for k, v in hashes.items()},
+        entries=None if entries is None else int(entries),
+        total=None if total is None else int(total),
+        listed=item.get("listed"),
+        recount=None if recount is None else bool(recount),
+        kind=item.get("kind"),
+        name=item.get("name"),
+        lease_owner=item.get("lease_owner"),
+    )
+
+
+def feed_state_attributes(state: FeedState) -> dict[str, Any]:
+    """The attributes a release sets: those with a value, in the order the table has always written them."""
+    values = {
+        "hashes": None if state.hashes is None else dict(state.hashes),
+        "entries": state.entries,
+        "total": state.total,
+        "listed": state.listed,
+        "recount": state.recount,
+        "kind": state.kind,
+        "name": state.name,
+    }
+    return {k: v for k, v in values.items() if v is not None}

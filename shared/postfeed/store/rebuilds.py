@@ -29,13 +29,15 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from postfeed.models import FeedKind, FeedRef
-from postfeed.store.items import feed_id
+from postfeed.store.items import POST_SK, feed_id, post_state
+from postfeed.store.records import PostState
 from postfeed.store.table import PostsTable, from_attributes, to_attributes
 
 SHARDS = 16
 TTL_SECONDS = 14 * 24 * 3600
 EXPIRES = "expires_at"
 COUNT_SK = "COUNT"
+BEFORE_ENTRY_FIELDS = ("hash", "date", "feeds", "categories", "tags", "collection")
 
 
 def feed_token(ref: FeedRef) -> str:
@@ -55,6 +57,20 @@ def batch_id(first: int, keys: Sequence[str]) -> str:
     return f"{_batch(first)}#{hashlib.sha256(chr(10).join(keys).encode()).hexdigest()[:16]}"
 
 
+def before_item(state: PostState) -> dict[str, Any]:
+    """What the ledger keeps of a post's state before a batch writes it: what `rebuild.touched_pages` reads of
+    an old image (its entry cut to the fields that place it in feeds; no content)."""
+    item: dict[str, Any] = {"sk": POST_SK}
+    if state.config_hash is not None:
+        item["config_hash"] = state.config_hash
+    if state.generation:
+        item["generation"] = state.generation
+    if state.entry is not None:
+        fields = state.entry.fields
+        item["entry"] = {name: fields[name] for name in BEFORE_ENTRY_FIELDS if name in fields}
+    return item
+
+
 class RebuildLedger:
     def __init__(self, table: PostsTable) -> None:
         self.table = table
@@ -71,9 +87,10 @@ class RebuildLedger:
 
     # -- phase 1: the batches ------------------------------------------------------------------------
 
-    def record_before(self, generation: str, batch: str, items: Mapping[str, Any]) -> dict[str, Any]:
-        """Keep a batch's posts as they were before its first attempt wrote them; returns what is kept
-        (this attempt's `items`, or the first attempt's)."""
+    def record_before(self, generation: str, batch: str, states: Mapping[str, PostState]) -> dict[str, PostState]:
+        """Keep a batch's posts as they were before its first attempt wrote them (what `touched_pages` reads of
+        them: no content); returns what is kept (this attempt's, or the first attempt's)."""
+        posts = {key: before_item(state) for key, state in states.items()}
         key = {
             "pk": self._pk(generation, shard_of(hashlib.sha256(batch.encode()).hexdigest())),
             "sk": f"BEFORE#{batch}",
@@ -81,13 +98,13 @@ class RebuildLedger:
         try:
             self.client.put_item(
                 TableName=self.name,
-                Item=to_attributes({**key, "posts": dict(items), EXPIRES: self._expires()}),
+                Item=to_attributes({**key, "posts": posts, EXPIRES: self._expires()}),
                 ConditionExpression="attribute_not_exists(pk)",
             )
-            return dict(items)
         except self.client.exceptions.ConditionalCheckFailedException:
             raw = self.client.get_item(TableName=self.name, Key=to_attributes(key), ConsistentRead=True)["Item"]
-            return dict(from_attributes(raw).get("posts") or {})
+            posts = dict(from_attributes(raw).get("posts") or {})
+        return {key: post_state(item) for key, item in posts.items()}
 
     def record_touched(self, generation: str, batch: str, touched: Mapping[FeedRef, Sequence[str]]) -> None:
         """The feeds one batch touched, with its entries' instants in each (BatchWriteItem; idempotent)."""

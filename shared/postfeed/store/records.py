@@ -99,3 +99,56 @@ class PostState:
     @property
     def error_code(self) -> str | None:
         return self.error.code if self.error is not None else None
+
+
+@dataclass(frozen=True, slots=True)
+class FeedState:
+    """A feed's state item (`~STATE`): what its last rebuild published, and its lease. Read as the lease is
+    taken (`PostsTable.acquire_lease`); given back with what was published (`release_lease`: the attributes
+    set, the others left as they are).
+
+    `listed` is a bool, or [total, newest date] as feeds listed before listing keys hold it; `total` None: a
+    feed counted before archives (or never); `lease_owner` set: its previous holder never gave it back."""
+
+    hashes: Mapping[str, str] | None = None
+    entries: int | None = None
+    total: int | None = None
+    listed: bool | Sequence[Any] | None = None
+    recount: bool | None = None
+    kind: str | None = None
+    name: str | None = None
+    lease_owner: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Fanout:
+    """The work a site file's change starts, recorded on its item until it is sent (`pipeline.sitefiles`):
+    every post read again (`site_wide`), or the posts of these author keys and of these dependencies."""
+
+    generation: str
+    site_wide: bool = False
+    authors: tuple[str, ...] = ()
+    dependencies: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class SiteFileState:
+    """The state of one site file (`_config.yml`, a `_data/` or `_includes/` file, `feed.xslt.xml`) in its
+    item under `SITE`: `state` stored, deleted or error (a first upload that could not be used); the last good
+    bytes (`raw`, which posts are read with; `body` for the stylesheet, which the feed function copies);
+    the latest upload's error while it is `rejected` (the last good state and bytes stay in force).
+
+    `version` is the item's optimistic lock (None: not stored yet, or a config item of before versions)."""
+
+    sk: str
+    key: str
+    state: str
+    body_hash: str | None = None
+    raw: bytes | None = None
+    body: bytes | None = None
+    sequencer: str | None = None
+    changed_at: str | None = None
+    rejected: bool = False
+    error: RecordedError | None = None
+    fanout: Fanout | None = None
+    version: int | None = None

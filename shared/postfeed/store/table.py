@@ -48,11 +48,15 @@ from postfeed.store.items import (
     SITE_PK,
     STATE_SK,
     feed_pk,
+    feed_state,
+    feed_state_attributes,
     post_item,
     post_pk,
     post_state,
+    site_file_item,
+    site_file_state,
 )
-from postfeed.store.records import PostState
+from postfeed.store.records import FeedState, PostState, SiteFileState
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -362,15 +366,16 @@ class PostsTable:
         )
         return [from_attributes(item)["key"] for item in response["Items"]][:limit]
 
-    def acquire_lease(self, ref: FeedRef, owner: str, seconds: float) -> dict[str, Any]:
-        """Take the feed's rebuild lease (or raise LeaseBusyError); returns the feed's state item as it was
-        before (empty for a new feed). A `lease_owner` in it means the previous holder never released."""
+    def acquire_lease(self, ref: FeedRef, owner: str, seconds: float) -> FeedState:
+        """Take the feed's rebuild lease (or raise LeaseBusyError); returns the feed's state as it was before
+        (empty for a new feed). A `lease_owner` in it means the previous holder never released."""
         busy = f"feed {feed_pk(ref)} is being rebuilt by another invocation"
-        return self.take_lease({"pk": feed_pk(ref), "sk": STATE_SK}, owner, seconds, busy=busy)
+        return feed_state(self.take_lease({"pk": feed_pk(ref), "sk": STATE_SK}, owner, seconds, busy=busy))
 
-    def release_lease(self, ref: FeedRef, owner: str, state: dict[str, Any]) -> None:
-        """Record what was published and give the feed's lease back (only if we still hold it)."""
-        self.give_lease_back({"pk": feed_pk(ref), "sk": STATE_SK}, owner, state)
+    def release_lease(self, ref: FeedRef, owner: str, state: FeedState) -> None:
+        """Record what was published (the attributes `state` sets) and give the feed's lease back (only if we
+        still hold it)."""
+        self.give_lease_back({"pk": feed_pk(ref), "sk": STATE_SK}, owner, feed_state_attributes(state))
 
     def take_lease(self, key: dict[str, str], owner: str, seconds: float, *, busy: str) -> dict[str, Any]:
         """Take the lease kept on the item at `key` (or raise LeaseBusyError with `busy`); returns the item as
@@ -410,6 +415,7 @@ class PostsTable:
     # -- site config -------------------------------------------------------------------------------
 
     def get_config(self) -> dict[str, Any] | None:
+        """The config item as stored (tools and tests inspect it; the pipeline reads `get_site_files`)."""
         response = self.client.get_item(
             TableName=self.name,
             Key=to_attributes({"pk": SITE_PK, "sk": CONFIG_SK}),
@@ -418,12 +424,14 @@ class PostsTable:
         return from_attributes(response["Item"]) if "Item" in response else None
 
     def put_config(self, item: dict[str, Any]) -> None:
+        """Write the config item as given (tests write one of before versions: `raw` alone)."""
         self.client.put_item(TableName=self.name, Item=to_attributes({**item, "pk": SITE_PK, "sk": CONFIG_SK}))
 
     # -- other site files (`_data/`, `_includes/`, `feed.xslt.xml`) ------------------------------------
 
-    def get_site_files(self) -> list[dict[str, Any]]:
-        """The config and every site file item, without the stylesheet's bytes: one consistent Query."""
+    def get_site_files(self) -> list[SiteFileState]:
+        """The config and every site file, without the stylesheet's bytes (nor versions): one consistent
+        Query."""
         items: list[dict[str, Any]] = []
         for page in self._query_pages(
             KeyConditionExpression="pk = :pk AND sk < :limit",
@@ -433,21 +441,27 @@ class PostsTable:
             ConsistentRead=True,
         ):
             items += page
-        return items
+        return [site_file_state(item) for item in items]
 
     def get_site_item(self, sk: str) -> dict[str, Any] | None:
+        """The site file item as stored (tools and tests inspect it; the pipeline reads `get_site_file`)."""
         response = self.client.get_item(
             TableName=self.name, Key=to_attributes({"pk": SITE_PK, "sk": sk}), ConsistentRead=True
         )
         return from_attributes(response["Item"]) if "Item" in response else None
 
-    def put_site_item(self, sk: str, item: dict[str, Any], expected_version: int | None) -> int:
-        """Write a site file item if it is still at `expected_version` (None: absent), else raise
+    def get_site_file(self, sk: str) -> SiteFileState | None:
+        """The site file's state (strongly consistent), or None when it was never stored."""
+        item = self.get_site_item(sk)
+        return None if item is None else site_file_state(item)
+
+    def put_site_file(self, state: SiteFileState, expected_version: int | None) -> int:
+        """Write a site file's state if its item is still at `expected_version` (None: absent), else raise
         ConcurrentUpdateError; returns the version written."""
         version = (expected_version or 0) + 1
         put: dict[str, Any] = {
             "TableName": self.name,
-            "Item": to_attributes({**item, "pk": SITE_PK, "sk": sk, "version": version}),
+            "Item": to_attributes({**site_file_item(state), "pk": SITE_PK, "sk": state.sk, "version": version}),
         }
         if expected_version is None:
             put["ConditionExpression"] = "attribute_not_exists(pk)"
@@ -457,8 +471,14 @@ class PostsTable:
         try:
             self.client.put_item(**put)
         except self.client.exceptions.ConditionalCheckFailedException as exc:
-            raise ConcurrentUpdateError(sk) from exc
+            raise ConcurrentUpdateError(state.sk) from exc
         return version
+
+    def replace_legacy_config(self, state: SiteFileState) -> int:
+        """Write the config's state over a config item of before versions (unguarded: it has no version);
+        returns the version written (1)."""
+        self.put_config({**site_file_item(state), "version": 1})
+        return 1
 
     def posts_by_author(self, name: str) -> list[str]:
         """Keys of the published posts whose author is the bare name `name` (sparse GSI, keys only)."""

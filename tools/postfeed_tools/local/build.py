@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from postfeed.jekyll.render_environment import SiteFiles as RenderSiteFiles
     from postfeed.models import Site
     from postfeed.pipeline.settings import Settings
+    from postfeed.store.records import SiteFileState
     from postfeed_tools.local.sitefeeds import Document, StoredPost
 
 
@@ -46,7 +47,7 @@ class SiteInForce:
     config: dict[str, Any]  # report.json's `config`
     site_files: list[dict[str, Any]]  # report.json's `site_files`
     stylesheet: bytes | None  # the site's own feed.xslt.xml, when it has a good one
-    items: list[dict[str, Any]] = field(default_factory=list)  # the site file items their uploads leave
+    files: list[SiteFileState] = field(default_factory=list)  # the site files' states their uploads leave
 
 
 def build_settings(feed_base_url: str | None) -> Settings:
@@ -63,7 +64,7 @@ def site_in_force(settings: Settings, config: bytes | None, files: Sequence[tupl
     the ingest function would refuse is not in force (template defaults apply), a bad site file is recorded."""
     from postfeed.jekyll import ConfigError
     from postfeed.pipeline.ingest import CONFIG_REJECTED
-    from postfeed.pipeline.sitefiles import first_upload_item, has_stylesheet, site_authors
+    from postfeed.pipeline.sitefiles import first_upload_state, has_stylesheet, site_authors
     from postfeed.store.bucket import ObjectTooLargeError
 
     key = settings.config_key
@@ -80,16 +81,16 @@ def site_in_force(settings: Settings, config: bytes | None, files: Sequence[tupl
                 raw = config
         except ConfigError as exc:
             report |= {"status": "error", "code": exc.code, "message": f"{key}: {exc}"}
-    items = [first_upload_item(settings, file_key, body) for file_key, body in files]
-    site = settings.site(raw, authors=site_authors(items), xslt=has_stylesheet(items))
+    states = [first_upload_state(settings, file_key, body) for file_key, body in files]
+    site = settings.site(raw, authors=site_authors(states), xslt=has_stylesheet(states))
     reports = []
-    for item in items:
-        entry: dict[str, Any] = {"key": item["key"], "status": item["state"]}
-        if item.get("rejected"):
-            entry |= {"code": item["error"]["code"], "message": item["error"]["message"], "line": item["error"]["line"]}
+    for state in states:
+        entry: dict[str, Any] = {"key": state.key, "status": state.state}
+        if state.rejected and state.error is not None:
+            entry |= {"code": state.error.code, "message": state.error.message, "line": state.error.line}
         reports.append(entry)
-    stylesheet = next((item["body"] for item in items if "body" in item), None)
-    return SiteInForce(site, report | site_notes(settings, raw), reports, stylesheet, items)
+    stylesheet = next((state.body for state in states if state.body is not None), None)
+    return SiteInForce(site, report | site_notes(settings, raw), reports, stylesheet, states)
 
 
 def decide_post(
@@ -122,7 +123,7 @@ def folder_environment(
     from postfeed.jekyll.sitefiles import read_include
     from postfeed.pipeline.renderenv import site_environment, site_parts, text_of_upload, wanted
 
-    includes, data = site_parts(in_force.items)
+    includes, data = site_parts(in_force.files)
     texts = {key: text for key, body in files if "{%" in (text := text_of_upload(body))}
     _, _, paths = wanted(texts, includes)
     found: dict[str, str] = {}
