@@ -1,7 +1,10 @@
-"""What the PostsTable holds of a post, as records: the pipeline reads and writes these, never item maps.
+"""What the PostsTable holds, as records: a post's state, a site file's, a feed's. The pipeline reads and writes
+these, never item maps.
 
-`postfeed.store.items` turns them into the table's items and back (`post_item`, `post_state`); the adapter
-(`postfeed.store.table`) writes them (`PostWrite.of`) and reads them (`PostsTable.get_state`).
+`postfeed.store.items` turns them into the table's items and back (`post_item`/`post_state`,
+`site_file_item`/`site_file_state`, `feed_state_attributes`/`feed_state`; stream images too: `post_change`);
+the adapters write and read them (`PostWrite.of`, `PostsTable.get_state`, `get_site_files`, `put_site_file`,
+`acquire_lease`, `release_lease`; a full rebuild's ledger: `RebuildLedger.record_before`).
 """
 
 from __future__ import annotations
