@@ -16,7 +16,7 @@ from urllib.parse import urljoin, urlsplit
 
 import nh3
 
-from postfeed.jekyll.content import html_to_text
+from postfeed.jekyll.plain_text import html_to_text
 
 __all__ = (
     "ALLOWED_ATTRIBUTES",

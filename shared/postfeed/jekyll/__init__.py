@@ -1,7 +1,7 @@
 """Reading Jekyll sites as GitHub Pages' Jekyll (3.10) does: pure, no I/O, no AWS.
 
 The names below are loaded on first use (PEP 562): a handler that needs one helper of a submodule (the
-store's `content.html_to_text`) does not pay for the parser, Liquid and the config loader at cold start."""
+store's `plain_text.html_to_text`) does not pay for the parser, Liquid and the config loader at cold start."""
 
 from __future__ import annotations
 

@@ -46,16 +46,3 @@ def extract_excerpt(content: str, separator: str) -> str:
     if not found or not tail:
         return head
     return head + "\n\n" + "\n".join(_LINK_DEFINITION.findall(tail))
-
-
-_SCRIPT = re.compile(r"<script.*?</script>", re.DOTALL)
-_HTML_COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
-_STYLE = re.compile(r"<style.*?</style>", re.DOTALL)
-_ANY_TAG = re.compile(r"<.*?>", re.DOTALL)
-
-
-def html_to_text(html: str) -> str:
-    """Liquid's `strip_html | normalize_whitespace`: tags dropped, entities left as they are."""
-    text = _ANY_TAG.sub("", _STYLE.sub("", _HTML_COMMENT.sub("", _SCRIPT.sub("", html))))
-    # Ruby's \s is ASCII-only: an ideographic space (U+3000) is content, not whitespace.
-    return re.sub(r"[ \t\r\n\f\v]+", " ", text).strip(" \t\r\n\f\v\0")

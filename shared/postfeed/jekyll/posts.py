@@ -14,7 +14,7 @@ from typing import Any
 
 from postfeed.models import POSTS, Author, Post, Rejected, RenderReads, Site, Skipped
 
-from . import content, errors
+from . import content, errors, plain_text
 from .config import author_from
 from .dates import date_from_filename, parse_date
 from .errors import PostError
@@ -211,7 +211,7 @@ def _parse(
         tags=tags,
         content_html=rendered.html,
         excerpt_html=excerpt_html,
-        excerpt_text=content.html_to_text(excerpt_html),
+        excerpt_text=plain_text.html_to_text(excerpt_html),
         author=_author(data),
         updated=updated,
         warnings=tuple(dict.fromkeys((*post.warnings, *rendered.warnings, *excerpt_warnings, *updated_warnings))),

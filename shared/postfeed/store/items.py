@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from postfeed.jekyll.content import html_to_text
+from postfeed.jekyll.plain_text import html_to_text
 from postfeed.models import POSTS, Author, FeedKind, FeedRef, Post, feed_refs
 from postfeed.store.records import (
     EntryRecord,
