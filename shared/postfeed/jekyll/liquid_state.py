@@ -18,7 +18,14 @@ from typing import TYPE_CHECKING, Any
 from postfeed.models import RenderReads, Site
 
 from . import errors
-from .render_environment import OtherPost, RenderEnvironment, is_post_name, link_matches, post_url_matches
+from .render_environment import (
+    OtherPost,
+    RenderEnvironment,
+    include_relative_path,
+    is_post_name,
+    link_matches,
+    post_url_matches,
+)
 
 if TYPE_CHECKING:
     from liquid.context import RenderContext
@@ -132,8 +139,8 @@ def include_text(state: RenderState, name: str) -> str | None:
 
 def relative_text(state: RenderState, name: str, page_path: str) -> tuple[str, str | None]:
     """`include_relative name` from the page at `page_path`: the site-relative path and its text."""
-    target = normpath(f"{dirname(page_path)}/{name}".lstrip("/"))
-    if target.startswith("../") or target == "..":
-        return target, None
+    target = include_relative_path(page_path, name)
+    if target is None:
+        return normpath(f"{dirname(page_path)}/{name}".lstrip("/")), None
     state.files.add(target)
     return target, state.env.site_file(target)

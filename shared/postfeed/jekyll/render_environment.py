@@ -14,6 +14,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from posixpath import dirname, normpath
 from typing import Protocol
 
 from postfeed.models import Post
@@ -23,6 +24,7 @@ __all__ = (
     "OtherPost",
     "RenderEnvironment",
     "SiteFiles",
+    "include_relative_path",
     "is_post_name",
     "link_matches",
     "post_url_matches",
@@ -145,6 +147,13 @@ def post_url_matches(name: str, path: str) -> bool:
     folder, day, slug = found[1] or "", found[2], re.escape(found[3])
     pattern = rf"^_posts/{re.escape(folder)}{day}-{slug}\.[^.]+|^{re.escape(folder)}_posts/?{day}-{slug}\.[^.]+"
     return re.match(pattern, path) is not None
+
+
+def include_relative_path(page_path: str, name: str) -> str | None:
+    """The site-relative file `{% include_relative name %}` names from the page at `page_path` (None: outside
+    the site, which Jekyll refuses)."""
+    target = normpath(f"{dirname(page_path)}/{name}".lstrip("/"))
+    return None if target.startswith("../") or target == ".." else target
 
 
 def link_matches(target: str, path: str) -> bool:

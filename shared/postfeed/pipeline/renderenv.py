@@ -27,12 +27,18 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
 from functools import lru_cache
-from posixpath import dirname, normpath, splitext
+from posixpath import splitext
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from postfeed.jekyll import errors
 from postfeed.jekyll.errors import JekyllError
-from postfeed.jekyll.render_environment import OtherPost, SiteFiles, link_matches, post_url_matches
+from postfeed.jekyll.render_environment import (
+    OtherPost,
+    SiteFiles,
+    include_relative_path,
+    link_matches,
+    post_url_matches,
+)
 from postfeed.jekyll.sitefiles import data_name, data_precedence, include_name, read_data, read_include
 from postfeed.models import Post, Site
 from postfeed.store.records import PostState, SiteFileState
@@ -86,11 +92,6 @@ def post_url_name(key: str) -> str | None:
 
 def link_target(target: str) -> str:
     return target.strip().removeprefix("/")
-
-
-def relative_path(page_path: str, name: str) -> str | None:
-    target = normpath(f"{dirname(page_path)}/{name}".lstrip("/"))
-    return None if target.startswith("../") or target == ".." else target
 
 
 def other_post(key: str, stored: PostState) -> OtherPost | None:
@@ -155,7 +156,9 @@ def wanted(texts: Mapping[str, str], includes: Mapping[str, str]) -> tuple[list[
     `link` targets, and paths of `include_relative` files."""
     post_urls, links, relative = named_targets([*texts.values(), *includes.values()])
     prefixes = sorted({prefix for name in post_urls for prefix in post_url_prefixes(name)})
-    paths = sorted({path for key in texts for name in relative if (path := relative_path(key, name)) is not None})
+    paths = sorted(
+        {path for key in texts for name in relative if (path := include_relative_path(key, name)) is not None}
+    )
     return prefixes, sorted({link_target(target) for target in links}), paths
 
 
@@ -173,7 +176,7 @@ def for_post(env: SiteFiles, key: str, text: str) -> SiteFiles:
             or any(link_matches(target, post.path) for target in links)
         )
     )
-    paths = {path for name in relative if (path := relative_path(key, name)) is not None}
+    paths = {path for name in relative if (path := include_relative_path(key, name)) is not None}
     files = {path: body for path, body in env.files.items() if path in paths}
     return replace(env, other_posts=posts, files=files)
 
