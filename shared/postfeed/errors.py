@@ -1,8 +1,9 @@
 """The root of every error postfeed raises, and the stable code each one carries.
 
-Each package has its own base under `PostfeedError`: `postfeed.jekyll.errors.JekyllError`,
-`postfeed.feeds.errors.FeedsError`, `postfeed.store.errors.StoreError`, `postfeed.pipeline.errors.PipelineError`
-and `postfeed_tools.errors.ToolsError`. Every error class has a `code`: a stable snake_case string users see in
+Each package that raises errors users see has its own base under `PostfeedError`:
+`postfeed.jekyll.errors.JekyllError`, `postfeed.store.errors.StoreError`, `postfeed.pipeline.errors.PipelineError`
+and `postfeed_tools.errors.ToolsError` (`postfeed.feeds` renders what it is given and raises none: its ValueErrors
+are broken invariants, bugs). Every error class has a `code`: a stable snake_case string users see in
 the failure lines of the logs (`postfeed.pipeline.failures`), in rejection records and in reports. It is the
 class's name in snake_case (`LeaseBusyError` -> `lease_busy_error`) unless the class sets its own; an error may
 carry a more precise code on the instance (the Jekyll reader's: `liquid_syntax`, `config_yaml`...). A class

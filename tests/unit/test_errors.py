@@ -13,7 +13,6 @@ import pytest
 import postfeed
 import postfeed_tools
 from postfeed.errors import PostfeedError, snake_case
-from postfeed.feeds.errors import FeedsError
 from postfeed.jekyll.errors import CONFIG_YAML, ConfigError, JekyllError
 from postfeed.pipeline.errors import PipelineError
 from postfeed.pipeline.failures import error_fields
@@ -26,7 +25,6 @@ EXEMPT: dict[str, str] = {}
 # Each package's base, by module prefix.
 BASES: dict[str, type[PostfeedError]] = {
     "postfeed.jekyll.": JekyllError,
-    "postfeed.feeds.": FeedsError,
     "postfeed.store.": StoreError,
     "postfeed.pipeline.": PipelineError,
     "postfeed_tools.": ToolsError,
@@ -40,7 +38,6 @@ CODES = {
     "ConfigError": "config_error",
     "LiquidFailure": "liquid_failure",
     "SiteFileError": "site_file_error",
-    "FeedsError": "feeds_error",
     "StoreError": "store_error",
     "ObjectTooLargeError": "object_too_large_error",
     "EventShapeError": "event_shape_error",
