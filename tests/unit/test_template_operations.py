@@ -96,7 +96,10 @@ def test_a_rejected_post_raises_an_alarm_on_the_metric_the_ingest_function_emits
     # Powertools Metrics adds the service as a dimension named "service"; the namespace is the handler's
     handler = (REPO / "functions" / "ingest_post" / "app.py").read_text(encoding="utf-8")
     assert f'Metrics(namespace="postfeed", service="{service}")' in handler
-    assert '"PostsRejected"' in handler
+    # its batch policy, which the handler wires to those metrics, counts rejections under the alarm's name
+    assert "IngestBatches(logger=logger, count=count)" in handler
+    policy = (REPO / "shared" / "postfeed" / "pipeline" / "ingest_batches.py").read_text(encoding="utf-8")
+    assert '"PostsRejected"' in policy
     (alarm,) = alarms_on("postfeed", "PostsRejected", "service", service)
     assert (alarm["Statistic"], alarm["ComparisonOperator"], alarm["Threshold"]) == ("Sum", "GreaterThanThreshold", 0)
 
