@@ -27,7 +27,6 @@ import contextlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import Any
 
 from postfeed.feeds import archive_pages as archive_rules
 from postfeed.feeds.archive_pages import (
@@ -42,19 +41,20 @@ from postfeed.feeds.render import FeedDocument
 from postfeed.models import FeedRef, Post, Site
 from postfeed.store.bucket import FeedsBucket
 from postfeed.store.items import decode_entry, post_from_line
-from postfeed.store.pages import FeedPages, Member
+from postfeed.store.pages import FeedPages
+from postfeed.store.records import ArchivePage, Membership
 from postfeed.store.table import PostsTable
 
 MONTH = 7  # a page id's month prefix: "2022-03"
 
 Documents = tuple[FeedDocument, FeedDocument]  # a page's (Atom, RSS)
 # The documents of a page rendered ahead, given (feed, page, members, prev, next, site); None: not rendered.
-RenderedAhead = Callable[[FeedRef, str, Sequence[Member], str | None, str | None, Site], Documents | None]
+RenderedAhead = Callable[[FeedRef, str, Sequence[Membership], str | None, str | None, Site], Documents | None]
 
 
 @dataclass(frozen=True, slots=True)
 class _Known:
-    members: Mapping[FeedRef, Sequence[Member]] = field(default_factory=dict)
+    members: Mapping[FeedRef, Sequence[Membership]] = field(default_factory=dict)
     rendered: RenderedAhead | None = None
 
 
@@ -76,19 +76,22 @@ class ArchiveOutcome:
 
 def load_posts(table: PostsTable, keys: Sequence[str]) -> list[Post]:
     """The posts stored under these keys (those still published), in the order given."""
-    items = table.get_posts(keys)
+    states = table.get_states(keys)
     posts = []
     for key in keys:
-        entry = items.get(key, {}).get("entry")
-        if not entry:
+        state = states.get(key)
+        entry = state.entry if state is not None else None
+        if entry is None:
             continue  # membership and entry are written in one transaction; a gap is a concurrent delete
-        blob = entry.get("blob") or (table.get_content(key, int(entry["chunks"])) if entry.get("chunks") else b"")
-        posts.append(decode_entry(entry, blob))
+        blob = entry.blob or (table.get_content(key, entry.chunk_count) if entry.chunk_count else b"")
+        posts.append(decode_entry(entry.fields, blob))
     return posts
 
 
 @contextlib.contextmanager
-def members_known(members: Mapping[FeedRef, Sequence[Member]], rendered: RenderedAhead | None = None) -> Iterator[None]:
+def members_known(
+    members: Mapping[FeedRef, Sequence[Membership]], rendered: RenderedAhead | None = None
+) -> Iterator[None]:
     """Within: the pages of these feeds are planned from `members` (each feed's every membership, with its
     archive line, oldest first: exactly what the table holds) instead of Queries. For a writer that wrote them
     all and lets nobody else write them meanwhile (the bulk path, for the feeds it created). `rendered`: a
@@ -100,7 +103,7 @@ def members_known(members: Mapping[FeedRef, Sequence[Member]], rendered: Rendere
         _KNOWN.reset(token)
 
 
-def _members(pages: FeedPages, ref: FeedRef, prefix: str) -> list[Member]:
+def _members(pages: FeedPages, ref: FeedRef, prefix: str) -> list[Membership]:
     """The feed's members whose sort key starts with `prefix`, oldest first, with their archive lines."""
     known = (_KNOWN.get() or _NOTHING_KNOWN).members.get(ref)
     if known is None:
@@ -112,7 +115,7 @@ def _members(pages: FeedPages, ref: FeedRef, prefix: str) -> list[Member]:
     return list(known[start:end])
 
 
-def _sort_key(member: Member) -> str:
+def _sort_key(member: Membership) -> str:
     return member.sk
 
 
@@ -136,23 +139,23 @@ def update_archives(
         outcome.newest_page = pages.newest_page(ref)
         return outcome
 
-    existing: dict[str, dict[str, dict[str, Any]]] = {}  # month -> page id -> page item
+    existing: dict[str, dict[str, ArchivePage]] = {}  # month -> page id -> page
 
-    def month_pages(month: str) -> dict[str, dict[str, Any]]:
+    def month_pages(month: str) -> dict[str, ArchivePage]:
         if month not in existing:
             existing[month] = pages.pages(ref, month)
         return existing[month]
 
-    # 1-2. the regions to re-plan, from the page items' counts (once per month)
+    # 1-2. the regions to re-plan, from the pages' counts (once per month)
     counts = {
-        month: {page: int(item.get("count", 0)) for page, item in month_pages(month).items()}
+        month: {page: found.count for page, found in month_pages(month).items()}
         for month in {instant[:MONTH] for instant in touched}
     }
     regions = {region_to_replan(instant, counts[instant[:MONTH]], changes, limit) for instant in touched}
     regions = {r for r in regions if not any(o != r and r.startswith(o) for o in regions)}
 
     # 3. plan each region from its members
-    planned: dict[str, list[Member]] = {}  # page -> its entries, oldest first
+    planned: dict[str, list[Membership]] = {}  # page -> its entries, oldest first
     stale: set[str] = set()
     for region in sorted(regions):
         members = _members(pages, ref, region)
@@ -171,21 +174,21 @@ def update_archives(
     links = _links(order, outside)
 
     # 5. render what changed: re-planned pages, and pages whose links moved
-    stored: dict[str, dict[str, Any]] = {page: item for month in months for page, item in existing[month].items()}
-    stored |= outside
+    stored: dict[str, ArchivePage] = {page: item for month in months for page, item in existing[month].items()}
+    stored |= {page: item for page, (item, _) in outside.items()}
     for page, (prev_page, next_page) in links.items():
-        item = stored.get(page, {})
-        relinked = (item.get("prev"), item.get("next")) != (prev_page, next_page)
+        before = stored.get(page) or ArchivePage(page)
+        relinked = (before.prev, before.next) != (prev_page, next_page)
         if page not in planned and not relinked:
             continue
         members = planned[page] if page in planned else _members(pages, ref, page)
         _publish_page(
-            ref, page, members, prev_page, next_page, item, site=site, table=table, feeds=feeds, outcome=outcome
+            ref, page, members, prev_page, next_page, before, site=site, table=table, feeds=feeds, outcome=outcome
         )
 
     # 6. then remove the pages the plan replaced
     for page in sorted(stale):
-        outcome.entries_delta -= int(existing[page[:MONTH]][page].get("count", 0))
+        outcome.entries_delta -= existing[page[:MONTH]][page].count
         for fmt in ARCHIVE_FORMATS:
             key = archive_key(ref, page, fmt, site)
             feeds.delete(key)
@@ -196,50 +199,56 @@ def update_archives(
     return outcome
 
 
+# The pages next to the changed months, each with its side of them: "before", "after" or "both".
+Outside = dict[str, tuple[ArchivePage, str]]
+
+
 def _ordered_pages(
     pages: FeedPages, ref: FeedRef, months: list[str], after: dict[str, list[str]]
-) -> tuple[list[str], dict[str, dict[str, Any]]]:
+) -> tuple[list[str], Outside]:
     """Every page of the changed months in order, with the nearest page on each side of each run of them
-    (the pages whose links can change); returns the order and those outside pages' items."""
-    outside: dict[str, dict[str, Any]] = {}
+    (the pages whose links can change); returns the order and those outside pages, each with its side."""
+    outside: Outside = {}
     order: list[str] = []
     before = pages.page_before(ref, months[0])
     if before:
-        outside[before["page"]] = before | {"_side": "before"}
-        order.append(before["page"])
+        outside[before.page] = (before, "before")
+        order.append(before.page)
     for index, month in enumerate(months):
         order += after[month]
         upper = months[index + 1] if index + 1 < len(months) else None
         first = pages.page_after(ref, month + "~", upper)
         if first is None:
             continue
-        outside[first["page"]] = first | {"_side": "after"}
-        order.append(first["page"])
+        outside[first.page] = (first, "after")
+        order.append(first.page)
         if upper is None:
             continue
         last = pages.page_before(ref, upper)
-        if last and last["page"] != first["page"]:
-            outside[last["page"]] = last | {"_side": "before"}
-            order.append(last["page"])
+        if last and last.page != first.page:
+            outside[last.page] = (last, "before")
+            order.append(last.page)
         elif last:
-            outside[first["page"]]["_side"] = "both"
+            outside[first.page] = (first, "both")
     return order, outside
 
 
-def _links(order: list[str], outside: dict[str, dict[str, Any]]) -> dict[str, tuple[str | None, str | None]]:
+def _links(order: list[str], outside: Outside) -> dict[str, tuple[str | None, str | None]]:
     """(prev, next) of every page of the changed months and of the outside pages next to them. An outside
     page keeps its stored link on the side that faces away from the changed months."""
     links = page_links(order)
     for page, (prev_page, next_page) in links.items():
-        side = outside.get(page, {}).get("_side")
+        if page not in outside:
+            continue
+        stored, side = outside[page]
         if side == "before":  # the changed months come after it: its own `prev` does not move
-            links[page] = (outside[page].get("prev"), next_page)
+            links[page] = (stored.prev, next_page)
         elif side == "after":
-            links[page] = (prev_page, outside[page].get("next"))
+            links[page] = (prev_page, stored.next)
     return links
 
 
-def page_posts(table: PostsTable, members: Sequence[Member]) -> list[Post]:
+def page_posts(table: PostsTable, members: Sequence[Membership]) -> list[Post]:
     """The posts of an archive page: from the members' archive lines, or (a member without one: a huge
     title, or written before archive lines existed) from its post item."""
     missing = [member.key for member in members if member.line is None]
@@ -256,10 +265,10 @@ def page_posts(table: PostsTable, members: Sequence[Member]) -> list[Post]:
 def _publish_page(
     ref: FeedRef,
     page: str,
-    members: Sequence[Member],
+    members: Sequence[Membership],
     prev_page: str | None,
     next_page: str | None,
-    item: dict[str, Any],
+    stored: ArchivePage,
     *,
     site: Site,
     table: PostsTable,
@@ -271,13 +280,13 @@ def _publish_page(
     if documents is None:
         posts = page_posts(table, members)
         documents = render_archive_page(ref, page, posts, site, prev_page=prev_page, next_page=next_page)
-    done = feeds.put_changed(((d.key, d.body, d.media_type) for d in documents), item.get("hashes") or {})
+    done = feeds.put_changed(((d.key, d.body, d.media_type) for d in documents), stored.hashes or {})
     outcome.written += done.written
     outcome.unchanged += done.unchanged
     count = len(members)
     # Every page write moves the total by exactly what it changes, whether the page was re-planned or only
     # relinked (a relinked page is rendered from its members now, which may include entries that later stream
     # records announce): the feed's total stays the sum of its pages' counts.
-    outcome.entries_delta += count - int(item.get("count", 0))
-    FeedPages(table).put_page(ref, page, {"count": count, "prev": prev_page, "next": next_page, "hashes": done.hashes})
+    outcome.entries_delta += count - stored.count
+    FeedPages(table).put_page(ref, ArchivePage(page, count, prev_page, next_page, done.hashes))
     outcome.pages_rendered.append(page)

@@ -34,8 +34,8 @@ from postfeed.pipeline.ingest import Action, Outcome, apply_post, current_site, 
 from postfeed.pipeline.settings import Settings
 from postfeed.store.bucket import FeedsBucket
 from postfeed.store.events import ChangeKind, ObjectChange
-from postfeed.store.items import MAX_TRANSACTION_ACTIONS, POST_SK
-from postfeed.store.pages import Member
+from postfeed.store.items import MAX_TRANSACTION_ACTIONS, post_state
+from postfeed.store.records import Membership, PostState
 from postfeed.store.table import PostsTable, PostWrite, TooManyActionsError
 
 if TYPE_CHECKING:
@@ -65,7 +65,7 @@ class WrittenMembers:
     """Every membership of the feeds a bulk load created (those with none before its first write to them),
     kept as its writes go: the members their archive pages are planned from, without reading them back."""
 
-    created: dict[FeedRef, dict[str, Member]] = field(default_factory=dict)  # feed -> sort key -> member
+    created: dict[FeedRef, dict[str, Membership]] = field(default_factory=dict)  # feed -> sort key -> member
     seen: set[FeedRef] = field(default_factory=set)  # feeds looked at (created or not)
 
     def record(self, writes: Sequence[PostWrite], table: PostsTable) -> None:
@@ -80,9 +80,9 @@ class WrittenMembers:
                     self.created[ref].pop(sort_key, None)
             for ref, sort_key in write.add_members:
                 if ref in self.created:
-                    self.created[ref][sort_key] = Member(sort_key, write.key, write.member_line)
+                    self.created[ref][sort_key] = Membership(sort_key, write.key, write.member_line)
 
-    def by_feed(self) -> dict[FeedRef, list[Member]]:
+    def by_feed(self) -> dict[FeedRef, list[Membership]]:
         """Each created feed's members, oldest first (the table's order of their sort keys)."""
         return {ref: [members[sk] for sk in sorted(members)] for ref, members in self.created.items()}
 
@@ -93,8 +93,8 @@ class BulkOutcome:
     # Feeds whose documents change, each with the UTC instants of its changed entries (archive pages to update).
     touched: dict[FeedRef, list[str]] = field(default_factory=dict)
     writes: int = 0  # post changes written
-    # Each post's item as the table now holds it (what a report reads back), None for keys left alone.
-    items: dict[str, dict[str, Any] | None] = field(default_factory=dict)
+    # Each post's state as the table now holds it (what a report reads back), None for a key never stored.
+    states: dict[str, PostState | None] = field(default_factory=dict)
 
 
 def ingest_bulk(
@@ -119,7 +119,7 @@ def ingest_bulk(
 
     now = now or datetime.now(UTC)
     site, config_hash = current_site(settings, table)
-    stored = table.get_posts([key for key, _ in files])
+    stored = table.get_states([key for key, _ in files])
     outcome = BulkOutcome()
     readable, ahead = [], []
     for index, (key, body) in enumerate(files):  # the event path's routing: what it leaves alone, so does this
@@ -147,7 +147,7 @@ def ingest_bulk(
         members.record(batch.writes, table)
     table.write_posts(batch.writes)
     outcome.writes = len(batch.writes)
-    outcome.items = {key: stored.get(key) for key, _ in files} | {write.key: write.item for write in batch.writes}
+    outcome.states = {key: stored.get(key) for key, _ in files} | {write.key: _written(write) for write in batch.writes}
     outcome.touched = touched_by(batch.writes, stored)
     return outcome
 
@@ -183,13 +183,17 @@ def _resolved(
     )
 
 
-def touched_by(writes: Iterable[PostWrite], stored: dict[str, dict[str, Any]]) -> dict[FeedRef, list[str]]:
-    """The feeds (and entry instants) these writes touch, by the feed function's own rule on the stream's
-    (old image, new image) of each post item."""
-    from postfeed.pipeline.rebuild import touched_pages
+def touched_by(writes: Iterable[PostWrite], stored: Mapping[str, PostState]) -> dict[FeedRef, list[str]]:
+    """The feeds (and entry instants) these writes touch, by the feed function's own rule on the states of
+    each post before and after (what the stream's old and new images of its item hold)."""
+    from postfeed.pipeline import rebuild
 
-    images = [(stored.get(write.key), {**write.item, "sk": POST_SK}) for write in writes]
-    return touched_pages(images)
+    return rebuild.touched_by((stored.get(write.key), _written(write)) for write in writes)
+
+
+def _written(write: PostWrite) -> PostState:
+    """The state a write puts (decoded from its item when it was not made from one)."""
+    return write.state if write.state is not None else post_state(write.item)
 
 
 def rebuild_touched(
@@ -230,7 +234,7 @@ class PageTask:
 
     ref: FeedRef
     page: str
-    members: tuple[Member, ...]
+    members: tuple[Membership, ...]
     prev_page: str | None
     next_page: str | None
 
@@ -241,7 +245,7 @@ class PagesAhead:
     the feeds are rebuilt one by one. `take` hands a page's documents to the update that asks for exactly
     that page (the same members and links, the same site); any other page is rendered by its update."""
 
-    def __init__(self, members: Mapping[FeedRef, Sequence[Member]], site: Site, *, workers: int | None) -> None:
+    def __init__(self, members: Mapping[FeedRef, Sequence[Membership]], site: Site, *, workers: int | None) -> None:
         from postfeed.processes import available_cores, chunked, imap_chunks
 
         self.site = site
@@ -261,7 +265,7 @@ class PagesAhead:
         self,
         ref: FeedRef,
         page: str,
-        members: Sequence[Member],
+        members: Sequence[Membership],
         prev_page: str | None,
         next_page: str | None,
         site: Site,
@@ -284,7 +288,7 @@ class PagesAhead:
             close()
 
 
-def _page_tasks(ref: FeedRef, members: Sequence[Member]) -> list[PageTask]:
+def _page_tasks(ref: FeedRef, members: Sequence[Membership]) -> list[PageTask]:
     """A fresh feed's every page, as its first update plans and links them (none when a member has no
     archive line: its post item is read then, by the update)."""
     from postfeed.feeds import archive_pages as archive_rules

@@ -18,7 +18,6 @@ import hashlib
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 from postfeed.feeds.discovery import (
     STYLESHEET_MEDIA_TYPE,
@@ -38,6 +37,7 @@ from postfeed.feeds.paths import STYLESHEET_KEY
 from postfeed.models import FeedKind, FeedRef, Site
 from postfeed.store.bucket import FeedsBucket
 from postfeed.store.pages import FeedPages
+from postfeed.store.records import IndexState, ShelfState
 from postfeed.store.table import LeaseBusyError, PostsTable, lease_owner
 
 INDEX_LEASE_SECONDS = 30.0
@@ -76,7 +76,7 @@ def publish_discovery(
     outcome = DiscoveryOutcome()
     if not (listing_changed or force):
         due, state = pages.due_and_index()
-        stylesheet_put = (state.get("hashes") or {}).get(STYLESHEET_KEY) == xsl_hash
+        stylesheet_put = (state.hashes or {}).get(STYLESHEET_KEY) == xsl_hash
         if not due and not _whole_due(state, fingerprint) and stylesheet_put:
             return outcome
     owner = lease_owner()
@@ -84,17 +84,17 @@ def publish_discovery(
     try:
         due, _ = pages.due_and_index()  # under the lease: every mark made before it is seen
         outcome.published, outcome.full = True, force or _whole_due(state, fingerprint)
-        hashes = dict(state.get("hashes") or {})
+        hashes = dict(state.hashes or {})
         root: list[tuple[str, bytes, str]] = [(STYLESHEET_KEY, xsl, STYLESHEET_MEDIA_TYPE)]
         if outcome.full:
             _adopt_legacy_lines(pages)
         if due or outcome.full:
-            refs = [FeedPages.due_ref(item) for item in due]
+            refs = [feed.ref for feed in due]
             sections, outcome.feeds = _update_shelves(pages, feeds, site, refs, full=outcome.full, outcome=outcome)
             if sections is not None:
                 root += root_documents(sections, site)
         else:
-            outcome.feeds = int(state.get("feeds", 0))
+            outcome.feeds = state.feeds or 0
         done = feeds.put_changed(root, hashes)
         hashes |= done.hashes
         outcome.written += done.written
@@ -103,7 +103,7 @@ def publish_discovery(
     except BaseException:
         _release_quietly(pages, owner)
         raise
-    pages.release_index(owner, {"hashes": hashes, "site": fingerprint, "feeds": outcome.feeds, "shelving": SHELVING})
+    pages.release_index(owner, IndexState(hashes, fingerprint, outcome.feeds, SHELVING))
     return outcome
 
 
@@ -116,18 +116,18 @@ def _adopt_legacy_lines(pages: FeedPages) -> None:
         pages.delete_line(sk)
 
 
-def _whole_due(state: dict[str, Any], fingerprint: str) -> bool:
+def _whole_due(state: IndexState, fingerprint: str) -> bool:
     """Everything is re-planned for new site settings, and once after an older version's publications."""
-    return state.get("site") != fingerprint or state.get("shelving") != SHELVING
+    return state.site != fingerprint or state.shelving != SHELVING
 
 
 @dataclass(slots=True)
 class _Slot:
-    """A shelf after this update: its feeds (None: not read, it did not change), its stored item, whether it
+    """A shelf after this update: its feeds (None: not read, it did not change), its stored state, whether it
     was re-planned now."""
 
     feeds: tuple[FeedRef, ...] | None
-    item: dict[str, Any] | None
+    stored: ShelfState | None
     planned: bool
 
 
@@ -148,17 +148,17 @@ def _update_shelves(
     listed = 0
     after: list[tuple[FeedKind, list[str], dict[str, _Slot]]] = []
     for kind in _KINDS:
-        old = {key: item for key, item in stored.items() if item.get("section") == kind.value}
+        old = {key: shelf for key, shelf in stored.items() if shelf.section == kind.value}
         whole: list[tuple[str | None, str]] = [(None, section_end(kind))]
         # Re-planning starts and stops at run ends (level-0 cuts): a long run's split depends on all of it.
-        bounds = sorted(key for key, item in old.items() if key == section_end(kind) or _ends_run(item))
+        bounds = sorted(key for key, shelf in old.items() if key == section_end(kind) or _ends_run(shelf))
         regions = whole if full else _regions(kind, bounds, due)
         slots, removed = _replan(pages, kind, old, regions)
         keys = sorted(slots)
         inline = len(keys) == 1  # listed in full on the root: no documents of its own
         for position, key in enumerate(keys):
             slot = slots[key]
-            hashes: dict[str, str] = dict((slot.item or {}).get("hashes") or {})
+            hashes: dict[str, str] = dict((slot.stored.hashes if slot.stored else None) or {})
             if not inline and (slot.planned or not hashes or full):
                 if slot.feeds is None:  # a shelf that did not change, getting documents (its section grew)
                     slot.feeds = _read(pages, kind, keys[position - 1] if position else None, key)
@@ -169,17 +169,17 @@ def _update_shelves(
             elif inline and hashes:  # its section shrank to one shelf
                 _delete(bucket, hashes, outcome)
                 hashes = {}
-            attributes = _attributes(kind, slot, hashes)
-            if attributes != {name: (slot.item or {}).get(name) for name in attributes}:
-                pages.put_shelf(key, attributes)
-            listed += int(attributes["count"])
+            shelf = _shelf(kind, key, slot, hashes)
+            if shelf != (slot.stored or ShelfState(key)):
+                pages.put_shelf(shelf)
+            listed += int(shelf.count or 0)
         for key in removed:
-            _delete(bucket, old[key].get("hashes") or {}, outcome)
+            _delete(bucket, dict(old[key].hashes or {}), outcome)
             pages.delete_shelf(key)
         outcome.shelves += [key for key, slot in slots.items() if slot.planned] + removed
         touched = bool(removed) or any(slot.planned for slot in slots.values())
-        before = [_summary(kind, key, item) for key, item in sorted(old.items())]
-        now = [_summary(kind, key, _attributes(kind, slots[key], {})) for key in keys]
+        before = [_summary(kind, shelf) for _, shelf in sorted(old.items())]
+        now = [_summary(kind, _shelf(kind, key, slots[key], {})) for key in keys]
         # The root shows a one-shelf section's feeds, and the other sections' shelves by first and last feed.
         root_changed |= (touched and (len(old) == 1 or inline)) or before != now
         after.append((kind, keys, slots))
@@ -192,7 +192,7 @@ def _update_shelves(
             feeds = slot.feeds if slot.feeds is not None else _read(pages, kind, None, keys[0])
             sections.append(SectionView(kind, feeds=feeds))
         elif keys:
-            summaries = [_summary(kind, key, _attributes(kind, slots[key], {})) for key in keys]
+            summaries = [_summary(kind, _shelf(kind, key, slots[key], {})) for key in keys]
             sections.append(SectionView(kind, shelves=tuple(s for s in summaries if s is not None)))
     return sections, listed
 
@@ -219,13 +219,13 @@ def _regions(kind: FeedKind, bounds: list[str], due: Iterable[FeedRef]) -> list[
 
 
 def _replan(
-    pages: FeedPages, kind: FeedKind, old: dict[str, dict[str, Any]], regions: list[tuple[str | None, str]]
+    pages: FeedPages, kind: FeedKind, old: dict[str, ShelfState], regions: list[tuple[str | None, str]]
 ) -> tuple[dict[str, _Slot], list[str]]:
     """The section's shelves after re-planning `regions` from the registry, and the stored shelves they remove.
     A region whose feeds do not end at a cut though it stops short of the section's end cannot happen while the
     marks are kept; if it ever does, the whole section is re-planned."""
     end = section_end(kind)
-    slots = {key: _Slot(None, item, False) for key, item in old.items()}
+    slots = {key: _Slot(None, shelf, False) for key, shelf in old.items()}
     removed: list[str] = []
     for low, high in regions:
         members = [ref for key, ref in pages.listed(low or section_start(kind), high) if key != low]
@@ -243,8 +243,8 @@ def _replan(
     return slots, removed
 
 
-def _ends_run(item: dict[str, Any]) -> bool:
-    return bool(item.get("last")) and is_cut(FeedPages.due_ref(item["last"]))
+def _ends_run(shelf: ShelfState) -> bool:
+    return shelf.last is not None and is_cut(shelf.last)
 
 
 def _read(pages: FeedPages, kind: FeedKind, low: str | None, high: str) -> tuple[FeedRef, ...]:
@@ -252,29 +252,18 @@ def _read(pages: FeedPages, kind: FeedKind, low: str | None, high: str) -> tuple
     return tuple(ref for key, ref in pages.listed(low or section_start(kind), high) if key != low)
 
 
-def _attributes(kind: FeedKind, slot: _Slot, hashes: dict[str, str]) -> dict[str, Any]:
-    """A shelf's item: its section, how many feeds it holds, its first and last feed, its documents' hashes."""
+def _shelf(kind: FeedKind, key: str, slot: _Slot, hashes: dict[str, str]) -> ShelfState:
+    """A shelf's state: its section, how many feeds it holds, its first and last feed, its documents' hashes."""
     if slot.feeds is None:
-        item = slot.item or {}
-        return {name: item.get(name) for name in ("count", "first", "last")} | {"section": kind.value, "hashes": hashes}
-    return {
-        "section": kind.value,
-        "count": len(slot.feeds),
-        "first": _ref_map(slot.feeds[0]),
-        "last": _ref_map(slot.feeds[-1]),
-        "hashes": hashes,
-    }
+        stored = slot.stored or ShelfState(key)
+        return ShelfState(key, kind.value, stored.count, stored.first, stored.last, hashes)
+    return ShelfState(key, kind.value, len(slot.feeds), slot.feeds[0], slot.feeds[-1], hashes)
 
 
-def _ref_map(ref: FeedRef) -> dict[str, str]:
-    return {"kind": ref.kind.value, "name": ref.name, "collection": ref.collection}
-
-
-def _summary(kind: FeedKind, key: str, item: dict[str, Any]) -> ShelfSummary | None:
-    first, last = item.get("first"), item.get("last")
-    if not first or not last:
+def _summary(kind: FeedKind, shelf: ShelfState) -> ShelfSummary | None:
+    if shelf.first is None or shelf.last is None:
         return None
-    return ShelfSummary(kind, key, FeedPages.due_ref(first), FeedPages.due_ref(last))
+    return ShelfSummary(kind, shelf.key, shelf.first, shelf.last)
 
 
 def _delete(bucket: FeedsBucket, hashes: dict[str, str], outcome: DiscoveryOutcome) -> None:
@@ -283,7 +272,7 @@ def _delete(bucket: FeedsBucket, hashes: dict[str, str], outcome: DiscoveryOutco
         outcome.deleted.append(key)
 
 
-def _acquire(pages: FeedPages, owner: str) -> dict[str, Any]:
+def _acquire(pages: FeedPages, owner: str) -> IndexState:
     for wait in (*LEASE_WAITS, None):
         try:
             return pages.acquire_index(owner, INDEX_LEASE_SECONDS)
@@ -296,6 +285,6 @@ def _acquire(pages: FeedPages, owner: str) -> dict[str, Any]:
 
 def _release_quietly(pages: FeedPages, owner: str) -> None:
     try:
-        pages.release_index(owner, {})
+        pages.release_index(owner, IndexState())
     except Exception:  # the lease expires by itself; the original error matters more
         return

@@ -151,7 +151,7 @@ def entry_hash(entry: dict[str, Any], blob: bytes) -> str:
     return digest.hexdigest()
 
 
-def decode_entry(entry: dict[str, Any], blob: bytes) -> Post:
+def decode_entry(entry: Mapping[str, Any], blob: bytes) -> Post:
     """The Post a feed renders, from a post item's `entry` map and its (joined) content blob."""
     html = json.loads(zlib.decompress(blob)) if blob else {"content_html": "", "excerpt_html": "", "excerpt_text": ""}
     return post_of_fields(entry, html["content_html"], html["excerpt_html"], html["excerpt_text"])
@@ -187,7 +187,7 @@ def post_fields(post: Post) -> dict[str, Any]:
     return fields
 
 
-def post_of_fields(fields: dict[str, Any], content_html: str, excerpt_html: str, excerpt_text: str) -> Post:
+def post_of_fields(fields: Mapping[str, Any], content_html: str, excerpt_html: str, excerpt_text: str) -> Post:
     """The Post of stored `post_fields` and its content."""
     author = fields.get("author")
     updated = fields.get("updated")
@@ -233,7 +233,7 @@ def member_line(post: Post) -> dict[str, Any] | None:
     return line
 
 
-def post_from_line(line: dict[str, Any]) -> Post:
+def post_from_line(line: Mapping[str, Any]) -> Post:
     """The Post an archive page renders from a membership's archive line (excerpt only, no content)."""
     return post_of_fields(line, "", "", line["summary"])
 

@@ -14,15 +14,19 @@ entry's UTC instant), the pages of a month `begins_with(sk, "~PAGE#2022-03")`, a
 item each way from its sort key. `~PAGE#…` and `~STATE` sort after every membership (`~` is above digits),
 so the newest-entries query (`sk < "~"`) never sees them. Listing keys (`feeds.discovery.listing_key`) start
 with a digit: a registry range is a `BETWEEN`, and the `~` items of the partition sort after every line.
+
+The pipeline reads and writes these as records (`postfeed.store.records`: Membership, ArchivePage, DueFeed,
+ShelfState, IndexState), encoded and decoded here, in the order of attributes they have always been stored in.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any, NamedTuple
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
 
 from postfeed.models import POSTS, FeedKind, FeedRef
 from postfeed.store.items import feed_id, feed_pk
+from postfeed.store.records import ArchivePage, DueFeed, IndexState, Membership, ShelfState
 from postfeed.store.table import PostsTable, from_attributes, to_attributes
 
 PAGE_PREFIX = "~PAGE#"
@@ -34,16 +38,73 @@ INDEX_SK = "~INDEX"  # sorts after every `~DUE#…` and before every `~SHELF#…
 SHELF_PREFIX = "~SHELF#"
 
 
-class Member(NamedTuple):
-    """One entry of a feed: its sort key, its post's key, and its archive line when it has one."""
-
-    sk: str
-    key: str
-    line: dict[str, Any] | None = None
-
-
 def page_sk(page: str) -> str:
     return PAGE_PREFIX + page
+
+
+def archive_page(item: Mapping[str, Any]) -> ArchivePage:
+    """The record of a page item."""
+    hashes = item.get("hashes")
+    return ArchivePage(
+        page=str(item["sk"]).removeprefix(PAGE_PREFIX),
+        count=int(item.get("count", 0)),
+        prev=item.get("prev"),
+        next=item.get("next"),
+        hashes=None if hashes is None else dict(hashes),
+    )
+
+
+def page_attributes(page: ArchivePage) -> dict[str, Any]:
+    """A page item's attributes besides its keys and id (None ones are removed from the item)."""
+    hashes = None if page.hashes is None else dict(page.hashes)
+    return {"count": page.count, "prev": page.prev, "next": page.next, "hashes": hashes}
+
+
+def shelf_state(item: Mapping[str, Any]) -> ShelfState:
+    """The record of a shelf item."""
+    first, last, count, hashes = item.get("first"), item.get("last"), item.get("count"), item.get("hashes")
+    return ShelfState(
+        key=str(item["sk"]).removeprefix(SHELF_PREFIX),
+        section=item.get("section"),
+        count=None if count is None else int(count),
+        first=_ref_of(first) if first else None,
+        last=_ref_of(last) if last else None,
+        hashes=None if hashes is None else dict(hashes),
+    )
+
+
+def shelf_attributes(shelf: ShelfState) -> dict[str, Any]:
+    """A shelf item's attributes besides its keys (None ones are removed from the item); a feed as a map of
+    its kind, name and collection."""
+    return {
+        "section": shelf.section,
+        "count": shelf.count,
+        "first": None if shelf.first is None else _ref_map(shelf.first),
+        "last": None if shelf.last is None else _ref_map(shelf.last),
+        "hashes": None if shelf.hashes is None else dict(shelf.hashes),
+    }
+
+
+def index_state(item: Mapping[str, Any]) -> IndexState:
+    """The record of the index state item (empty before the first publication)."""
+    hashes, feeds, shelving = item.get("hashes"), item.get("feeds"), item.get("shelving")
+    return IndexState(
+        hashes=None if hashes is None else dict(hashes),
+        site=item.get("site"),
+        feeds=None if feeds is None else int(feeds),
+        shelving=None if shelving is None else int(shelving),
+    )
+
+
+def index_attributes(state: IndexState) -> dict[str, Any]:
+    """The attributes a release of the index lease sets: those with a value."""
+    hashes = None if state.hashes is None else dict(state.hashes)
+    values = {"hashes": hashes, "site": state.site, "feeds": state.feeds, "shelving": state.shelving}
+    return {k: v for k, v in values.items() if v is not None}
+
+
+def _ref_map(ref: FeedRef) -> dict[str, str]:
+    return {"kind": ref.kind.value, "name": ref.name, "collection": ref.collection}
 
 
 def _ref_attributes(ref: FeedRef) -> dict[str, Any]:
@@ -82,9 +143,9 @@ class FeedPages:
             total += sum(int(item.get("count", 0)) for item in map(from_attributes, page["Items"]))
         return total
 
-    def members(self, ref: FeedRef, prefix: str, *, lines: bool = False) -> list[Member]:
+    def members(self, ref: FeedRef, prefix: str, *, lines: bool = False) -> list[Membership]:
         """Every entry whose sort key starts with `prefix`, oldest first (with its archive line if asked)."""
-        found: list[Member] = []
+        found: list[Membership] = []
         projection = "sk, #k, #l" if lines else "sk, #k"
         names = {"#k": "key", "#l": "line"} if lines else {"#k": "key"}
         for page in self._pages(
@@ -94,38 +155,43 @@ class FeedPages:
             ExpressionAttributeNames=names,
             ConsistentRead=True,
         ):
-            found += [Member(item["sk"], item["key"], item.get("line")) for item in map(from_attributes, page["Items"])]
+            found += [
+                Membership(item["sk"], item["key"], item.get("line")) for item in map(from_attributes, page["Items"])
+            ]
         return found
 
     # -- pages -------------------------------------------------------------------------------------
 
-    def pages(self, ref: FeedRef, prefix: str) -> dict[str, dict[str, Any]]:
-        """Page items whose id starts with `prefix` (a month: the month's page, or its days' and hours')."""
-        found: dict[str, dict[str, Any]] = {}
+    def pages(self, ref: FeedRef, prefix: str) -> dict[str, ArchivePage]:
+        """Pages whose id starts with `prefix` (a month: the month's page, or its days' and hours'), by id."""
+        found: dict[str, ArchivePage] = {}
         for page in self._pages(
             KeyConditionExpression="pk = :pk AND begins_with(sk, :p)",
             ExpressionAttributeValues=to_attributes({":pk": feed_pk(ref), ":p": page_sk(prefix)}),
             ConsistentRead=True,
         ):
             for item in map(from_attributes, page["Items"]):
-                found[item["sk"].removeprefix(PAGE_PREFIX)] = item
+                stored = archive_page(item)
+                found[stored.page] = stored
         return found
 
-    def page_before(self, ref: FeedRef, bound: str) -> dict[str, Any] | None:
+    def page_before(self, ref: FeedRef, bound: str) -> ArchivePage | None:
         """The newest page whose id sorts before `bound`."""
-        return self._one(ref, page_sk(""), page_sk(bound), forward=False, exclusive_high=True)
+        item = self._one(ref, page_sk(""), page_sk(bound), forward=False, exclusive_high=True)
+        return None if item is None else archive_page(item)
 
-    def page_after(self, ref: FeedRef, bound: str, below: str | None = None) -> dict[str, Any] | None:
+    def page_after(self, ref: FeedRef, bound: str, below: str | None = None) -> ArchivePage | None:
         """The oldest page whose id sorts after `bound` (and before `below`, when given)."""
         high = page_sk(below) if below else PAGE_UPPER
-        return self._one(ref, page_sk(bound), high, forward=True, exclusive_low=True, exclusive_high=True)
+        item = self._one(ref, page_sk(bound), high, forward=True, exclusive_low=True, exclusive_high=True)
+        return None if item is None else archive_page(item)
 
     def newest_page(self, ref: FeedRef) -> str | None:
         item = self._one(ref, page_sk(""), PAGE_UPPER, forward=False)
         return item["sk"].removeprefix(PAGE_PREFIX) if item else None
 
-    def put_page(self, ref: FeedRef, page: str, attributes: dict[str, Any]) -> None:
-        item = {**attributes, "pk": feed_pk(ref), "sk": page_sk(page), "page": page}
+    def put_page(self, ref: FeedRef, page: ArchivePage) -> None:
+        item = {**page_attributes(page), "pk": feed_pk(ref), "sk": page_sk(page.page), "page": page.page}
         self._update(item)
 
     def delete_page(self, ref: FeedRef, page: str) -> None:
@@ -189,10 +255,10 @@ class FeedPages:
             ),
         )
 
-    def due_and_index(self) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-        """The due feeds' items and the index state, in one Query (`~DUE#…` sorts just below `~INDEX`)."""
-        due: list[dict[str, Any]] = []
-        state: dict[str, Any] = {}
+    def due_and_index(self) -> tuple[list[DueFeed], IndexState]:
+        """The due feeds and the index state, in one Query (`~DUE#…` sorts just below `~INDEX`)."""
+        due: list[DueFeed] = []
+        state = IndexState()
         for page in self._pages(
             KeyConditionExpression="pk = :pk AND sk BETWEEN :lo AND :hi",
             ExpressionAttributeValues=to_attributes({":pk": REGISTRY_PK, ":lo": DUE_PREFIX, ":hi": INDEX_SK}),
@@ -200,54 +266,52 @@ class FeedPages:
         ):
             for item in map(from_attributes, page["Items"]):
                 if item["sk"] == INDEX_SK:
-                    state = item
+                    state = index_state(item)
                 else:
-                    due.append(item)
+                    due.append(DueFeed(item["sk"].removeprefix(DUE_PREFIX), _ref_of(item), int(item["seq"])))
         return due, state
 
-    @staticmethod
-    def due_ref(item: dict[str, Any]) -> FeedRef:
-        return _ref_of(item)
-
-    def clear_due(self, items: list[dict[str, Any]]) -> None:
-        """Delete these due items, each only if nobody marked it again since it was read (else it stays due)."""
-        for item in items:
+    def clear_due(self, due: Sequence[DueFeed]) -> None:
+        """Delete these due marks, each only if nobody marked it again since it was read (else it stays due)."""
+        for feed in due:
             try:
                 self.client.delete_item(
                     TableName=self.name,
-                    Key=to_attributes({"pk": REGISTRY_PK, "sk": item["sk"]}),
+                    Key=to_attributes({"pk": REGISTRY_PK, "sk": DUE_PREFIX + feed.listing}),
                     ConditionExpression="seq = :s",
-                    ExpressionAttributeValues=to_attributes({":s": item["seq"]}),
+                    ExpressionAttributeValues=to_attributes({":s": feed.seq}),
                 )
             except self.client.exceptions.ConditionalCheckFailedException:
                 continue
 
-    def shelves(self) -> dict[str, dict[str, Any]]:
-        """Every shelf item by shelf key (a few dozen for thousands of feeds): one Query."""
-        found: dict[str, dict[str, Any]] = {}
+    def shelves(self) -> dict[str, ShelfState]:
+        """Every shelf by shelf key (a few dozen for thousands of feeds): one Query."""
+        found: dict[str, ShelfState] = {}
         for page in self._pages(
             KeyConditionExpression="pk = :pk AND begins_with(sk, :p)",
             ExpressionAttributeValues=to_attributes({":pk": REGISTRY_PK, ":p": SHELF_PREFIX}),
             ConsistentRead=True,
         ):
             for item in map(from_attributes, page["Items"]):
-                found[item["sk"].removeprefix(SHELF_PREFIX)] = item
+                shelf = shelf_state(item)
+                found[shelf.key] = shelf
         return found
 
-    def put_shelf(self, key: str, attributes: dict[str, Any]) -> None:
-        self._update({**attributes, "pk": REGISTRY_PK, "sk": SHELF_PREFIX + key})
+    def put_shelf(self, shelf: ShelfState) -> None:
+        self._update({**shelf_attributes(shelf), "pk": REGISTRY_PK, "sk": SHELF_PREFIX + shelf.key})
 
     def delete_shelf(self, key: str) -> None:
         self.client.delete_item(TableName=self.name, Key=to_attributes({"pk": REGISTRY_PK, "sk": SHELF_PREFIX + key}))
 
-    def acquire_index(self, owner: str, seconds: float) -> dict[str, Any]:
+    def acquire_index(self, owner: str, seconds: float) -> IndexState:
         """Take the lease on the discovery documents (root, shelves, feed.xsl) or raise LeaseBusyError; returns
-        their state item as it was (hashes of the root documents, the site they were rendered for)."""
+        their state as it was (hashes of the root documents, the site they were rendered for)."""
         busy = "the feeds index is being published by another invocation"
-        return self.table.take_lease({"pk": REGISTRY_PK, "sk": INDEX_SK}, owner, seconds, busy=busy)
+        return index_state(self.table.take_lease({"pk": REGISTRY_PK, "sk": INDEX_SK}, owner, seconds, busy=busy))
 
-    def release_index(self, owner: str, state: dict[str, Any]) -> None:
-        self.table.give_lease_back({"pk": REGISTRY_PK, "sk": INDEX_SK}, owner, state)
+    def release_index(self, owner: str, state: IndexState) -> None:
+        """Record what was published (the attributes `state` sets) and give the lease back."""
+        self.table.give_lease_back({"pk": REGISTRY_PK, "sk": INDEX_SK}, owner, index_attributes(state))
 
     # -- helpers -----------------------------------------------------------------------------------
 

@@ -3,8 +3,10 @@ these, never item maps.
 
 `postfeed.store.items` turns them into the table's items and back (`post_item`/`post_state`,
 `site_file_item`/`site_file_state`, `feed_state_attributes`/`feed_state`; stream images too: `post_change`);
-the adapters write and read them (`PostWrite.of`, `PostsTable.get_state`, `get_site_files`, `put_site_file`,
-`acquire_lease`, `release_lease`; a full rebuild's ledger: `RebuildLedger.record_before`).
+the adapters write and read them (`PostWrite.of`, `PostsTable.get_state`, `get_states`, `get_site_files`,
+`put_site_file`, `acquire_lease`, `release_lease`; a full rebuild's ledger: `RebuildLedger.record_before`).
+A feed's memberships, archive pages and the discovery documents' items (`Membership`, `ArchivePage`,
+`DueFeed`, `ShelfState`, `IndexState`) are encoded and read by `postfeed.store.pages` (`FeedPages`).
 """
 
 from __future__ import annotations
@@ -54,6 +56,12 @@ class EntryRecord:
     @property
     def chunk_count(self) -> int:
         return int(self.fields.get("chunks", 0))
+
+    @property
+    def blob(self) -> bytes | None:
+        """The compressed content when stored inline (else it is in `chunk_count` chunk items)."""
+        value = self.fields.get("blob")
+        return value if value else None
 
     @property
     def date(self) -> str:
@@ -155,3 +163,60 @@ class SiteFileState:
     error: RecordedError | None = None
     fanout: Fanout | None = None
     version: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Membership:
+    """One entry of a feed (a membership item): its sort key, its post's key, and its archive line when it
+    carries one (`items.member_line`, opaque here: `items.post_from_line` decodes it)."""
+
+    sk: str
+    key: str
+    line: Mapping[str, Any] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ArchivePage:
+    """An archive page's item (`~PAGE#<page>` in its feed's partition): how many entries it holds, the pages
+    it links to (`prev-archive`, `next-archive`), the hashes of its documents (key -> hash)."""
+
+    page: str
+    count: int = 0
+    prev: str | None = None
+    next: str | None = None
+    hashes: Mapping[str, str] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DueFeed:
+    """A feed that came or went since the discovery documents were published (`~DUE#<listing key>`); `seq`
+    counts its marks, so clearing it can tell whether it was marked again since it was read."""
+
+    listing: str
+    ref: FeedRef
+    seq: int
+
+
+@dataclass(frozen=True, slots=True)
+class ShelfState:
+    """A discovery shelf's item (`~SHELF#<key>`): its section (a feed kind's value), how many feeds it holds,
+    its first and last feed, the hashes of its documents (none while its section is listed on the root)."""
+
+    key: str
+    section: str | None = None
+    count: int | None = None
+    first: FeedRef | None = None
+    last: FeedRef | None = None
+    hashes: Mapping[str, str] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class IndexState:
+    """The discovery documents' state item (`~INDEX`), read as their lease is taken and given back with what
+    was published: the root documents' hashes, the site they show (a fingerprint), how many feeds are listed,
+    and the shelving version that rendered them (None, each: not known, or left as it is on release)."""
+
+    hashes: Mapping[str, str] | None = None
+    site: str | None = None
+    feeds: int | None = None
+    shelving: int | None = None

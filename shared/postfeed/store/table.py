@@ -177,12 +177,13 @@ class PostWrite:
     # leaves one too many: at worst a needless re-render), the ones no longer read removed after it.
     add_dependencies: list[str] = field(default_factory=list)
     remove_dependencies: list[str] = field(default_factory=list)
+    state: PostState | None = None  # the state `item` encodes, when the write was made from one (`of`)
 
     @classmethod
     def of(cls, state: PostState, *, expected_version: int | None) -> PostWrite:
         """The write of a post's new state (its entry's chunks included), over the version read."""
         chunks = list(state.entry.chunks) if state.entry is not None else []
-        return cls(key=state.key, item=post_item(state), expected_version=expected_version, chunks=chunks)
+        return cls(key=state.key, item=post_item(state), expected_version=expected_version, chunks=chunks, state=state)
 
     @property
     def action_count(self) -> int:

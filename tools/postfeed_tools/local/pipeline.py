@@ -129,7 +129,7 @@ class LocalPipeline:
                             items, site, waiting_files, table=adapters.table, bucket=adapters.posts, limit=limit
                         )
                         again.append((waiting_files, None))
-                total.items |= done.items
+                total.states |= done.states
                 for outcome in done.outcomes:
                     if outcome.action in (Action.REJECTED, Action.SKIPPED):
                         log = logger.warning if outcome.action is Action.REJECTED else logger.info

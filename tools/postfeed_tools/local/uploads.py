@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +16,7 @@ from postfeed_tools.local.progress import Progress
 from postfeed_tools.local.sitefiles import CONFIG_NAME
 
 if TYPE_CHECKING:
+    from postfeed.store.records import PostState
     from postfeed_tools.local.pipeline import LocalPipeline
 
 SETTLE_EVERY = 500
@@ -80,6 +81,13 @@ def upload_posts(
     return stats
 
 
+def _items(states: Mapping[str, PostState | None]) -> dict[str, dict[str, Any] | None]:
+    """The post items the report reads, from the states the bulk path left (`items.post_item`)."""
+    from postfeed.store.items import post_item
+
+    return {key: None if state is None else post_item(state) for key, state in states.items()}
+
+
 def load_posts(pipeline: LocalPipeline, posts: Sequence[tuple[str, Path]]) -> UploadStats:
     """Every post through the bulk path at once (LocalPipeline.bulk_load): the same end state as uploading
     them one by one, in a fraction of the calls."""
@@ -89,5 +97,5 @@ def load_posts(pipeline: LocalPipeline, posts: Sequence[tuple[str, Path]]) -> Up
     delivery = pipeline.settle()  # anything the bulk path set in motion (none expected) is delivered first
     # The items it wrote are the table's, unless that settle ran a function after them.
     invocations = (delivery.sqs_invocations, delivery.stream_invocations)
-    items = loaded.items if invocations == (before.sqs_invocations, before.stream_invocations) else None
+    items = _items(loaded.states) if invocations == (before.sqs_invocations, before.stream_invocations) else None
     return UploadStats(uploaded=len(posts), settles=1, upload_seconds=time.perf_counter() - began, items=items)
