@@ -9,7 +9,7 @@ of times. Instead:
    changed to a full rebuild's). Uploads meanwhile keep the generation their item has, so they render as usual.
 2. Each batch records what it touched in the rebuild's ledger (`postfeed.store.rebuilds`): its posts as they
    were before its first attempt, then, after its writes, the feeds and entry instants by the feed function's
-   own rule (`rebuild.touched_pages` on each post's old and new item), then counts itself done (once: a
+   own rule (`rebuild.touched_by` on each post's state before and after), then counts itself done (once: a
    transaction with a per-batch mark). A retried batch rewrites the same records; a duplicated one finds its
    mark and counts nothing.
 3. The step that sees the count complete (a batch, or the last plan step, which alone knows the total) claims
@@ -94,7 +94,7 @@ def deferred(old: PostState | None, new: PostState | None) -> bool:
 def stream_pages(
     old: Mapping[str, Any] | None, new: Mapping[str, Any] | None, *, phase2: bool = True
 ) -> dict[FeedRef, list[str]]:
-    """What the feed function renders for one stream record (its old and new images): `touched_pages`, unless
+    """What the feed function renders for one stream record (its old and new images): `touched_by`, unless
     phase 2 will (`phase2`: the stack has a render queue; without one, the batches record nothing and the
     stream renders as before)."""
     change = post_change(old, new)

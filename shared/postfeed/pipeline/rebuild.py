@@ -16,14 +16,14 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from postfeed.models import FeedRef, Post, Site
 from postfeed.store.bucket import FeedsBucket
-from postfeed.store.items import post_change, utc_instant
+from postfeed.store.items import utc_instant
 from postfeed.store.records import FeedState, PostState
 from postfeed.store.table import LeaseBusyError, PostsTable, lease_owner
 
@@ -33,22 +33,16 @@ if TYPE_CHECKING:
 LEASE_WAITS = (0.05, 0.1, 0.2, 0.4, 0.8, 1.6)  # then give up: the stream record is retried
 
 
-def touched_pages(
-    images: Iterable[tuple[Mapping[str, Any] | None, Mapping[str, Any] | None]],
-) -> dict[FeedRef, list[str]]:
-    """Feeds whose documents change with these (old image, new image) pairs of post items, each with the UTC
-    instants of the entries that changed there (old and new date: the archive pages to update), one per
-    changed entry and date, repeats kept (how many entries a period may have lost bounds its re-planning).
+def touched_by(changes: Iterable[tuple[PostState | None, PostState | None]]) -> dict[FeedRef, list[str]]:
+    """Feeds whose documents change with these (before, after) states of posts (a stream record's old and new
+    images, `items.post_change`), each with the UTC instants of the entries that changed there (old and new
+    date: the archive pages to update), one per changed entry and date, repeats kept (how many entries a
+    period may have lost bounds its re-planning).
 
     A change of what a feed shows counts (the entry's hash), and so does a post re-derived under other site
     settings (`config_hash`) or re-ingested by a full rebuild (`generation`): the feed-level parts of the
     documents (titles, links, limits) may have changed. A rejected upload, a skipped duplicate or a
     sequencer bump regenerates nothing."""
-    return touched_by(change for old, new in images if (change := post_change(old, new)) is not None)
-
-
-def touched_by(changes: Iterable[tuple[PostState | None, PostState | None]]) -> dict[FeedRef, list[str]]:
-    """`touched_pages` of these (before, after) states of posts."""
     touched: dict[FeedRef, list[str]] = {}
     for old, new in changes:
         if not _changed(old, new):

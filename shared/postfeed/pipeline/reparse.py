@@ -10,7 +10,7 @@ those of a collection it no longer declares leave theirs). The first step also r
 Each batch re-ingests its posts with the rebuild's `generation`: a post already re-ingested by this
 generation with the same bytes and settings is left alone (so a retried or duplicated step costs reads
 only), and so is one a newer full rebuild re-ingested; any other is written again with the generation, which
-counts as a change (`touched_pages`) of every feed and archive page holding it, even when the entry itself did
+counts as a change (`touched_by`) of every feed and archive page holding it, even when the entry itself did
 not change. Those feeds are not rendered by the stream as the batches go: each batch records what it touched,
 and once every batch is done each touched feed is rendered once (phase 2, `postfeed.pipeline.fanout`).
 

@@ -12,7 +12,7 @@ Items, all under partitions of their own (`REBUILD#<generation>…`, never a pos
   attempt's, kept by a conditional put: a retry finds its own writes in the table, not what they replaced);
 * `REBUILD#G#<shard>` / `F#<feed token>`: a feed the rebuild touched (kind, name, collection);
 * `REBUILD#G#<shard>` / `T#<feed token>#<batch>`: the instants of the entries one batch changed in one feed,
-  repeats kept (`rebuild.touched_pages`), rewritten whole by a retry.
+  repeats kept (`rebuild.touched_by`), rewritten whole by a retry.
 
 A batch is named by its position and its keys (`batch_id`): a plan step sent twice over a listing that changed
 in between may send another batch at the same position, whose records must not replace the first one's.
@@ -58,7 +58,7 @@ def batch_id(first: int, keys: Sequence[str]) -> str:
 
 
 def before_item(state: PostState) -> dict[str, Any]:
-    """What the ledger keeps of a post's state before a batch writes it: what `rebuild.touched_pages` reads of
+    """What the ledger keeps of a post's state before a batch writes it: what `rebuild.touched_by` reads of
     an old image (its entry cut to the fields that place it in feeds; no content)."""
     item: dict[str, Any] = {"sk": POST_SK}
     if state.config_hash is not None:
@@ -88,7 +88,7 @@ class RebuildLedger:
     # -- phase 1: the batches ------------------------------------------------------------------------
 
     def record_before(self, generation: str, batch: str, states: Mapping[str, PostState]) -> dict[str, PostState]:
-        """Keep a batch's posts as they were before its first attempt wrote them (what `touched_pages` reads of
+        """Keep a batch's posts as they were before its first attempt wrote them (what `touched_by` reads of
         them: no content); returns what is kept (this attempt's, or the first attempt's)."""
         posts = {key: before_item(state) for key, state in states.items()}
         key = {
