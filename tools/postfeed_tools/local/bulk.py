@@ -1,5 +1,6 @@
-"""The bulk path: many posts at once (a whole site through `postfeed run`, `postfeed import`, a full rebuild),
-with the event path's rules and a fraction of its calls.
+"""The bulk path: many posts at once (a whole site through `postfeed run`, or `postfeed serve` loading its
+state), with the event path's rules and a fraction of its calls. A tool, not in the layer: on AWS, a full
+rebuild fans out over the queues instead (`postfeed.pipeline.fanout`).
 
 The event path ingests one S3 change in one transaction and lets the table's stream rebuild the feeds it
 touched, batch by batch: a site of N posts costs N transactions and rebuilds its busiest feeds N/100 times.
