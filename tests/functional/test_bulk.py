@@ -1,4 +1,4 @@
-"""The bulk path (postfeed.pipeline.bulk, LocalPipeline.bulk_load) ends where the event path ends: the same
+"""The bulk path (postfeed_tools.local.bulk, LocalPipeline.bulk_load) ends where the event path ends: the same
 table items and the same bytes in every document, from the same site, on every corpus site and on a generated
 one with archive pages; and a second bulk load over a published site changes only what changed."""
 

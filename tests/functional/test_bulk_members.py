@@ -9,10 +9,10 @@ import pytest
 from moto import mock_aws
 
 from postfeed.models import FeedKind, FeedRef
-from postfeed.pipeline import bulk
-from postfeed.pipeline.bulk import PagesAhead, WrittenMembers
 from postfeed.store.pages import FeedPages
 from postfeed.store.table import PostWrite
+from postfeed_tools.local import bulk
+from postfeed_tools.local.bulk import PagesAhead, WrittenMembers
 from postfeed_tools.local.pipeline import LOCAL_AWS_ENVIRONMENT, LocalPipeline
 from tests.conftest import CORPUS
 

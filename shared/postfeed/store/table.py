@@ -191,7 +191,7 @@ class PostWrite:
 
 
 class PostWriter(Protocol):
-    """Where a post change goes: the table (one transaction) or a bulk batch (postfeed.pipeline.bulk)."""
+    """Where a post change goes: the table (one transaction) or a bulk batch (postfeed_tools.local.bulk)."""
 
     def write_post(self, write: PostWrite) -> None: ...
 
@@ -249,7 +249,7 @@ class PostsTable:
     def write_posts(self, writes: Sequence[PostWrite]) -> None:
         """Write many post changes with BatchWriteItem (25 requests a call, unprocessed ones retried with
         backoff): no conditions and no atomicity across a post's items, so only for the bulk path, whose
-        caller owns the keys it writes (postfeed.pipeline.bulk)."""
+        caller owns the keys it writes (postfeed_tools.local.bulk)."""
         requests: list[Any] = []
         for write in writes:
             puts, deletes = self._side_items(write)

@@ -100,9 +100,9 @@ def decide_post(
     parsed; then `ingest.apply_post` makes the write it would commit): the post's report.json entry, and the
     published post as the feed function reads it back (None when it publishes nothing). Pure: the parse
     workers run it (`parse_many`)."""
-    from postfeed.pipeline.bulk import BatchWrites
     from postfeed.pipeline.ingest import apply_post, read_upload
     from postfeed.store.events import ChangeKind, ObjectChange
+    from postfeed_tools.local.bulk import BatchWrites
     from postfeed_tools.local.sitefeeds import stored_post
 
     parsed = read_upload(key, body, site, now, limit=settings.max_post_bytes, env=env)

@@ -20,8 +20,8 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodbstreams import DynamoDBStreamsClient
     from mypy_boto3_s3 import S3Client
 
-    from postfeed.pipeline.bulk import BulkOutcome
     from postfeed.pipeline.wiring import Adapters
+    from postfeed_tools.local.bulk import BulkOutcome
 
 # What moto needs to run in-process or as a local server: fake credentials, one region, and (botocore
 # >= 1.44) no account-id endpoints, which moto's in-process streams do not answer.
@@ -81,7 +81,7 @@ class LocalPipeline:
     def bulk_load(
         self, posts: Sequence[tuple[str, bytes]], *, chunk: int = BULK_CHUNK, workers: int | None = None
     ) -> BulkOutcome:
-        """A whole site's posts at once through the bulk path (postfeed.pipeline.bulk), as a rebuild or an
+        """A whole site's posts at once through the bulk path (postfeed_tools.local.bulk), as a rebuild or an
         import would take them: the objects land in the posts bucket in-process (moto's own store, not 16,000
         HTTP requests, and without notifications: the bulk path reads the posts itself), each
         chunk is parsed on every core and written in batches, and then each touched feed is rebuilt once,
@@ -89,9 +89,9 @@ class LocalPipeline:
         it wrote, not read back). Those writes make no stream records: the rebuild already made what they
         would make."""
         from postfeed.jekyll.parallel import parse_ahead
-        from postfeed.pipeline.bulk import BulkOutcome, WrittenMembers, bulk_reader, ingest_bulk, rebuild_touched
         from postfeed.pipeline.ingest import Action, Outcome, current_site
         from postfeed.pipeline.renderenv import MISSING_TARGET, bulk_environment
+        from postfeed_tools.local.bulk import BulkOutcome, WrittenMembers, bulk_reader, ingest_bulk, rebuild_touched
 
         seen_waiting: set[str] = set()
         latest: dict[str, Outcome] = {}
