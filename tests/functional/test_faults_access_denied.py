@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from postfeed.pipeline.reparse import start_rebuild
+from postfeed.pipeline.fanout import start_rebuild
 from postfeed.store.work import WorkQueue
 from postfeed_tools.local.pipeline import LocalPipeline
 from postfeed_tools.local.stack import TEMPLATE

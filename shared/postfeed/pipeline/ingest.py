@@ -21,8 +21,7 @@ from typing import TYPE_CHECKING, Any
 from postfeed.models import FeedRef, ParseResult, Post, Rejected, Site, Skipped, feeds_of
 from postfeed.pipeline.dependencies import dependencies, dependency, reads_attribute, waiting_on
 from postfeed.pipeline.fanout import is_full_rebuild, new_generation, superseded
-from postfeed.pipeline.outcomes import Action as Action
-from postfeed.pipeline.outcomes import Outcome as Outcome
+from postfeed.pipeline.outcomes import Action, Outcome
 from postfeed.pipeline.settings import Settings
 from postfeed.pipeline.sitefiles import (
     authors_of_source,

@@ -17,7 +17,8 @@ from aws_lambda_powertools.utilities.batch import EventType, process_partial_res
 
 from postfeed.pipeline.batch_failures import LoggedBatchProcessor
 from postfeed.pipeline.failures import keyed, printable
-from postfeed.pipeline.ingest import Action, ingest_change
+from postfeed.pipeline.ingest import ingest_change
+from postfeed.pipeline.outcomes import Action
 from postfeed.pipeline.wiring import Adapters, adapters_from_env
 from postfeed.store.events import changes_from_message
 from postfeed.store.work import ReparseBatch, ReparsePlan, work_item_from_message

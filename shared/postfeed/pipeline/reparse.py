@@ -27,7 +27,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from postfeed.pipeline.fanout import BatchLedger, BatchRecord, is_full_rebuild, plan_done
-from postfeed.pipeline.fanout import start_rebuild as start_rebuild  # `postfeed rebuild` starts one here
 from postfeed.pipeline.ingest import ingest_change
 from postfeed.pipeline.outcomes import Action, Outcome
 from postfeed.pipeline.settings import Settings

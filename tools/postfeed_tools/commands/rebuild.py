@@ -49,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
     import boto3
     from botocore.exceptions import BotoCoreError, ClientError
 
-    from postfeed.pipeline.reparse import start_rebuild
+    from postfeed.pipeline.fanout import start_rebuild
     from postfeed.store.work import WorkQueue
 
     session = boto3.session.Session(region_name=args.region)

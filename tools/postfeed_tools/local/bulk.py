@@ -31,7 +31,8 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from postfeed.models import FeedRef, Site
-from postfeed.pipeline.ingest import Action, Outcome, apply_post, current_site, ignored_reason, read_upload
+from postfeed.pipeline.ingest import apply_post, current_site, ignored_reason, read_upload
+from postfeed.pipeline.outcomes import Action, Outcome
 from postfeed.pipeline.settings import Settings
 from postfeed.store.bucket import FeedsBucket
 from postfeed.store.events import ChangeKind, ObjectChange

@@ -89,7 +89,8 @@ class LocalPipeline:
         it wrote, not read back). Those writes make no stream records: the rebuild already made what they
         would make."""
         from postfeed.jekyll.parallel import parse_ahead
-        from postfeed.pipeline.ingest import Action, Outcome, current_site
+        from postfeed.pipeline.ingest import current_site
+        from postfeed.pipeline.outcomes import Action, Outcome
         from postfeed.pipeline.renderenv import MISSING_TARGET, bulk_environment
         from postfeed_tools.local.bulk import BulkOutcome, WrittenMembers, bulk_reader, ingest_bulk, rebuild_touched
 
