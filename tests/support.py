@@ -84,6 +84,28 @@ def in_order_state(
         yield reference
 
 
+def shuffled_state(
+    changes: list[Change],
+    read: Callable[[LocalPipeline], Result],
+    *,
+    seed: int,
+    parameters: dict[str, Any],
+    feed_base_url: str,
+) -> Result:
+    """`read` of a fresh local stack where every change was made in S3 before any event was delivered, then the
+    events arrived shuffled and duplicated (seeded): what must equal `in_order_state`."""
+    from moto import mock_aws
+
+    with mock_aws():
+        pipeline = LocalPipeline.create(parameters=parameters, feed_base_url=feed_base_url)
+        for change in changes:
+            apply(pipeline, change)
+        bodies = take_messages(pipeline)
+        assert redeliver(pipeline, bodies, random.Random(seed)) > 0
+        pipeline.settle()
+        return read(pipeline)
+
+
 def final_objects(changes: list[Change]) -> dict[str, bytes]:
     """What S3 holds once all the changes are made (keys in first-touched order)."""
     final: dict[str, bytes | None] = {}

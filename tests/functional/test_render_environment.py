@@ -5,20 +5,18 @@ earlier good version stays. `postfeed run` (the bulk path) and `postfeed build` 
 
 from __future__ import annotations
 
-import random
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import feedparser
 import pytest
-from moto import mock_aws
 
 from postfeed_tools.local.build import build_site
 from postfeed_tools.local.pipeline import LocalPipeline
 from postfeed_tools.local.sitefiles import collect_site
 from tests.functional.conftest import FEED_BASE_URL, FINEWS_PARAMETERS
-from tests.support import Change, apply, in_order_state, redeliver, snapshot, take_messages
+from tests.support import Change, in_order_state, shuffled_state, snapshot, take_messages
 
 CONFIG = b"title: Site\nurl: https://news.example.org\nrepository: octo/site\n"
 FIGURE = b'<figure class="shot"><img src="{{ include.src }}" alt="{{ include.alt }}"></figure>\n'
@@ -227,19 +225,11 @@ def test_shuffled_duplicated_events_of_posts_and_what_they_read_reach_the_in_ord
         "DEP#post:2026-11-22-newer",
         "DEP#data:team",
     }
-    with mock_aws():
-        pipeline = LocalPipeline.create(parameters=FINEWS_PARAMETERS, feed_base_url=FEED_BASE_URL)
-        # GIVEN every change made in S3 before any event is delivered
-        for change in CHANGES:
-            apply(pipeline, change)
-        bodies = take_messages(pipeline)
-        # WHEN the events arrive shuffled and duplicated
-        assert redeliver(pipeline, bodies, random.Random(seed)) > 0
-        pipeline.settle()
-        # THEN the table and every document are those of the final files processed once, in order
-        actual = outcome(pipeline)
-        assert actual["items"] == in_order["items"]
-        assert actual["feeds"] == in_order["feeds"]
+    # GIVEN every change made in S3 before any event is delivered, WHEN the events arrive shuffled and duplicated
+    actual = shuffled_state(CHANGES, outcome, seed=seed, parameters=FINEWS_PARAMETERS, feed_base_url=FEED_BASE_URL)
+    # THEN the table and every document are those of the final files processed once, in order
+    assert actual["items"] == in_order["items"]
+    assert actual["feeds"] == in_order["feeds"]
 
 
 def test_a_full_rebuild_takes_in_includes_uploaded_while_nothing_listened(pipeline: LocalPipeline) -> None:

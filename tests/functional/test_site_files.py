@@ -5,18 +5,16 @@ events reach the state of the final files processed once."""
 
 from __future__ import annotations
 
-import random
 from collections.abc import Iterator
 from typing import Any
 
 import feedparser
 import pytest
-from moto import mock_aws
 
 from postfeed.store.table import AUTHOR_KEY
 from postfeed_tools.local.pipeline import LocalPipeline
 from tests.functional.conftest import FEED_BASE_URL, FINEWS_PARAMETERS
-from tests.support import Change, apply, in_order_state, redeliver, snapshot, take_messages
+from tests.support import Change, in_order_state, shuffled_state, snapshot
 
 AUTHORS = "_data/authors.yml"
 STYLESHEET = "feed.xslt.xml"
@@ -302,16 +300,8 @@ def in_order() -> Iterator[dict[str, Any]]:
 
 @pytest.mark.parametrize("seed", range(3))
 def test_shuffled_duplicated_site_file_events_reach_the_in_order_state(in_order: dict[str, Any], seed: int) -> None:
-    with mock_aws():
-        pipeline = LocalPipeline.create(parameters=FINEWS_PARAMETERS, feed_base_url=FEED_BASE_URL)
-        # GIVEN every change made in S3 before any event is delivered
-        for change in CHANGES:
-            apply(pipeline, change)
-        bodies = take_messages(pipeline)
-        # WHEN the events arrive shuffled and duplicated
-        assert redeliver(pipeline, bodies, random.Random(seed)) > 0
-        pipeline.settle()
-        # THEN the table and every document are those of the final files processed once, in order
-        actual = outcome(pipeline)
-        assert actual["items"] == in_order["items"]
-        assert actual["feeds"] == in_order["feeds"]
+    # GIVEN every change made in S3 before any event is delivered, WHEN the events arrive shuffled and duplicated
+    actual = shuffled_state(CHANGES, outcome, seed=seed, parameters=FINEWS_PARAMETERS, feed_base_url=FEED_BASE_URL)
+    # THEN the table and every document are those of the final files processed once, in order
+    assert actual["items"] == in_order["items"]
+    assert actual["feeds"] == in_order["feeds"]
