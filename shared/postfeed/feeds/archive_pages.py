@@ -19,6 +19,7 @@ from __future__ import annotations
 import dataclasses
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
+from typing import NamedTuple
 
 from postfeed.feeds.atom_rss import render_atom, render_rss
 from postfeed.feeds.channel import Channel, History, build_channel, feed_title
@@ -32,6 +33,7 @@ __all__ = (
     "PAGE_ENTRIES",
     "PAGE_LEVELS",
     "SUMMARY_CHARS",
+    "linked_plan",
     "page_label",
     "page_links",
     "page_of",
@@ -122,6 +124,22 @@ def page_links(order: Sequence[str]) -> dict[str, tuple[str | None, str | None]]
         page: (order[index - 1] if index > 0 else None, order[index + 1] if index + 1 < len(order) else None)
         for index, page in enumerate(order)
     }
+
+
+class PlannedPage(NamedTuple):
+    """One archive page of a feed planned whole: its id, the sort keys it holds and its neighbours."""
+
+    page: str
+    keys: list[str]
+    prev_page: str | None
+    next_page: str | None
+
+
+def linked_plan(sort_keys: Sequence[str], limit: int = PAGE_ENTRIES) -> list[PlannedPage]:
+    """Every archive page of a feed (:func:`plan_feed`) in time order, each with its neighbours
+    (:func:`page_links`): what a feed's first publication writes."""
+    plan = plan_feed(sort_keys, limit)
+    return [PlannedPage(page, plan[page], *links) for page, links in page_links(sorted(plan)).items()]
 
 
 def page_label(page: str) -> str:

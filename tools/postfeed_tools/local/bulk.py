@@ -298,9 +298,10 @@ def _page_tasks(ref: FeedRef, members: Sequence[Membership]) -> list[PageTask]:
     if any(member.line is None for member in members):
         return []
     by_sk = {member.sk: member for member in members}
-    plan = archive_rules.plan_feed(list(by_sk), archive_rules.PAGE_ENTRIES)
-    links = archive_rules.page_links(list(plan))
-    return [PageTask(ref, page, tuple(by_sk[sk] for sk in sks), *links[page]) for page, sks in plan.items()]
+    return [
+        PageTask(ref, page, tuple(by_sk[sk] for sk in sks), prev_page, next_page)
+        for page, sks, prev_page, next_page in archive_rules.linked_plan(list(by_sk), archive_rules.PAGE_ENTRIES)
+    ]
 
 
 def _render_pages(tasks: list[PageTask], site: Site) -> list[tuple[FeedDocument, FeedDocument]]:

@@ -6,7 +6,7 @@ Pure: no I/O. It calls the renderers the feed function calls, with what the feed
 
 * each feed's members are its posts' membership sort keys (`member_sk`), and its archive pages the plan of
   all of them from scratch (`feeds.archive_pages.plan_feed`: what incremental re-planning always arrives at),
-  linked to their neighbours (`page_links`);
+  linked to their neighbours (`linked_plan`);
 * archive pages render the posts' archive lines as the table returns them (`post_from_line(member_line(p))`,
   the whole entry when a post has no line), subscription documents and pages the newest `posts_limit`
   entries as stored (`decode_entry(encode_entry(p))`), with the feed's history (`subscription_history`);
@@ -108,19 +108,25 @@ def plan_feed_documents(
     linked to their neighbours) and its front documents. `page_entries`: the page bound (default
     `feeds.archive_pages.PAGE_ENTRIES`, read at call time)."""
     from postfeed.feeds import archive_pages as archive_rules
-    from postfeed.feeds.archive_pages import page_links, plan_feed
 
     limit = archive_rules.PAGE_ENTRIES if page_entries is None else page_entries
     by_key = {post.sort_key: post for post in members}
-    plan = plan_feed(list(by_key), limit)
+    planned = archive_rules.linked_plan(list(by_key), limit)
     jobs: list[ArchivePage | FeedFront] = [
-        ArchivePage(ref, page, tuple(by_key[key].line for key in plan[page]), prev_page, next_page)
-        for page, (prev_page, next_page) in page_links(sorted(plan)).items()
+        ArchivePage(ref, page, tuple(by_key[key].line for key in keys), prev_page, next_page)
+        for page, keys, prev_page, next_page in planned
     ]
     # The newest `posts_limit` entries, newest first, as the rebuild's query reads them.
     shown = max(site.feed.posts_limit, 0)
     newest = tuple(post.entry for post in reversed(members[-shown:])) if shown else ()
-    jobs.append(FeedFront(ref, newest, max(plan, default=None), complete=len(members) <= shown))
+    jobs.append(
+        FeedFront(
+            ref,
+            newest,
+            planned[-1].page if planned else None,
+            complete=len(members) <= shown,
+        )
+    )
     return jobs
 
 
