@@ -233,17 +233,19 @@ class PostsTable:
 
     @staticmethod
     def _side_items(write: PostWrite) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-        """(items to put, keys to delete) of a post change besides its post item: chunks and memberships."""
+        """(items to put, keys to delete) of a post change besides its post item, chunks and memberships, as
+        attribute values: the archive line every added membership carries is serialized once, not per feed."""
         puts: list[dict[str, Any]] = []
         deletes: list[dict[str, Any]] = []
         for index, chunk in enumerate(write.chunks):
-            puts.append({"pk": post_pk(write.key), "sk": f"CHUNK#{index:04d}", "data": chunk})
+            puts.append(to_attributes({"pk": post_pk(write.key), "sk": f"CHUNK#{index:04d}", "data": chunk}))
         for index in range(len(write.chunks), len(write.chunks) + write.stale_chunks):
-            deletes.append({"pk": post_pk(write.key), "sk": f"CHUNK#{index:04d}"})
+            deletes.append(to_attributes({"pk": post_pk(write.key), "sk": f"CHUNK#{index:04d}"}))
         for ref, sort_key in write.remove_members:
-            deletes.append({"pk": feed_pk(ref), "sk": sort_key})
+            deletes.append(to_attributes({"pk": feed_pk(ref), "sk": sort_key}))
+        line = to_attributes({"line": write.member_line})
         for ref, sort_key in write.add_members:
-            puts.append({"pk": feed_pk(ref), "sk": sort_key, "key": write.key, "line": write.member_line})
+            puts.append(to_attributes({"pk": feed_pk(ref), "sk": sort_key, "key": write.key}) | line)
         return puts, deletes
 
     def write_posts(self, writes: Sequence[PostWrite]) -> None:
@@ -253,10 +255,10 @@ class PostsTable:
         requests: list[Any] = []
         for write in writes:
             puts, deletes = self._side_items(write)
-            puts += [{"pk": depends_pk(name), "sk": write.key} for name in write.add_dependencies]
-            deletes += [{"pk": depends_pk(name), "sk": write.key} for name in write.remove_dependencies]
-            requests += [{"DeleteRequest": {"Key": to_attributes(key)}} for key in deletes]
-            requests += [{"PutRequest": {"Item": to_attributes(item)}} for item in (self._post_item(write), *puts)]
+            puts += [to_attributes({"pk": depends_pk(name), "sk": write.key}) for name in write.add_dependencies]
+            deletes += [to_attributes({"pk": depends_pk(name), "sk": write.key}) for name in write.remove_dependencies]
+            requests += [{"DeleteRequest": {"Key": key}} for key in deletes]
+            requests += [{"PutRequest": {"Item": item}} for item in (to_attributes(self._post_item(write)), *puts)]
         self.batch_write(requests)
 
     def batch_write(self, requests: list[Any]) -> None:
@@ -288,8 +290,8 @@ class PostsTable:
             put["ExpressionAttributeValues"] = to_attributes({":v": write.expected_version})
         actions: list[dict[str, Any]] = [{"Put": put}]
         puts, deletes = self._side_items(write)
-        actions += [{"Delete": {"TableName": self.name, "Key": to_attributes(key)}} for key in deletes]
-        actions += [{"Put": {"TableName": self.name, "Item": to_attributes(item)}} for item in puts]
+        actions += [{"Delete": {"TableName": self.name, "Key": key}} for key in deletes]
+        actions += [{"Put": {"TableName": self.name, "Item": item}} for item in puts]
         try:
             self.client.transact_write_items(TransactItems=actions)  # type: ignore[arg-type]
         except self.client.exceptions.TransactionCanceledException as exc:
